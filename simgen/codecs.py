@@ -1,0 +1,55 @@
+"""Array <-> bytes for the shard columns: H.264 MP4 video (PyAV), raw little-endian arrays for masks
+and depth (Parquet's zstd page compression makes them small; masks are lossless, depth is float16 or
+float32 as configured)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from simgen.errors import UserError
+
+
+def encode_video(frames: np.ndarray, fps: float, crf: int = 18, preset: str = "veryfast") -> bytes:
+    """uint8 [T, H, W, 3] RGB -> H.264 (yuv420p) in an MP4 container. Single-threaded (the worker
+    pool owns the cores) and deterministic: the same frames give the same bytes."""
+    import av
+    from fractions import Fraction
+
+    T, H, W, _ = frames.shape
+    if H % 2 or W % 2:
+        raise ValueError(f"H.264 with yuv420p needs even width and height, got {W}x{H}")
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"crf": str(int(crf)), "preset": preset}
+        stream.codec_context.thread_count = 1
+        for f in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buf.getvalue()
+
+
+def decode_video(data: bytes, frames: slice | None = None) -> np.ndarray:
+    """MP4 bytes -> uint8 [T, H, W, 3] RGB."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            out = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    except av.error.FFmpegError as exc:
+        raise UserError(f"cannot decode a video cell: {exc}") from None
+    arr = np.stack(out) if out else np.zeros((0, 0, 0, 3), np.uint8)
+    return arr[frames] if frames is not None else arr
+
+
+def pack(arr: np.ndarray, dtype) -> bytes:
+    return np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+
+
+def unpack(data: bytes, dtype, shape) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)

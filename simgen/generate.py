@@ -1,0 +1,174 @@
+"""One sample end to end: sample a SceneSpec, simulate, render, encode, build the row.
+
+A :class:`Pipeline` holds the per-process state (engine client, GL context) and is created once per
+worker process; :func:`Pipeline.make_row` depends only on ``(config, index)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+import numpy as np
+from omegaconf import DictConfig
+
+import simgen
+from simgen.codecs import encode_video, pack
+from simgen.engines import make_engine
+from simgen.scenes_registry import make_scene
+from simgen.schema import params_cells
+from simgen.spec import SceneSpec, Trajectory, project_points
+
+STAGES = ("sample", "simulate", "render", "encode", "write")
+
+
+class Pipeline:
+    def __init__(self, cfg: DictConfig, render: bool = True):
+        self.cfg = cfg
+        eng = cfg.engine
+        self.engine = make_engine(
+            eng.name,
+            physics_hz=eng.physics_hz,
+            solver_iterations=eng.solver_iterations,
+            contact_gap_steps=eng.contact_gap_steps,
+        )
+        self.renderer = None
+        if render:
+            from simgen.render.pyrender_renderer import Renderer
+
+            self.renderer = Renderer(cfg.render.width, cfg.render.height, shading=cfg.render.shading)
+        self.cpu = defaultdict(float)  # CPU seconds per stage (this process)
+
+    def close(self) -> None:
+        self.engine.close()
+        if self.renderer is not None:
+            self.renderer.close()
+
+    @contextmanager
+    def timed(self, stage: str):
+        t = time.process_time()
+        try:
+            yield
+        finally:
+            self.cpu[stage] += time.process_time() - t
+
+    def simulate(self, index: int) -> tuple[SceneSpec, Trajectory, int]:
+        with self.timed("sample"):
+            spec, seed = make_scene(self.cfg, index)
+        with self.timed("simulate"):
+            traj = self.engine.simulate(spec)
+        return spec, traj, seed
+
+    def make_row(self, index: int) -> dict:
+        cfg = self.cfg
+        spec, traj, seed = self.simulate(index)
+        with self.timed("render"):
+            frames = self.renderer.render(spec, traj, masks=cfg.render.masks, depth=cfg.render.depth)
+        with self.timed("encode"):
+            row = build_row(cfg, index, seed, spec, traj, frames)
+        return row
+
+
+def mask_stats(masks: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame and object: visible pixel count [T, N] and bbox [T, N, 4] as (x0, y0, x1, y1) in
+    pixels, inclusive; -1 where the object is not visible."""
+    if masks is None:
+        T = 0
+        return np.zeros((T, n), np.int32), np.full((T, n, 4), -1.0, np.float32)
+    T = masks.shape[0]
+    counts = np.zeros((T, n), np.int32)
+    boxes = np.full((T, n, 4), -1.0, np.float32)
+    for t in range(T):
+        m = masks[t]
+        counts[t] = np.bincount(m.ravel(), minlength=n + 1)[1 : n + 1]
+        ys, xs = np.nonzero(m)
+        if len(ys) == 0:
+            continue
+        ids = m[ys, xs].astype(np.int64) - 1
+        for k in np.unique(ids):
+            sel = ids == k
+            boxes[t, k] = (xs[sel].min(), ys[sel].min(), xs[sel].max(), ys[sel].max())
+    return counts, boxes
+
+
+def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Trajectory, frames) -> dict:
+    T, N = traj.positions.shape[:2]
+    H, W = spec.camera.height, spec.camera.width
+    video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset)
+    depth_dtype = cfg.render.depth_dtype
+    uv, _ = project_points(traj.positions, spec.camera)  # [T, N, 2]
+    counts, boxes = mask_stats(frames.masks, N)
+    c2w = np.repeat(np.asarray(spec.camera.cam_to_world, np.float32).reshape(1, 16), T, axis=0)
+    objs = spec.objects
+    return {
+        "sample_id": f"{spec.family}-{cfg.seed}-{index:08d}",
+        "index": int(index),
+        "scene": spec.family,
+        "engine": traj.engine,
+        "seed": int(seed),
+        "run_seed": int(cfg.seed),
+        "split": spec.split,
+        "caption": spec.caption,
+        "tags": list(spec.tags),
+        "num_frames": T,
+        "height": H,
+        "width": W,
+        "num_objects": N,
+        "fps": float(spec.fps),
+        "physics_hz": float(traj.physics_hz),
+        "video": video,
+        "video_codec": "h264",
+        "masks": pack(frames.masks, np.uint8) if frames.masks is not None else None,
+        "depth": pack(frames.depth, depth_dtype) if frames.depth is not None else None,
+        "depth_dtype": depth_dtype if frames.depth is not None else None,
+        "times": np.asarray(traj.times, np.float32),
+        "positions": traj.positions,
+        "quaternions": traj.quaternions,
+        "linear_velocity": traj.linear_velocity,
+        "angular_velocity": traj.angular_velocity,
+        "centroid_2d": uv,
+        "bbox_2d": boxes if frames.masks is not None else np.full((T, N, 4), -1.0, np.float32),
+        "visible_pixels": list(counts) if frames.masks is not None else [np.zeros(N, np.int32)] * T,
+        "mass": np.asarray(traj.mass, np.float32),
+        "friction": np.asarray(traj.friction, np.float32),
+        "restitution": np.asarray(traj.restitution, np.float32),
+        "inertia": [np.asarray(o.inertia if o.inertia is not None else np.full(3, np.nan), np.float32) for o in objs],
+        "object_shape": [o.shape for o in objs],
+        "object_size": [np.asarray(o.size, np.float32) for o in objs],
+        "object_color": [np.asarray(o.color, np.float32) for o in objs],
+        "object_color_name": [o.color_name for o in objs],
+        "first_contact_frame": traj.first_contact_frame(N),
+        "contacts": [
+            {
+                "frame": c.frame,
+                "body_a": c.body_a,
+                "body_b": c.body_b,
+                "position": np.asarray(c.position, np.float32),
+                "normal": np.asarray(c.normal, np.float32),
+                "impulse": c.impulse,
+            }
+            for c in traj.contacts
+        ],
+        "intrinsics": spec.camera.intrinsics().astype(np.float32).reshape(9),
+        "cam_to_world": list(c2w),
+        "projection": spec.camera.projection,
+        "gravity": np.asarray(spec.gravity, np.float32),
+        "params": params_cells(spec.params),
+    }
+
+
+def file_metadata(cfg: DictConfig, config_hash: str, shard: int, start: int, stop: int) -> dict:
+    from omegaconf import OmegaConf
+
+    return {
+        "simgen_version": simgen.__version__,
+        "schema_version": simgen.SCHEMA_VERSION,
+        "config_hash": config_hash,
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "engine": cfg.engine.name,
+        "scene": cfg.scene.name,
+        "shard": shard,
+        "start": start,
+        "stop": stop,
+    }
