@@ -200,8 +200,21 @@ def validate(obj: Any, prefix: str = "") -> None:
 
 
 def _hydra_message(exc: Exception) -> str:
-    msg = str(exc).strip()
-    return " ".join(line.strip() for line in msg.splitlines() if line.strip())
+    """One line from a Hydra/OmegaConf error, rephrased for the common cases."""
+    import re
+
+    msg = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    m = re.search(r"Could not override '([^']+)'", msg)
+    if m:
+        key = m.group(1)
+        return f"there is no config key {key!r} (check the spelling; `python -m simgen --cfg` prints every key)."
+    m = re.search(r"Value '([^']*)' of type '(\w+)' could not be converted to (\w+)\s+full_key: (\S+)", msg)
+    if m:
+        return f"{m.group(4)}={m.group(1)!r} is not a valid {m.group(3).lower()}."
+    m = re.search(r"Key '([^']+)' not in '(\w+)'\s+full_key: (\S+)", msg)
+    if m:
+        return f"there is no config key {m.group(3)!r} (check the spelling; `python -m simgen --cfg` prints every key)."
+    return msg
 
 
 def compose(overrides: list[str]) -> DictConfig:

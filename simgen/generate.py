@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 import simgen
 from simgen.codecs import encode_video, pack
 from simgen.engines import make_engine
-from simgen.scenes_registry import make_scene
+from simgen.scenes_registry import make_scene, scene_config
 from simgen.schema import params_cells
 from simgen.spec import SceneSpec, Trajectory, project_points
 
@@ -26,6 +26,7 @@ STAGES = ("sample", "simulate", "render", "encode", "write")
 class Pipeline:
     def __init__(self, cfg: DictConfig, render: bool = True):
         self.cfg = cfg
+        self.scene_cfg = scene_config(cfg.scene)
         eng = cfg.engine
         self.engine = make_engine(
             eng.name,
@@ -55,7 +56,7 @@ class Pipeline:
 
     def simulate(self, index: int) -> tuple[SceneSpec, Trajectory, int]:
         with self.timed("sample"):
-            spec, seed = make_scene(self.cfg, index)
+            spec, seed = make_scene(self.cfg, index, self.scene_cfg)
         with self.timed("simulate"):
             traj = self.engine.simulate(spec)
         return spec, traj, seed

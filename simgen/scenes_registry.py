@@ -104,9 +104,11 @@ def sample_rng(run_seed: int, index: int) -> tuple[int, np.random.Generator]:
     return seed, np.random.default_rng(seed)
 
 
-def make_scene(cfg: DictConfig, index: int):
-    """Sample scene ``index`` of the run described by ``cfg``. Returns (SceneSpec, per-sample seed)."""
-    scfg = scene_config(cfg.scene)
+def make_scene(cfg: DictConfig, index: int, scfg: Any = None):
+    """Sample scene ``index`` of the run described by ``cfg``. Returns (SceneSpec, per-sample seed).
+
+    ``scfg`` is the validated scene config (:func:`scene_config`), computed here when not given."""
+    scfg = scfg if scfg is not None else scene_config(cfg.scene)
     mod = scene_module(scfg.name)
     seed, rng = sample_rng(cfg.seed, index)
     ctx = SampleContext(
