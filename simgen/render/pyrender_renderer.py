@@ -56,6 +56,7 @@ def check_egl() -> None:
 def _make_classes():
     import pyrender
     from OpenGL import GL
+    from pyrender.constants import ProgramFlags, RenderFlags
     from pyrender.shader_program import ShaderProgramCache
 
     class FastShaderCache(ShaderProgramCache):
@@ -66,33 +67,141 @@ def _make_classes():
                 fragment_shader = str(_SHADER_DIR / "mesh.frag")
             return super().get_program(vertex_shader, fragment_shader, geometry_shader, defines)
 
+    def _renderbuffer_fbo(w, h, samples):
+        """An FBO with an RGBA8 colour and a 24-bit depth renderbuffer (multisampled if samples)."""
+        cb, db = GL.glGenRenderbuffers(2)
+        for rb, fmt in ((cb, GL.GL_RGBA8), (db, GL.GL_DEPTH_COMPONENT24)):
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, rb)
+            if samples:
+                GL.glRenderbufferStorageMultisample(GL.GL_RENDERBUFFER, samples, fmt, w, h)
+            else:
+                GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, fmt, w, h)
+        fb = GL.glGenFramebuffers(1)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fb)
+        GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, cb)
+        GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, db)
+        return fb, (cb, db)
+
     class LeanRenderer(pyrender.Renderer):
-        """Reads back only the buffers a pass needs (see module docstring)."""
+        """pyrender's Renderer with a frame loop made for fixed-camera videos.
 
-        read_rgb = True
-        read_seg = False
-        read_depth = False
+        pyrender redraws and reads back everything on every call. Here, per video, the static
+        geometry (floor, ramps) is drawn once into saved background buffers (a 4x MSAA colour+depth
+        pair and a single-sample depth); per frame the background is copied in (a blit, much
+        cheaper than re-rasterising a textured floor) and only the moving objects are drawn:
 
-        def _read_main_framebuffer(self, scene, flags):
-            w, h = self._main_fb_dims
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._main_fb_ms)
+        - colour pass: lit objects into the 4x MSAA buffer, resolved, read back as RGB;
+        - id pass: objects with flat 8-bit ids into the single-sample buffer (sampled at pixel
+          centres, no blending), read back as the mask and the depth of the same pass.
+        """
+
+        _bg = None  # (ms_fbo, ss_fbo, renderbuffers)
+
+        def _ensure_fbos(self):
+            self._configure_main_framebuffer()  # pyrender's main MSAA + resolve buffers
+            if self._bg is None:
+                w, h = self.viewport_width, self.viewport_height
+                ms, ms_rb = _renderbuffer_fbo(w, h, 4)
+                ss, ss_rb = _renderbuffer_fbo(w, h, 0)
+                self._bg = (ms, ss, ms_rb + ss_rb)
+
+        def delete(self):
+            if self._bg is not None:
+                GL.glDeleteFramebuffers(2, list(self._bg[:2]))
+                GL.glDeleteRenderbuffers(len(self._bg[2]), list(self._bg[2]))
+                self._bg = None
+            super().delete()
+
+        def _draw(self, scene, nodes, flags, seg_colors=None):
+            V, P = self._get_camera_matrices(scene)
+            cam_pos = scene.get_pose(scene.main_camera_node)[:3, 3]
+            program = None
+            for node in nodes:
+                for primitive in node.mesh.primitives:
+                    program = self._get_primitive_program(primitive, flags, ProgramFlags.USE_MATERIAL)
+                    program._bind()
+                    program.set_uniform("V", V)
+                    program.set_uniform("P", P)
+                    program.set_uniform("cam_pos", cam_pos)
+                    if seg_colors is not None:
+                        program.set_uniform("color", seg_colors[node])
+                    else:
+                        self._bind_lighting(scene, program, node, flags)
+                    self._bind_and_draw_primitive(primitive=primitive, pose=scene.get_pose(node), program=program,
+                                                  flags=flags)
+                    self._reset_active_textures()
+            if program is not None:
+                program._unbind()
+
+        def _depth_state(self):
+            GL.glViewport(0, 0, self.viewport_width, self.viewport_height)
+            GL.glEnable(GL.GL_DEPTH_TEST)
+            GL.glDepthMask(GL.GL_TRUE)
+            GL.glDepthFunc(GL.GL_LESS)
+            GL.glDepthRange(0.0, 1.0)
+
+        def _blit(self, src, dst, bits, filt=None):
+            w, h = self.viewport_width, self.viewport_height
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, src)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, dst)
+            GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, bits, filt if filt is not None else GL.GL_NEAREST)
+
+        def begin_video(self, scene, static_nodes, static_seg):
+            """Upload this scene's meshes and draw the static background once."""
+            self._update_context(scene, RenderFlags.NONE)
+            self._ensure_fbos()
+            bg_ms, bg_ss, _ = self._bg
+            both = GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT
+            # lit background, multisampled
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._main_fb_ms)
+            self._depth_state()
+            GL.glClearColor(*scene.bg_color)
+            GL.glClear(both)
+            GL.glEnable(GL.GL_MULTISAMPLE)
+            self._draw(scene, static_nodes, RenderFlags.NONE)
+            self._blit(self._main_fb_ms, bg_ms, both)
+            # depth of the background at pixel centres, for the id pass
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._main_fb)
-            GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-            if self.read_depth:
-                GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_DEPTH_BUFFER_BIT, GL.GL_NEAREST)
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._main_fb)
+            self._depth_state()
+            GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+            GL.glClear(both)
+            GL.glDisable(GL.GL_MULTISAMPLE)
+            self._draw(scene, static_nodes, RenderFlags.SEG, static_seg)
+            self._blit(self._main_fb, bg_ss, both)
+
+        def frame(self, scene, object_nodes, seg_colors, rgb_out, seg_out, zbuf_out):
+            """Render one frame into the given arrays (None to skip masks / depth)."""
+            w, h = self.viewport_width, self.viewport_height
+            bg_ms, bg_ss, _ = self._bg
+            both = GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT
             GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
-            out = {}
-            if self.read_rgb:
-                buf = GL.glReadPixels(0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
-                out["rgb"] = np.frombuffer(buf, np.uint8).reshape(h, w, 3)[::-1]
-            if self.read_seg:
+            # colour pass
+            self._blit(bg_ms, self._main_fb_ms, both)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._main_fb_ms)
+            self._depth_state()
+            GL.glEnable(GL.GL_MULTISAMPLE)
+            self._draw(scene, object_nodes, RenderFlags.NONE)
+            self._blit(self._main_fb_ms, self._main_fb, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._main_fb)
+            buf = GL.glReadPixels(0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+            rgb_out[...] = np.frombuffer(buf, np.uint8).reshape(h, w, 3)[::-1]
+            if seg_out is None and zbuf_out is None:
+                return
+            # id pass: background depth in, ids cleared to 0, objects drawn flat at pixel centres
+            self._blit(bg_ss, self._main_fb, both)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._main_fb)
+            self._depth_state()
+            GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+            GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+            GL.glDisable(GL.GL_MULTISAMPLE)
+            self._draw(scene, object_nodes, RenderFlags.SEG, seg_colors)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._main_fb)
+            if seg_out is not None:
                 buf = GL.glReadPixels(0, 0, w, h, GL.GL_RED, GL.GL_UNSIGNED_BYTE)
-                out["seg"] = np.frombuffer(buf, np.uint8).reshape(h, w)[::-1]
-            if self.read_depth:
+                seg_out[...] = np.frombuffer(buf, np.uint8).reshape(h, w)[::-1]
+            if zbuf_out is not None:
                 buf = GL.glReadPixels(0, 0, w, h, GL.GL_DEPTH_COMPONENT, GL.GL_FLOAT)
-                out["zbuf"] = np.frombuffer(buf, np.float32).reshape(h, w)[::-1]
-            return out
+                zbuf_out[...] = np.frombuffer(buf, np.float32).reshape(h, w)[::-1]
 
     return pyrender, FastShaderCache, LeanRenderer
 
@@ -206,31 +315,27 @@ class Renderer:
     def render(self, spec: SceneSpec, traj: Trajectory, masks: bool = True, depth: bool = True) -> Frames:
         if (spec.camera.width, spec.camera.height) != (self.width, self.height):
             raise ValueError("camera size does not match the renderer size")
-        pr = self.pyrender
-        scene, nodes = self._build(spec)
-        seg_map = {node: (i + 1,) * 3 for i, node in enumerate(nodes)}
-        seg_map.update({node: (0, 0, 0) for node in self._static_nodes})  # id 0, but in the depth
-        if len(nodes) > 255:
+        if len(spec.objects) > 255:
             raise ValueError("at most 255 objects per scene (masks are uint8)")
+        scene, nodes = self._build(spec)
+        seg_colors = {node: np.full(3, (i + 1) / 255.0) for i, node in enumerate(nodes)}
+        static_seg = {node: np.zeros(3) for node in self._static_nodes}
         T = traj.positions.shape[0]
         H, W = self.height, self.width
         rgb = np.empty((T, H, W, 3), np.uint8)
         seg = np.empty((T, H, W), np.uint8) if masks else None
         zbuf = np.empty((T, H, W), np.float32) if depth else None
         poses = pose_matrix(traj.positions, traj.quaternions)  # [T, N, 4, 4]
-        lean, off = self._lean, self._offscreen
-        for t in range(T):
-            for i, node in enumerate(nodes):
-                scene.set_pose(node, poses[t, i])
-            lean.read_rgb, lean.read_seg, lean.read_depth = True, False, False
-            rgb[t] = off.render(scene)["rgb"]
-            if masks or depth:
-                lean.read_rgb, lean.read_seg, lean.read_depth = False, masks, depth
-                out = off.render(scene, flags=pr.RenderFlags.SEG, seg_node_map=seg_map)
-                if masks:
-                    seg[t] = out["seg"]
-                if depth:
-                    zbuf[t] = out["zbuf"]
+        off, lean = self._offscreen, self._lean
+        off._platform.make_current()
+        try:
+            lean.begin_video(scene, self._static_nodes, static_seg)
+            for t in range(T):
+                for i, node in enumerate(nodes):
+                    scene.set_pose(node, poses[t, i])
+                lean.frame(scene, nodes, seg_colors, rgb[t], seg[t] if masks else None, zbuf[t] if depth else None)
+        finally:
+            off._platform.make_uncurrent()
         lin = self._linear_depth(zbuf, spec.camera) if depth else None
-        # GL buffers of this scene's meshes are freed by pyrender when the next scene is rendered
+        # GL buffers of this scene's meshes are freed by pyrender when the next scene is uploaded
         return Frames(rgb=rgb, masks=seg, depth=lin)
