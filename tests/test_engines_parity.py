@@ -1,0 +1,130 @@
+"""PyBullet and MuJoCo at parity: calibrated bounces, ramps, the same SceneSpec before contact, and every
+scene family end to end through `python -m simgen engine=mujoco`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mujoco")
+
+from conftest import run_simgen
+from test_mujoco import G, ball, scene
+
+from simgen.config import load_config
+from simgen.engines import make_engine
+from simgen.scenes_registry import available_scenes, make_scene
+from simgen.spec import StaticSpec
+
+ENGINES = ("pybullet", "mujoco")
+
+
+@pytest.fixture(scope="module")
+def engines():
+    out = {name: make_engine(name) for name in ENGINES}
+    yield out
+    for e in out.values():
+        e.close()
+
+
+def apex_ratio(engine, e: float, h0: float = 0.5, r: float = 0.1) -> float:
+    """Drop a ball from h0 (gap under it) onto a restitution-1 floor; return (first apex) / h0."""
+    spec = scene([ball(z0=h0 + r, radius=r, restitution=e)], fps=120.0, frames=100)
+    traj = engine.simulate(spec)
+    gap = traj.positions[:, 0, 2] - r
+    land = int(np.argmin(gap[: int(np.sqrt(2 * h0 / G) * spec.fps) + 4]))
+    return float(gap[land:].max() / h0)
+
+
+@pytest.mark.parametrize("e", [0.3, 0.6, 0.9])
+@pytest.mark.parametrize("h0", [0.35, 0.5, 0.8])
+def test_mujoco_bounce_apex_ratio_is_e_squared(engines, e, h0):
+    """Restitution -> damping ratio through the calibration table: the first apex is e^2 h0 within
+    10 % (measured: -2 to -7 % for drops of 0.35-1.0 m, see the README)."""
+    assert apex_ratio(engines["mujoco"], e, h0) == pytest.approx(e * e, rel=0.10)
+
+
+@pytest.mark.xfail(reason="PyBullet's bounce depends on where the impact falls within a step: apex/(e^2 h0) "
+                          "ranges 0.2-1.3 over 0.35-1.0 m drops (README, engine parity); pybullet.py owns the fix",
+                   strict=False)
+@pytest.mark.parametrize("e", [0.3, 0.6, 0.9])
+@pytest.mark.parametrize("h0", [0.35, 0.5, 0.8])
+def test_pybullet_bounce_apex_ratio_is_e_squared(engines, e, h0):
+    """Floor restitution 1, Bullet multiplies: the first apex should be e^2 h0 within 10 %."""
+    assert apex_ratio(engines["pybullet"], e, h0) == pytest.approx(e * e, rel=0.10)
+
+
+def ramp_scene(theta: float, mu: float):
+    q = np.array([0.0, np.sin(theta / 2), 0.0, np.cos(theta / 2)])  # tilt about y
+    normal = np.array([np.sin(theta), 0.0, np.cos(theta)])
+    ramp = StaticSpec(name="ramp", kind="box", size=np.array([2.0, 0.5, 0.05]), position=np.array([0.0, 0.0, 1.0]),
+                      quaternion=q, friction=1.0)
+    box = ball(shape="box", size=(0.1, 0.1, 0.05), quat=q, friction=mu, restitution=0.0, mass=1.0)
+    box.position = ramp.position + normal * (0.05 + 0.05 + 1e-4)
+    return scene([box], fps=48.0, frames=40, statics=[ramp]), np.array([np.cos(theta), 0.0, -np.sin(theta)])
+
+
+@pytest.mark.parametrize("theta_deg,mu", [(30.0, 0.3), (35.0, 0.5)])
+@pytest.mark.parametrize("name", ENGINES)
+def test_box_slides_down_ramp_with_coulomb_friction(engines, name, theta_deg, mu):
+    theta = np.radians(theta_deg)
+    spec, down = ramp_scene(theta, mu)
+    traj = engines[name].simulate(spec)
+    s = (traj.positions[:, 0] - traj.positions[0, 0]) @ down
+    t = traj.times
+    late = t >= 0.1  # after the box has settled onto the ramp
+    a = 2.0 * np.polyfit(t[late], s[late], 2)[0]
+    assert a == pytest.approx(G * (np.sin(theta) - mu * np.cos(theta)), rel=0.02)
+    # it slides on the surface: no hopping off the ramp
+    off = (traj.positions[:, 0] - spec.objects[0].position) @ np.array([np.sin(theta), 0.0, np.cos(theta)])
+    assert np.abs(off).max() < 2e-3
+
+
+def test_same_scenespec_agrees_before_first_contact(engines):
+    cfg = load_config(["scene=freefall", "render.width=64", "render.height=64"])
+    checked = 0
+    for i in range(4):
+        spec, _ = make_scene(cfg, i)
+        a, b = engines["pybullet"].simulate(spec), engines["mujoco"].simulate(spec)
+        n = len(spec.objects)
+        first = np.nanmin(np.r_[a.first_contact_frame(n), b.first_contact_frame(n)])
+        pre = np.arange(spec.frames) < int(np.floor(first))
+        assert pre.sum() >= 2
+        assert np.abs(a.positions[pre] - b.positions[pre]).max() < 1e-3  # metres
+        assert np.abs(a.linear_velocity[pre] - b.linear_velocity[pre]).max() < 1e-3
+        assert np.abs(a.angular_velocity[pre] - b.angular_velocity[pre]).max() < 1e-3
+        dots = np.abs(np.sum(a.quaternions[pre] * b.quaternions[pre], axis=-1))
+        assert dots.min() > 1 - 1e-6
+        assert np.allclose(a.mass, b.mass) and np.allclose(a.friction, b.friction)
+        assert np.allclose(a.restitution, b.restitution, atol=2e-3)
+        checked += pre.sum()
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("family", available_scenes())
+def test_every_family_runs_on_mujoco_end_to_end(tmp_path, family):
+    from simgen.data import open_dataset
+
+    out = tmp_path / family
+    run_simgen(f"scene={family}", "engine=mujoco", "n=2", "shard_size=2", "workers=1", "seed=3", f"out={out}",
+               "render.width=64", "render.height=64", "render.frames=8")
+    ds = open_dataset(str(out))
+    assert len(ds) == 2
+    cfg = load_config([f"scene={family}", "engine=mujoco", "seed=3", "render.width=64", "render.height=64", "render.frames=8"])
+    eng = make_engine("mujoco")
+    for i in range(len(ds)):
+        row = ds[i]
+        assert row["engine"] == "mujoco" and row["scene"] == family
+        assert row["video"].shape == (8, 64, 64, 3)
+        # what was written is what the engine did with that SceneSpec
+        spec, seed = make_scene(cfg, row["index"] if "index" in row else i)
+        assert row["seed"] == seed
+        traj = eng.simulate(spec)
+        assert np.allclose(row["positions"], traj.positions, atol=1e-5)
+        assert np.allclose(row["mass"], traj.mass) and np.allclose(row["friction"], traj.friction)
+        assert np.allclose(row["restitution"], traj.restitution, atol=1e-6)
+    import pyarrow.parquet as pq
+
+    shard = sorted(p for p in out.iterdir() if p.suffix == ".parquet")[0]
+    meta = pq.read_metadata(shard).metadata
+    assert any(b"mujoco" in v for v in meta.values())
