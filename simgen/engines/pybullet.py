@@ -136,7 +136,9 @@ class PyBulletEngine(Engine):
                 touching = {}
                 for cp in p.getContactPoints(physicsClientId=c):
                     a, b = ids.get(cp[1]), ids.get(cp[2])
-                    if a is None or b is None or cp[8] > 1e-4:  # cp[8]: signed distance
+                    # cp[8]: signed distance, cp[9]: normal force. Bullet keeps manifold points a
+                    # little apart (margin): a pair touches when it penetrates or pushes.
+                    if a is None or b is None or (cp[8] > 1e-4 and cp[9] <= 0.0):
                         continue
                     pair, sign = ordered(a, b)
                     impulse = float(cp[9]) * dt  # normal force over the step -> impulse

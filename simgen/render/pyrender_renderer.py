@@ -146,9 +146,33 @@ def _make_classes():
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, dst)
             GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, bits, filt if filt is not None else GL.GL_NEAREST)
 
+        def _replace_mipmaps(self, static_nodes):
+            """Overwrite the mip levels of the statics' textures with box-filtered levels computed
+            in numpy. Mesa's glGenerateMipmap gave levels that differed by one grey level from run
+            to run (address-dependent), which made the floor's pixels non-reproducible."""
+            for node in static_nodes:
+                for prim in node.mesh.primitives:
+                    tex = getattr(prim.material, "baseColorTexture", None)
+                    if tex is None or tex.source is None or getattr(tex, "_simgen_mips", False):
+                        continue
+                    img = np.flip(np.asarray(tex.source), axis=0).astype(np.float32)
+                    GL.glBindTexture(GL.GL_TEXTURE_2D, tex._texid)
+                    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+                    level = 0
+                    while img.shape[0] > 1 or img.shape[1] > 1:
+                        h2, w2 = max(img.shape[0] // 2, 1), max(img.shape[1] // 2, 1)
+                        img = img[: h2 * 2 if img.shape[0] > 1 else 1, : w2 * 2 if img.shape[1] > 1 else 1]
+                        img = img.reshape(h2, -1, w2, img.shape[1] // w2, img.shape[2]).mean(axis=(1, 3))
+                        level += 1
+                        data = np.ascontiguousarray(np.round(img).astype(np.uint8))
+                        GL.glTexImage2D(GL.GL_TEXTURE_2D, level, GL.GL_RGB, w2, h2, 0, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, data)
+                    GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+                    tex._simgen_mips = True
+
         def begin_video(self, scene, static_nodes, static_seg):
             """Upload this scene's meshes and draw the static background once."""
             self._update_context(scene, RenderFlags.NONE)
+            self._replace_mipmaps(static_nodes)
             self._ensure_fbos()
             bg_ms, bg_ss, _ = self._bg
             both = GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT
@@ -204,6 +228,18 @@ def _make_classes():
                 zbuf_out[...] = np.frombuffer(buf, np.float32).reshape(h, w)[::-1]
 
     return pyrender, FastShaderCache, LeanRenderer
+
+
+def _FLOOR_SAMPLER():
+    """Repeat-wrapped, trilinear-filtered texture sampler with every parameter set explicitly.
+
+    With pyrender's implicit defaults (filters left as None) Mesa produced floor pixels that
+    differed by one grey level depending on which scenes the process had rendered before; with
+    explicit filters the output depends only on the scene (tests/test_render_determinism.py)."""
+    import pyrender as pr
+
+    GL_LINEAR, GL_LINEAR_MIPMAP_LINEAR, GL_REPEAT = 9729, 9987, 10497
+    return pr.Sampler(magFilter=GL_LINEAR, minFilter=GL_LINEAR_MIPMAP_LINEAR, wrapS=GL_REPEAT, wrapT=GL_REPEAT)
 
 
 class Renderer:
@@ -262,7 +298,7 @@ class Renderer:
             if st.kind != "plane":  # boxes: planar projection per dominant axis is enough for a ramp
                 uv = np.where(np.abs(verts[:, 2:3]) > 0, verts[:, :2], verts[:, 1:3]) / float(st.texture_scale)
             tex = pr.Texture(source=st.texture, source_channels="RGB",
-                             sampler=pr.Sampler(wrapS=10497, wrapT=10497))  # GL_REPEAT
+                             sampler=_FLOOR_SAMPLER())
             # note: pyrender needs float factors; a list of ints silently zeroes the colour
             mat = pr.MetallicRoughnessMaterial(baseColorTexture=tex, baseColorFactor=np.ones(4, np.float32),
                                                metallicFactor=0.0, roughnessFactor=0.9, doubleSided=True)
