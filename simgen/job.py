@@ -164,6 +164,7 @@ def summarize(cfg: DictConfig, plan: Plan, results: list[ShardResult], wall: flo
 
 
 def run(cfg: DictConfig, log=print) -> dict:
+    from simgen.card import write_card
     from simgen.runners import get_runner
 
     t0 = time.time()
@@ -172,7 +173,9 @@ def run(cfg: DictConfig, log=print) -> dict:
     if done:
         log(f"simgen: resuming: {done} of {len(plan.shards)} shard(s) already complete in {cfg.out}")
     results = get_runner(cfg.runner.name)(cfg, plan, log=log) if plan.pending else []
-    return summarize(cfg, plan, results, time.time() - t0, log=log)
+    summary = summarize(cfg, plan, results, time.time() - t0, log=log)
+    write_card(cfg, plan, summary)  # dataset card: <out>/README.md (simgen/card.py)
+    return summary
 
 
 def describe(cfg: DictConfig) -> str:
