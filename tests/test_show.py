@@ -124,3 +124,11 @@ def test_corrupt_shard_is_one_line_error_naming_the_file(ds_path, tmp_path):
 def test_index_out_of_range_is_a_user_error(ds_path, tmp_path):
     proc = _run("-m", "simgen.show", ds_path, "--index", "99", "--out", str(tmp_path / "p"), check=False)
     assert proc.returncode == 2 and "out of range" in proc.stderr
+
+
+def test_simgen_and_the_preview_import_without_torch():
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import simgen, simgen.data, simgen.show, simgen.card, simgen.job\n"
+            "try:\n    import simgen.torch\nexcept ImportError:\n    print('ok')\n")
+    proc = _run("-c", code)
+    assert proc.stdout.strip() == "ok"
