@@ -34,17 +34,33 @@ def generate(out: str, n: int, workers: int) -> None:
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def measure(fn, n: int, repeats: int) -> float:
-    """Best clips per CPU-second over ``repeats`` passes of ``fn(i)`` for i in range(n)."""
-    fn(0)  # warm-up: imports, open files
-    best = 0.0
+def measure_all(variants, n: int, repeats: int) -> list[tuple[str, float]]:
+    """Best clips per CPU-second of each ``(label, fn)`` (``fn(i)`` for i in range(n)). Variants run
+    round-robin, ``repeats`` rounds, so load from other processes hits them alike."""
+    for _, fn in variants:
+        fn(0)  # warm-up: imports, open files
+    best = [0.0] * len(variants)
     for _ in range(repeats):
-        t = time.process_time()
-        for i in range(n):
-            fn(i)
-        dt = time.process_time() - t
-        best = max(best, n / max(dt, 1e-9))
-    return best
+        for k, (_, fn) in enumerate(variants):
+            t = time.process_time()
+            for i in range(n):
+                fn(i)
+            best[k] = max(best[k], n / max(time.process_time() - t, 1e-9))
+    return [(label, b) for (label, _), b in zip(variants, best)]
+
+
+def iterate(ds):
+    """An epoch of an IterableDataset as ``fn(i)``: each call takes the next sample."""
+    state = {"it": iter(ds)}
+
+    def fn(i):
+        try:
+            return next(state["it"])
+        except StopIteration:
+            state["it"] = iter(ds)
+            return next(state["it"])
+
+    return fn
 
 
 def main(argv=None) -> int:
@@ -52,7 +68,7 @@ def main(argv=None) -> int:
     p.add_argument("--path", help="existing dataset folder (default: generate one)")
     p.add_argument("--n", type=int, default=16, help="videos to generate [16]")
     p.add_argument("--workers", type=int, default=2, help="generation workers [2]")
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args(argv)
 
     import av
@@ -90,26 +106,22 @@ def main(argv=None) -> int:
         return np.stack(frames)
 
     assert plain(0).shape == (T, H, W, 3)
-    rows = [("plain pyarrow + PyAV (baseline), video only", measure(plain, n, args.repeats))]
-
-    def bench_ds(label, ds):
-        rows.append((label, measure(lambda i: ds[i], n, args.repeats)))
-
-    bench_ds(f"SimgenTorchDataset columns=[video, caption], {T}x{H}x{W} uint8",
-             SimgenTorchDataset(path, columns=["video", "caption"]))
-    bench_ds("SimgenTorchDataset all columns (video, masks, depth, ground truth)", SimgenTorchDataset(path))
-    bench_ds(f"SimgenTorchDataset all columns, float video in [0,1]",
-             SimgenTorchDataset(path, video_dtype=torch.float32))
     half = max(1, T // 2)
-    bench_ds(f"SimgenTorchDataset columns=[video], frames={half} start=first (decode stops early)",
-             SimgenTorchDataset(path, columns=["video"], frames=half))
-    bench_ds(f"SimgenTorchDataset all columns, frames={half} start=random, size={H // 2} random crop",
-             SimgenTorchDataset(path, frames=half, start="random", size=H // 2, crop="random"))
-
-    it = SimgenIterableDataset(path, columns=["video", "caption"], shuffle_buffer=8)
-    t = time.process_time()
-    count = sum(1 for _ in it)
-    rows.append(("SimgenIterableDataset columns=[video, caption], 1 pass", count / (time.process_time() - t)))
+    variants = [
+        ("plain pyarrow + PyAV (baseline), video only", plain),
+        (f"SimgenTorchDataset columns=[video, caption], {T}x{H}x{W} uint8 [T,3,H,W]",
+         SimgenTorchDataset(path, columns=["video", "caption"]).__getitem__),
+        ("SimgenTorchDataset all columns (video, masks, depth, ground truth)", SimgenTorchDataset(path).__getitem__),
+        ("SimgenTorchDataset all columns, float32 video in [0,1]",
+         SimgenTorchDataset(path, video_dtype=torch.float32).__getitem__),
+        (f"SimgenTorchDataset columns=[video], frames={half} start=first (decode stops early)",
+         SimgenTorchDataset(path, columns=["video"], frames=half).__getitem__),
+        (f"SimgenTorchDataset all columns, frames={half} start=random, size={H // 2} random crop",
+         SimgenTorchDataset(path, frames=half, start="random", size=H // 2, crop="random").__getitem__),
+        ("SimgenIterableDataset columns=[video, caption], shuffle buffer 8",
+         iterate(SimgenIterableDataset(path, columns=["video", "caption"], shuffle_buffer=8))),
+    ]
+    rows = measure_all(variants, n, args.repeats)
 
     base_rate = rows[0][1]
     print(f"\nDecoded clips per CPU-second in one worker ({n} samples of {T}x{H}x{W}, best of {args.repeats}):")
