@@ -135,7 +135,10 @@ def summarize(cfg: DictConfig, plan: Plan, results: list[ShardResult], wall: flo
     rows = sum(r.rows for r in results)
     cpu = {s: sum(r.cpu.get(s, 0.0) for r in results) for s in STAGES}
     total_cpu = sum(cpu.values())
-    sizes = [plan.folder.fs.get_file_info(s.path).size for s in plan.shards]
+    # A shard that failed (runner=ray with runner.max_failures > 0) is missing: no size.
+    infos = plan.folder.fs.get_file_info([s.path for s in plan.shards])
+    sizes = [i.size or 0 for i in infos]
+    present = sum(s.stop - s.start for s, i in zip(plan.shards, infos) if i.size is not None)
     summary = {
         "videos_written": rows,
         "videos_total": cfg.n,
@@ -148,11 +151,13 @@ def summarize(cfg: DictConfig, plan: Plan, results: list[ShardResult], wall: flo
         "videos_per_cpu_s": rows / total_cpu if total_cpu > 0 else 0.0,
         "cpu_s": cpu,
         "out": cfg.out,
+        "videos_present": present,
     }
     mb = summary["bytes"] / 1e6
     log(
         f"simgen: wrote {rows} video(s) ({summary['frames']} frames) in {len(results)} shard(s); "
-        f"dataset now {cfg.n} videos in {len(plan.shards)} shard(s), {mb:.1f} MB, at {cfg.out}"
+        f"dataset now {cfg.n if present == cfg.n else f'{present} of {cfg.n}'} videos in {len(plan.shards)} shard(s), "
+        f"{mb:.1f} MB, at {cfg.out}"
     )
     if rows:
         parts = ", ".join(f"{s} {100 * cpu[s] / max(total_cpu, 1e-9):.0f}%" for s in STAGES)

@@ -1,0 +1,263 @@
+"""Ray runner: one Ray task per shard on an existing cluster or a local one.
+
+``runner=ray`` connects to the cluster named by ``runner.address`` (``auto``, ``host:port``,
+``ray://host:10001``), or, when it is unset, to ``$RAY_ADDRESS`` (set by ``ray job submit``), or else
+starts a local Ray instance sized to ``workers`` (all cores when 0). ``runner.address=local`` always
+starts a fresh local instance. Each pending shard becomes one task that calls
+:func:`simgen.job.run_shard` with ``runner.num_cpus`` / ``runner.num_gpus`` reserved; the task writes
+its shard itself (atomically) and returns only a small :class:`~simgen.job.ShardResult`, so no video
+data ever reaches the driver.
+
+Faults. A task whose worker process or node dies, or that raises, is retried by Ray up to
+``runner.max_retries`` times. A retry writes into a fresh temporary file and moves it over the
+shard's final name, so a shard is never half-written and never holds rows twice. A shard that still
+fails is reported with its sample range, the sample that failed and the error; the job goes on
+while at most ``runner.max_failures`` shards have failed, otherwise it stops with a
+:class:`~simgen.errors.UserError` (exit status 2). Failed shards are simply missing: rerunning the
+same command generates only them (resume).
+
+Progress is per sample: tasks report to a small actor that the driver polls; a retried shard does
+not count its samples twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+from omegaconf import DictConfig
+
+from simgen.errors import UserError
+from simgen.job import Plan, ShardResult, run_shard
+
+TASK_NAME = "simgen_shard"
+_POLL_S = 0.25
+
+
+class ShardFailed(Exception):
+    """Raised inside a task: which shard, which sample, what went wrong."""
+
+    def __init__(self, k: int, start: int, stop: int, index: int, error: str):
+        super().__init__(k, start, stop, index, error)
+        self.k, self.start, self.stop, self.index, self.error = k, start, stop, index, error
+
+    def __str__(self) -> str:
+        return f"shard {self.k} (samples {self.start}..{self.stop - 1}) failed at sample {self.index}: {self.error}"
+
+
+@dataclass
+class Failure:
+    k: int
+    start: int
+    stop: int
+    index: int | None  # the sample being generated, when known
+    error: str
+
+    def describe(self, scene: str, seed: int) -> str:
+        where = f"shard {self.k} (samples {self.start}..{self.stop - 1}"
+        if self.index is not None:
+            where += f"; failed at sample {self.index}, sample_id {scene}-{seed}-{self.index:08d}"
+        return where + f"): {self.error}"
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UserError("runner=ray needs Ray, which is not installed: pip install 'simgen[ray]' "
+                        "(or 'ray[default]'), or use runner=local.") from None
+    return ray
+
+
+def worker_env() -> dict[str, str]:
+    """Environment of the task processes: llvmpipe single-threaded (one task per reserved CPU), EGL."""
+    return {
+        "LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "0"),
+        "PYOPENGL_PLATFORM": os.environ.get("PYOPENGL_PLATFORM", "egl"),
+    }
+
+
+def connect(cfg: DictConfig, log=print) -> bool:
+    """Connect to (or start) Ray. Returns True when this call initialised Ray (and should shut it down)."""
+    ray = _import_ray()
+    if ray.is_initialized():
+        return False
+    address = cfg.runner.address or os.environ.get("RAY_ADDRESS") or "local"
+    kwargs: dict = {"log_to_driver": True, "configure_logging": True, "logging_level": "warning"}
+    if address == "local":
+        if cfg.workers:
+            kwargs["num_cpus"] = cfg.workers * cfg.runner.num_cpus
+        kwargs["include_dashboard"] = False
+    try:
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        msg = " ".join(str(exc).split())
+        hint = ("" if os.environ.get("RAY_AUTH_MODE") else " If the cluster uses token authentication (the "
+                "default of `ray start` since Ray 2.5x), set RAY_AUTH_MODE=token and make its token available.")
+        raise UserError(f"Cannot connect to a Ray cluster at runner.address={address!r} ({msg}). Start one "
+                        "with `ray start --head`, or leave runner.address unset to start a local one." + hint) from None
+    res = ray.cluster_resources()
+    where = "a new local Ray instance" if address == "local" else f"the Ray cluster at {address}"
+    log(f"simgen: using {where}: {len(ray.nodes())} node(s), {res.get('CPU', 0):g} CPU(s), {res.get('GPU', 0):g} GPU(s)")
+    return True
+
+
+# -- inside the workers ---------------------------------------------------------------------------
+
+def _shard_task(cfg: DictConfig, k: int, scenes: dict, progress) -> ShardResult:
+    """One Ray task: write shard ``k``; report each finished sample to the progress actor."""
+    from simgen import scenes_registry
+
+    for name, module in scenes.items():  # families registered in the driver (simgen.scenes_registry.register)
+        scenes_registry.register(name, module)
+    if cfg.runner.num_gpus > 0 and "EGL_DEVICE_ID" not in os.environ:
+        import ray
+
+        gpus = ray.get_gpu_ids()
+        if gpus:
+            os.environ["EGL_DEVICE_ID"] = str(gpus[0])
+    attempt = uuid.uuid4().hex  # tells this attempt's progress apart from a retry's (not content)
+    start = k * cfg.shard_size
+    stop = min(start + cfg.shard_size, cfg.n)
+    done = 0
+
+    def report(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress.report.remote(k, attempt, done)
+
+    try:
+        return run_shard(cfg, k, progress=report)
+    except Exception as exc:
+        error = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise ShardFailed(k, start, stop, start + done, error) from exc
+
+
+class _Progress:
+    """Samples finished per shard attempt; a retried shard counts its best attempt only."""
+
+    def __init__(self):
+        self.done: dict[int, dict[str, int]] = {}
+
+    def report(self, k: int, attempt: str, n: int) -> None:
+        self.done.setdefault(k, {})[attempt] = n
+
+    def total(self) -> int:
+        return sum(max(v.values()) for v in self.done.values())
+
+
+# -- the driver -----------------------------------------------------------------------------------
+
+def _failure_from(ray, exc: BaseException, shard) -> Failure:
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, ShardFailed):
+        return Failure(shard.k, shard.start, shard.stop, cause.index, cause.error)
+    if isinstance(exc, ray.exceptions.TaskCancelledError):
+        what = "task cancelled"
+    elif isinstance(exc, (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError)):
+        what = f"worker process or node died ({type(exc).__name__})"
+    elif isinstance(exc, ray.exceptions.OutOfMemoryError):
+        what = "worker killed by Ray's out-of-memory monitor"
+    else:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = f"{type(exc).__name__}: {first}"
+    return Failure(shard.k, shard.start, shard.stop, None, what)
+
+
+def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
+    ray = _import_ray()
+    started = connect(cfg, log)
+    try:
+        return _run(ray, cfg, plan, log)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
+    from simgen import scenes_registry
+    from simgen.runners.local import progress_bar
+
+    rc = cfg.runner
+    if "://" not in cfg.out and len(ray.nodes()) > 1:
+        log(f"simgen: warning: out={cfg.out} is a local path and the cluster has {len(ray.nodes())} nodes; each "
+            "node writes to its own disk unless that path is shared storage (use s3://, gs:// or a shared mount).")
+    task = ray.remote(_shard_task).options(
+        name=TASK_NAME,
+        num_cpus=rc.num_cpus,
+        num_gpus=rc.num_gpus,
+        max_retries=rc.max_retries,
+        retry_exceptions=True,
+        runtime_env={"env_vars": worker_env()},
+    )
+    progress = ray.remote(num_cpus=0)(_Progress).remote()
+    scenes = dict(getattr(scenes_registry, "_EXTRA", {}))
+    todo = list(plan.pending)
+    window = cfg.workers if cfg.workers else len(todo)  # workers=N caps the tasks in flight
+    total = sum(s.stop - s.start for s in todo)
+    cpus = ray.cluster_resources().get("CPU", 0)
+    log(f"simgen: {total} video(s) in {len(todo)} shard(s) as Ray tasks ({rc.num_cpus:g} CPU"
+        f"{f', {rc.num_gpus:g} GPU' if rc.num_gpus else ''} each; cluster {cpus:g} CPUs"
+        f"{f', at most {window} at once' if cfg.workers else ''}) -> {cfg.out}")
+    results: list[ShardResult] = []
+    failures: list[Failure] = []
+    inflight: dict = {}
+    bar = progress_bar(cfg, total, f"{cfg.scene.name}/{cfg.engine.name} ray")
+    committed = 0  # samples in shards that finished
+    last_poll = 0.0
+    try:
+        while todo or inflight:
+            while todo and len(inflight) < window:
+                s = todo.pop(0)
+                inflight[task.remote(cfg, s.k, scenes, progress)] = s
+            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=_POLL_S)
+            if ready and len(inflight) > 1:  # collect everything else that is done too
+                ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0)
+            for ref in ready:
+                s = inflight.pop(ref)
+                try:
+                    results.append(ray.get(ref))
+                    committed += s.stop - s.start
+                except ray.exceptions.RayError as exc:
+                    f = _failure_from(ray, exc, s)
+                    failures.append(f)
+                    bar.set_postfix(failed=len(failures))
+                    log(f"simgen: FAILED after {rc.max_retries} retr{'y' if rc.max_retries == 1 else 'ies'}: "
+                        f"{f.describe(cfg.scene.name, cfg.seed)}")
+                    if len(failures) > rc.max_failures:
+                        for r in inflight:
+                            ray.cancel(r, force=True)
+                        raise UserError(
+                            f"{len(failures)} shard(s) failed, more than runner.max_failures={rc.max_failures}; "
+                            f"stopping. First failure: {failures[0].describe(cfg.scene.name, cfg.seed)}. "
+                            "Finished shards are kept: fix the cause and rerun the same command to resume, or "
+                            "raise runner.max_failures to let the rest of the job finish without the failing shards."
+                        )
+            now = time.monotonic()
+            if cfg.runner.progress and (now - last_poll >= _POLL_S or not (todo or inflight)):
+                last_poll = now
+                try:
+                    seen = ray.get(progress.total.remote(), timeout=5)
+                except ray.exceptions.RayError:
+                    seen = 0
+                n = max(seen, committed)
+                if n > bar.n:
+                    bar.update(min(n, total) - bar.n)
+    finally:
+        bar.close()
+        try:
+            ray.kill(progress)
+        except Exception:  # noqa: BLE001 - best effort cleanup
+            pass
+    # Attempts killed mid-shard (worker or node died) leave their temporary file behind.
+    removed = plan.folder.remove_temporaries() if not inflight else 0
+    if removed:
+        log(f"simgen: removed {removed} temporary file(s) left by task attempts that died")
+    if failures:
+        ids = ", ".join(str(f.k) for f in failures)
+        log(f"simgen: {len(failures)} shard(s) failed and are missing (within runner.max_failures="
+            f"{rc.max_failures}): shard(s) {ids}. Rerun the same command to retry only those.")
+    return sorted(results, key=lambda r: r.k)
