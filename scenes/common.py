@@ -205,4 +205,266 @@ def count_word(k: int) -> str:
 
 
 def describe(obj: ObjectSpec) -> str:
-    return f"{obj.color_name} {SHAPE_WORDS.get(obj.shape, obj.shape)}".strip()
+    word = SHAPE_WORDS.get(obj.shape, obj.shape)
+    if obj.shape == "mesh" and obj.mesh is not None and obj.mesh.name not in ("convex", "mesh"):
+        word = obj.mesh.name.replace("_", " ")  # a library mesh: its file name
+    return f"{obj.color_name} {word}".strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared by the scene library (issue 3): family base config, grid sampler, appearance split,
+# cameras that fit a trajectory, caption words.
+# ---------------------------------------------------------------------------------------------
+from dataclasses import dataclass  # noqa: E402
+
+from simgen.config import bounded  # noqa: E402
+from simgen.errors import ConfigError  # noqa: E402
+
+# Held-out appearance: `appearance=seen` draws colours / floor styles / textures / meshes from the
+# "seen" halves only, `appearance=unseen` from the other halves, `all` from both. A model trained on
+# appearance=seen data can be evaluated on appearance=unseen data with new colours and textures.
+APPEARANCE = {
+    "seen": {
+        "colors": ("red", "green", "blue", "yellow", "purple", "orange"),
+        "floors": ("checkered", "tiled"),
+        "textures": ("checker", "stripes", "wood"),
+        "meshes": ("rock", "cone", "torus"),
+        "backgrounds": ((0.92, 0.92, 0.90), (0.85, 0.90, 0.95)),
+    },
+    "unseen": {
+        "colors": ("teal", "pink", "brown", "black", "white"),
+        "floors": ("striped", "plain"),
+        "textures": ("dots", "marble", "bricks"),
+        "meshes": ("star", "bowl", "gem"),
+        "backgrounds": ((0.95, 0.90, 0.82), (0.88, 0.95, 0.88)),
+    },
+}
+APPEARANCES = ("all", "seen", "unseen")
+
+
+def appearance_set(kind: str, appearance: str) -> tuple:
+    """The names of ``kind`` (colors, floors, textures, meshes, backgrounds) allowed by ``appearance``."""
+    if appearance == "all":
+        return tuple(APPEARANCE["seen"][kind]) + tuple(APPEARANCE["unseen"][kind])
+    return tuple(APPEARANCE[appearance][kind])
+
+
+def pick_appearance_colors(rng: np.random.Generator, k: int, appearance: str, exclude: tuple[str, ...] = ()) -> list[str]:
+    names = [c for c in appearance_set("colors", appearance) if c not in exclude]
+    return [names[i] for i in rng.choice(len(names), size=k, replace=k > len(names))]
+
+
+def make_appearance_floor(rng: np.random.Generator, appearance: str, half_size: float = 10.0) -> tuple[StaticSpec, str]:
+    """A textured floor whose style is drawn from the appearance split (friction/restitution 1.0:
+    against it the object's own coefficients are the effective ones in PyBullet)."""
+    styles = appearance_set("floors", appearance)
+    style = styles[int(rng.integers(len(styles)))]
+    tex, style = floor_texture(rng, style)
+    floor = StaticSpec(name="floor", kind="plane", size=np.array([half_size, half_size]), position=np.zeros(3),
+                       texture=tex, texture_scale=float(rng.uniform(0.8, 1.6)))
+    return floor, style
+
+
+@dataclass
+class FamilyConfig:
+    """Keys every family of the scene library has (besides its own ranges).
+
+    ``grid_params`` names the Range fields that ``sampler=grid`` enumerates, each with
+    ``grid_steps`` values; sample ``i`` takes grid point ``i mod G`` with ``G = steps ** len(grid_params)``
+    (fewer with ``split=ood``, where only values inside the held-out bands are kept)."""
+
+    appearance: str = bounded("all", choices=list(APPEARANCES), doc="colour/texture/mesh set: all | seen | unseen")
+    grid_steps: int = bounded(5, ge=1, le=1000, doc="values per gridded parameter (sampler=grid)")
+    grid_params: list = bounded([], doc="Range keys enumerated by sampler=grid")
+
+    def check_grid(self) -> None:
+        for name in self.grid_params:
+            if not isinstance(getattr(self, name, None), Range):
+                ranges = [k for k, v in vars(self).items() if isinstance(v, Range)]
+                raise ConfigError(f"scene.grid_params names {name!r}, which is not a range of this scene; choose from {ranges}.")
+
+    def check(self) -> None:
+        self.check_grid()
+
+
+def grid_axes(ranges: dict[str, Range], steps: int | dict[str, int], split: str = "id") -> dict[str, np.ndarray]:
+    """The values of every gridded parameter (insertion order; the last varies fastest)."""
+    out = {}
+    for name, r in ranges.items():
+        n = steps[name] if isinstance(steps, dict) else steps
+        out[name] = np.asarray(r.grid(int(n), split), dtype=np.float64)
+    return out
+
+
+def grid_size(ranges: dict[str, Range], steps: int | dict[str, int], split: str = "id") -> int:
+    return int(np.prod([len(v) for v in grid_axes(ranges, steps, split).values()], dtype=np.int64)) if ranges else 1
+
+
+def grid_point(ranges: dict[str, Range], steps: int | dict[str, int], index: int, split: str = "id") -> dict[str, float]:
+    """Grid point ``index mod G`` of the full product grid (mixed radix, the last name fastest)."""
+    axes = grid_axes(ranges, steps, split)
+    sizes = [len(v) for v in axes.values()]
+    g = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
+    i = int(index) % max(g, 1)
+    out = {}
+    for (name, vals), n in zip(reversed(list(axes.items())), reversed(sizes)):
+        out[name] = float(vals[i % n])
+        i //= n
+    return {name: out[name] for name in axes}
+
+
+class Draw:
+    """Draws a family's Range parameters for one sample.
+
+    ``sampler=random``: ``draw(name)`` samples the named Range from the split's bands. ``sampler=grid``:
+    the parameters in ``cfg.grid_params`` take their grid point's value (same value for every object
+    of the scene); the others are still drawn at random."""
+
+    def __init__(self, cfg, rng: np.random.Generator, ctx):
+        self.cfg, self.rng, self.split = cfg, rng, ctx.split
+        self.fixed: dict[str, float] = {}
+        if getattr(ctx, "sampler", "random") == "grid" and getattr(cfg, "grid_params", None):
+            ranges = {n: getattr(cfg, n) for n in cfg.grid_params}
+            self.fixed = grid_point(ranges, cfg.grid_steps, ctx.index, ctx.split)
+
+    def __call__(self, name: str) -> float:
+        if name in self.fixed:
+            return self.fixed[name]
+        return getattr(self.cfg, name).sample(self.rng, self.split)
+
+
+def family_grid_size(cfg, split: str = "id") -> int:
+    """G of a family config (see :class:`FamilyConfig`)."""
+    return grid_size({n: getattr(cfg, n) for n in cfg.grid_params}, cfg.grid_steps, split)
+
+
+def fit_camera(
+    rng: np.random.Generator,
+    ctx,
+    points: np.ndarray,
+    radius: float,
+    elevation_deg: Range,
+    azimuth_deg: Range,
+    yfov_deg: float,
+    margin_px: float = 3.0,
+    min_distance: float = 1.5,
+) -> CameraSpec:
+    """A static perspective camera looking at the centre of ``points`` from a sampled elevation and
+    azimuth, pulled back until every point (a sphere of ``radius``) lies inside the image."""
+    pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    target = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
+    el = math.radians(elevation_deg.sample(rng))
+    az = math.radians(azimuth_deg.sample(rng))
+    direction = np.array([math.sin(az) * math.cos(el), -math.cos(az) * math.cos(el), math.sin(el)])
+    d = min_distance
+    for _ in range(200):
+        cam = CameraSpec(width=ctx.width, height=ctx.height, cam_to_world=look_at(target + d * direction, target),
+                         yfov=math.radians(yfov_deg))
+        if all(in_view(cam, p, radius, margin_px) for p in pts):
+            return cam
+        d *= 1.05
+    return cam
+
+
+def side_camera(ctx, points: np.ndarray, radius: float, margin: float = 0.08, distance: float = 10.0) -> CameraSpec:
+    """An orthographic camera on -y looking along +y (image x = world x, image up = world z) whose
+    view holds every point (a sphere of ``radius``) with ``margin`` (fraction of the view) to spare."""
+    pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    lo, hi = pts.min(axis=0) - radius, pts.max(axis=0) + radius
+    cx, cz = 0.5 * (lo[0] + hi[0]), 0.5 * (lo[2] + hi[2])
+    aspect = ctx.width / ctx.height
+    h = max(hi[2] - lo[2], (hi[0] - lo[0]) / aspect) / (1.0 - 2.0 * margin)
+    eye = np.array([cx, -distance, cz])
+    return CameraSpec(width=ctx.width, height=ctx.height, cam_to_world=look_at(eye, np.array([cx, 0.0, cz])),
+                      projection="orthographic", ortho_height=float(h), znear=0.1, zfar=2.0 * distance)
+
+
+def front_lights() -> list[LightSpec]:
+    """Lights for the 2-D side views: a key light from the camera side, a fill from above."""
+    return [
+        LightSpec(direction=np.array([0.35, 1.0, -0.55]) / np.linalg.norm([0.35, 1.0, -0.55]), intensity=3.0),
+        LightSpec(direction=np.array([-0.2, 0.3, -1.0]) / np.linalg.norm([-0.2, 0.3, -1.0]), intensity=1.0),
+    ]
+
+
+def material_word(restitution: float) -> str:
+    """A caption word for how bouncy a body is."""
+    if restitution >= 0.75:
+        return "rubber"
+    if restitution >= 0.5:
+        return "plastic"
+    if restitution >= 0.25:
+        return "wooden"
+    return "clay"
+
+
+def friction_word(mu: float) -> str:
+    if mu < 0.1:
+        return "slippery"
+    if mu < 0.3:
+        return "smooth"
+    if mu < 0.6:
+        return "rough"
+    return "very rough"
+
+
+def times_word(k: int) -> str:
+    return {0: "not at all", 1: "once", 2: "twice"}.get(k, f"{count_word(k)} times")
+
+
+def check_restitution(key: str, r: Range) -> None:
+    if r.hi > 1.0 or (r.ood_hi or 0) > 1.0:
+        raise ConfigError(f"scene.{key} must lie in [0, 1] (hi and ood_hi included).")
+
+
+def make_library_object(
+    rng: np.random.Generator,
+    appearance: str,
+    size: float,
+    friction: float,
+    restitution: float,
+    color_name: str,
+    density: float | None = None,
+    mass: float | None = None,
+    assets_dir: str | None = None,
+) -> ObjectSpec:
+    """A 'mesh' object drawn from the shipped mesh library (appearance split) or from the user's
+    ``assets_dir``; bounding radius ``size``, mass from density and the mesh volume, exact inertia."""
+    from simgen.assets import mesh_library
+
+    lib = mesh_library(None if assets_dir else appearance_set("meshes", appearance), assets_dir)
+    asset = lib[int(rng.integers(len(lib)))]
+    mesh, m, inertia = asset.scaled(size, density=density, mass=mass)
+    obj = ObjectSpec(shape="mesh", size=np.array([size]), mass=m, friction=friction, restitution=restitution,
+                     color=np.array(PALETTE[color_name]), position=np.zeros(3), mesh=mesh, color_name=color_name,
+                     inertia=inertia)
+    return obj
+
+
+def make_any_object(rng, shape: str, size: float, friction: float, restitution: float, color_name: str,
+                    appearance: str = "all", density: float | None = None, mass: float | None = None,
+                    assets_dir: str | None = None) -> ObjectSpec:
+    """:func:`make_object` for primitives; 'mesh' draws from the mesh library instead of a random hull."""
+    if shape == "mesh":
+        return make_library_object(rng, appearance, size, friction, restitution, color_name, density, mass, assets_dir)
+    return make_object(rng, shape, size, friction, restitution, color_name, density=density, mass=mass)
+
+
+def check_assets_dir(assets_dir: str | None) -> None:
+    """Load every user mesh once at config time so a bad file fails before any work starts."""
+    if assets_dir:
+        from simgen.assets import list_mesh_files, load_mesh
+
+        for f in list_mesh_files(assets_dir):
+            load_mesh(str(f))
+
+
+def check_shapes(shapes: list, allowed: tuple) -> None:
+    bad = [s for s in shapes if s not in allowed]
+    if bad or not shapes:
+        raise ConfigError(f"scene.shapes={list(shapes)} is not allowed; choose a non-empty subset of {list(allowed)}.")
+
+
+def a_an(word: str) -> str:
+    """'a' or 'an' for the word that follows."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -101,7 +101,7 @@ def decode_row(table: pa.Table, i: int = 0, decode_video_frames: bool = True) ->
             data = cell(name).as_py()
             dt = cell("depth_dtype").as_py() if "depth_dtype" in names else "float16"
             out[name] = None if data is None else unpack(data, dt, (T, H, W)).astype(np.float32)
-        elif name in ("positions", "linear_velocity", "angular_velocity"):
+        elif name in ("positions", "linear_velocity", "angular_velocity", "linear_acceleration"):
             out[name] = _nested(raw(name), (T, N, 3))
         elif name == "quaternions":
             out[name] = _nested(raw(name), (T, N, 4))
@@ -111,6 +111,8 @@ def decode_row(table: pa.Table, i: int = 0, decode_video_frames: bool = True) ->
             out[name] = _nested(raw(name), (T, N, 4))
         elif name == "visible_pixels":
             out[name] = _nested(raw(name), (T, N), np.int32)
+        elif name == "visible_fraction":
+            out[name] = _nested(raw(name), (T, N), np.float32)
         elif name in ("mass", "friction", "restitution", "first_contact_frame", "times"):
             out[name] = _nested(raw(name), (-1,))
         elif name in ("inertia", "object_color"):

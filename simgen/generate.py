@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 import simgen
 from simgen.codecs import encode_video, pack
 from simgen.engines import make_engine
-from simgen.scenes_registry import make_scene, scene_config
+from simgen.scenes_registry import make_scene, scene_config, scene_module
 from simgen.schema import params_cells
 from simgen.spec import SceneSpec, Trajectory, project_points
 
@@ -60,13 +60,18 @@ class Pipeline:
             spec, seed = make_scene(self.cfg, index, self.scene_cfg)
         with self.timed("simulate"):
             traj = self.engine.simulate(spec)
+        # optional family hook: post-simulation facts in the caption ("... and bounces twice")
+        hook = getattr(scene_module(self.scene_cfg.name), "finalize_caption", None)
+        if callable(hook):
+            spec.caption = hook(spec, traj)
         return spec, traj, seed
 
     def make_row(self, index: int) -> dict:
         cfg = self.cfg
         spec, traj, seed = self.simulate(index)
         with self.timed("render"):
-            frames = self.renderer.render(spec, traj, masks=cfg.render.masks, depth=cfg.render.depth)
+            frames = self.renderer.render(spec, traj, masks=cfg.render.masks, depth=cfg.render.depth,
+                                          silhouettes=bool(cfg.render.masks))
         with self.timed("encode"):
             row = build_row(cfg, index, seed, spec, traj, frames)
         return row
@@ -92,6 +97,30 @@ def mask_stats(masks: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray
             sel = ids == k
             boxes[t, k] = (xs[sel].min(), ys[sel].min(), xs[sel].max(), ys[sel].max())
     return counts, boxes
+
+
+def finite_acceleration(times: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+    """Linear acceleration [T, N, 3] from the recorded velocities: central differences
+    (v[t+1] - v[t-1]) / (t[t+1] - t[t-1]) inside, one-sided at the first and last frame. Over an
+    impact it shows the velocity jump spread over two frames (it is a measurement, not a force)."""
+    v = np.asarray(velocity, np.float64)
+    t = np.asarray(times, np.float64)
+    if v.shape[0] < 2:
+        return np.zeros_like(v, dtype=np.float32)
+    return np.gradient(v, t, axis=0, edge_order=1).astype(np.float32)
+
+
+def visible_fraction(counts: np.ndarray, unoccluded: np.ndarray | None) -> np.ndarray:
+    """visible pixels / pixels the object would cover alone inside the image; 0 where it covers none
+    (wholly out of frame or behind the camera); NaN where the silhouettes were not computed."""
+    counts = np.asarray(counts, np.float64)
+    if unoccluded is None:
+        return np.full(counts.shape, np.nan, np.float32)
+    un = np.asarray(unoccluded, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(un > 0, np.minimum(counts / np.maximum(un, 1.0), 1.0), 0.0)
+    frac[un < 0] = np.nan
+    return frac.astype(np.float32)
 
 
 def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Trajectory, frames) -> dict:
@@ -132,6 +161,9 @@ def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Tra
         "centroid_2d": uv,
         "bbox_2d": boxes if frames.masks is not None else np.full((T, N, 4), -1.0, np.float32),
         "visible_pixels": list(counts) if frames.masks is not None else [np.zeros(N, np.int32)] * T,
+        "visible_fraction": visible_fraction(counts, getattr(frames, "unoccluded", None))
+        if frames.masks is not None else np.full((T, N), np.nan, np.float32),
+        "linear_acceleration": finite_acceleration(traj.times, traj.linear_velocity),
         "mass": np.asarray(traj.mass, np.float32),
         "friction": np.asarray(traj.friction, np.float32),
         "restitution": np.asarray(traj.restitution, np.float32),

@@ -63,6 +63,8 @@ SCHEMA = pa.schema(
         ("centroid_2d", pa.list_(pa.list_(_fixed(2)))),
         ("bbox_2d", pa.list_(pa.list_(_fixed(4)))),
         ("visible_pixels", pa.list_(pa.list_(pa.int32()))),
+        ("visible_fraction", pa.list_(pa.list_(f32))),
+        ("linear_acceleration", pa.list_(pa.list_(_fixed(3)))),
         ("mass", pa.list_(f32)),
         ("friction", pa.list_(f32)),
         ("restitution", pa.list_(f32)),
@@ -131,7 +133,7 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
     for name in SCHEMA.names:
         typ = SCHEMA.field(name).type
         vals = [r[name] for r in rows]
-        if name in ("positions", "linear_velocity", "angular_velocity"):
+        if name in ("positions", "linear_velocity", "angular_velocity", "linear_acceleration"):
             cols[name] = _nested3(vals, 3)
         elif name == "quaternions":
             cols[name] = _nested3(vals, 4)
@@ -139,6 +141,8 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
             cols[name] = _nested3(vals, 2)
         elif name == "bbox_2d":
             cols[name] = _nested3(vals, 4)
+        elif name == "visible_fraction":
+            cols[name] = pa.array([[np.asarray(f, np.float32).tolist() for f in np.asarray(v)] for v in vals], type=typ)
         else:
             cols[name] = pa.array(vals, type=typ)
     return pa.table(cols, schema=SCHEMA)

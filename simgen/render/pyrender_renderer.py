@@ -36,6 +36,7 @@ class Frames:
     rgb: np.ndarray  # uint8 [T, H, W, 3]
     masks: np.ndarray | None  # uint8 [T, H, W]; 0 background/static, k = object k
     depth: np.ndarray | None  # float32 [T, H, W]; metres along the optical axis, 0 = no surface
+    unoccluded: np.ndarray | None = None  # int32 [T, N]; in-image pixels each object would cover alone
 
 
 def check_egl() -> None:
@@ -227,6 +228,34 @@ def _make_classes():
                 buf = GL.glReadPixels(0, 0, w, h, GL.GL_DEPTH_COMPONENT, GL.GL_FLOAT)
                 zbuf_out[...] = np.frombuffer(buf, np.float32).reshape(h, w)[::-1]
 
+        def silhouettes(self, scene, object_nodes, bit_colors, n_objects, out):
+            """Per-object unoccluded silhouettes in one pass: every object is drawn flat, without depth
+            test, with colour logic-op OR of its own bit (object k: channel k // 8, bit k % 8), so a pixel
+            holds the set of objects covering it. ``out[k]`` = pixels with object k's bit set."""
+            w, h = self.viewport_width, self.viewport_height
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._main_fb)
+            GL.glViewport(0, 0, w, h)
+            GL.glDisable(GL.GL_DEPTH_TEST)
+            GL.glDisable(GL.GL_MULTISAMPLE)
+            GL.glClearColor(0.0, 0.0, 0.0, 0.0)
+            GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+            GL.glEnable(GL.GL_COLOR_LOGIC_OP)
+            GL.glLogicOp(GL.GL_OR)
+            try:
+                self._draw(scene, object_nodes, RenderFlags.SEG, bit_colors)
+            finally:
+                GL.glDisable(GL.GL_COLOR_LOGIC_OP)
+                GL.glEnable(GL.GL_DEPTH_TEST)
+            channels = (n_objects + 7) // 8
+            fmt = {1: GL.GL_RED, 2: GL.GL_RG, 3: GL.GL_RGB}[channels]
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._main_fb)
+            GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+            buf = np.frombuffer(GL.glReadPixels(0, 0, w, h, fmt, GL.GL_UNSIGNED_BYTE), np.uint8).reshape(h * w, channels)
+            for c in range(channels):
+                counts = np.bincount(buf[:, c], minlength=256)  # pixels per bit pattern
+                for b in range(min(8, n_objects - 8 * c)):
+                    out[8 * c + b] = int(counts[(np.arange(256) >> b) & 1 == 1].sum())
+
     return pyrender, FastShaderCache, LeanRenderer
 
 
@@ -290,7 +319,7 @@ class Renderer:
             faces = np.array([[0, 1, 2], [0, 2, 3]])
         else:
             box = trimesh.creation.box(extents=2.0 * np.asarray(st.size[:3], float))
-            box = box.unwrap() if hasattr(box, "unwrap") else box
+            box.unmerge_vertices()  # flat faces (unwrap() needs the optional xatlas package)
             verts, faces = np.asarray(box.vertices), np.asarray(box.faces)
         tm = trimesh.Trimesh(vertices=verts, faces=faces, process=False)
         if st.texture is not None:
@@ -348,7 +377,11 @@ class Renderer:
         depth[bg] = 0.0
         return depth.astype(np.float32)
 
-    def render(self, spec: SceneSpec, traj: Trajectory, masks: bool = True, depth: bool = True) -> Frames:
+    def render(self, spec: SceneSpec, traj: Trajectory, masks: bool = True, depth: bool = True,
+               silhouettes: bool = False) -> Frames:
+        """``silhouettes=True`` also counts, per frame and object, the in-image pixels the object would
+        cover with nothing in front of it (``Frames.unoccluded``; at most 24 objects, else -1): one extra
+        flat pass per frame, read back as 1 byte per pixel for up to 8 objects."""
         if (spec.camera.width, spec.camera.height) != (self.width, self.height):
             raise ValueError("camera size does not match the renderer size")
         if len(spec.objects) > 255:
@@ -361,6 +394,15 @@ class Renderer:
         rgb = np.empty((T, H, W, 3), np.uint8)
         seg = np.empty((T, H, W), np.uint8) if masks else None
         zbuf = np.empty((T, H, W), np.float32) if depth else None
+        N = len(nodes)
+        sil = np.full((T, N), -1, np.int32) if silhouettes else None
+        do_sil = silhouettes and 0 < N <= 24
+        if do_sil:
+            bit_colors = {}
+            for i, node in enumerate(nodes):
+                col = np.zeros(3)
+                col[i // 8] = (1 << (i % 8)) / 255.0
+                bit_colors[node] = col
         poses = pose_matrix(traj.positions, traj.quaternions)  # [T, N, 4, 4]
         off, lean = self._offscreen, self._lean
         off._platform.make_current()
@@ -370,8 +412,10 @@ class Renderer:
                 for i, node in enumerate(nodes):
                     scene.set_pose(node, poses[t, i])
                 lean.frame(scene, nodes, seg_colors, rgb[t], seg[t] if masks else None, zbuf[t] if depth else None)
+                if do_sil:
+                    lean.silhouettes(scene, nodes, bit_colors, N, sil[t])
         finally:
             off._platform.make_uncurrent()
         lin = self._linear_depth(zbuf, spec.camera) if depth else None
         # GL buffers of this scene's meshes are freed by pyrender when the next scene is uploaded
-        return Frames(rgb=rgb, masks=seg, depth=lin)
+        return Frames(rgb=rgb, masks=seg, depth=lin, unoccluded=sil)
