@@ -454,9 +454,13 @@ def check_assets_dir(assets_dir: str | None) -> None:
     """Load every user mesh once at config time so a bad file fails before any work starts."""
     if assets_dir:
         from simgen.assets import list_mesh_files, load_mesh
+        from simgen.errors import UserError
 
-        for f in list_mesh_files(assets_dir):
-            load_mesh(str(f))
+        try:
+            for f in list_mesh_files(assets_dir):
+                load_mesh(str(f))
+        except UserError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def check_shapes(shapes: list, allowed: tuple) -> None:

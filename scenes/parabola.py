@@ -14,7 +14,7 @@ import numpy as np
 from simgen.config import Range, bounded
 from simgen.spec import SceneSpec
 from simgen.scenes import _plane2d
-from simgen.scenes.common import Draw, FamilyConfig, pick_appearance_colors
+from simgen.scenes.common import Draw, FamilyConfig, a_an, pick_appearance_colors
 
 
 @dataclass
@@ -41,7 +41,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     x0 = -0.5 * (rel.min(axis=0) + rel.max(axis=0))  # centre the arc on the origin
     x0[1] = 0.0
     b = _plane2d.ball(r, draw("density"), color, x0, vel)
-    caption = (f"A {color} ball is launched at {vx:.1f} m/s sideways and {vz:.1f} m/s upwards and follows a "
+    caption = (f"{a_an(color).capitalize()} {color} ball is launched at {vx:.1f} m/s sideways and {vz:.1f} m/s upwards and follows a "
                f"parabola under gravity of {g:.1f} m/s^2.")
     return _plane2d.scene("parabola", rng, ctx, [b], x0[None] + rel, r, g, cfg.appearance,
                           {"speed_x": float(vx), "speed_z": float(vz), "radius": float(r), "gravity": float(g),

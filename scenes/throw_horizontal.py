@@ -38,7 +38,7 @@ SHAPES = ("sphere", "box", "cylinder", "capsule", "mesh")
 class Config(FamilyConfig):
     name: str = "throw_horizontal"
     shapes: list = bounded(["sphere", "box", "cylinder"], doc="shapes to draw from")
-    size: Range = bounded(Range(0.06, 0.12, ood_lo=0.04, ood_hi=0.18), gt=0, doc="radius / half extent, m")
+    size: Range = bounded(Range(0.08, 0.14, ood_lo=0.05, ood_hi=0.2), gt=0, doc="radius / half extent, m")
     density: Range = bounded(Range(300.0, 3000.0, ood_lo=100.0, ood_hi=8000.0, log=True), gt=0, doc="kg/m^3")
     mass: Optional[Range] = bounded(None, gt=0, doc="kg; when set, overrides density")
     speed: Range = bounded(Range(1.0, 2.5, ood_lo=0.5, ood_hi=3.5), gt=0, doc="horizontal launch speed v0, m/s")

@@ -15,7 +15,7 @@ import numpy as np
 from simgen.config import Range, bounded
 from simgen.spec import SceneSpec
 from simgen.scenes import _plane2d
-from simgen.scenes.common import Draw, FamilyConfig, pick_appearance_colors
+from simgen.scenes.common import Draw, FamilyConfig, a_an, pick_appearance_colors
 
 
 @dataclass
@@ -48,7 +48,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     vb2 = ((mb - ma) * vb + 2 * ma * va) / (ma + mb)
     rest = duration - tc
     path = np.array([xa0, xb0, [-ra + va2 * rest, 0, 0], [rb + vb2 * rest, 0, 0], [-ra, 0, 0], [rb, 0, 0]])
-    caption = (f"A {ca} ball of {ma:.1f} kg moving at {va:.1f} m/s hits a {cb} ball of {mb:.1f} kg moving at "
+    caption = (f"{a_an(ca).capitalize()} {ca} ball of {ma:.1f} kg moving at {va:.1f} m/s hits {a_an(cb)} {cb} ball of {mb:.1f} kg moving at "
                f"{vb:.1f} m/s head-on; the collision is elastic.")
     return _plane2d.scene("two_ball_collision", rng, ctx, [a, b], path, max(ra, rb), 0.0, cfg.appearance,
                           {"radius": np.array([ra, rb], np.float32), "velocity_x": np.array([va, vb], np.float32),

@@ -14,7 +14,7 @@ import numpy as np
 from simgen.config import Range, bounded
 from simgen.spec import SceneSpec
 from simgen.scenes import _plane2d
-from simgen.scenes.common import Draw, FamilyConfig, pick_appearance_colors
+from simgen.scenes.common import Draw, FamilyConfig, a_an, pick_appearance_colors
 
 
 @dataclass
@@ -38,7 +38,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     x0 = -0.5 * vel * duration
     b = _plane2d.ball(r, draw("density"), color, x0, vel)
     path = np.array([x0, x0 + vel * duration])
-    caption = f"A {color} ball of radius {r:.2f} m moves in a straight line at a constant {v:.1f} m/s."
+    caption = f"{a_an(color).capitalize()} {color} ball of radius {r:.2f} m moves in a straight line at a constant {v:.1f} m/s."
     return _plane2d.scene("uniform_motion", rng, ctx, [b], path, r, 0.0, cfg.appearance,
                           {"speed": float(v), "radius": float(r), "direction": float(math.degrees(ang)),
                            "velocity": vel.astype(np.float32), "gravity": 0.0},

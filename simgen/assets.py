@@ -123,7 +123,14 @@ def load_mesh(path: str) -> MeshAsset:
             raise UserError(f"Mesh {str(p)!r} is flat (no volume even as a convex hull); a solid is needed for mass and collision.")
         mass_mesh, repair = hull, "convex_hull_mass"
     # body frame: centre of mass at the origin, principal axes along x, y, z
-    T = mass_mesh.principal_inertia_transform
+    # (computed here: trimesh's principal_inertia_transform does not centre exactly for symmetric bodies)
+    c = np.asarray(mass_mesh.center_mass, np.float64)
+    _, R = np.linalg.eigh(np.asarray(mass_mesh.moment_inertia, np.float64))
+    if np.linalg.det(R) < 0:
+        R[:, 2] *= -1.0
+    T = np.eye(4)
+    T[:3, :3] = R.T
+    T[:3, 3] = -R.T @ c
     tm = tm.copy()
     tm.apply_transform(T)
     mass_mesh = mass_mesh.copy()
