@@ -51,6 +51,8 @@ COLUMN_DOCS: dict[str, str] = {
     "centroid_2d": "[T][N][2] centre of mass projected to pixels (u, v), OpenCV pixel centres",
     "bbox_2d": "[T][N][4] visible-mask box (x0, y0, x1, y1) inclusive pixels; -1 when hidden",
     "visible_pixels": "[T][N] mask pixel count",
+    "visible_fraction": "[T][N] visible pixels / pixels the object would cover alone in the frame",
+    "linear_acceleration": "[T][N][3] m/s^2, finite differences of the recorded velocities",
     "mass": "[N] kg, as simulated", "friction": "[N] as simulated", "restitution": "[N] as simulated",
     "inertia": "[N][3] principal moments, kg m^2",
     "object_shape": "[N] shape name", "object_size": "[N][k] shape dimensions, metres",

@@ -68,6 +68,8 @@ OBJECT_AXIS: dict[str, int] = {
     "quaternions": 1,
     "linear_velocity": 1,
     "angular_velocity": 1,
+    "linear_acceleration": 1,
+    "visible_fraction": 1,
     "centroid_2d": 1,
     "bbox_2d": 1,
     "visible_pixels": 1,
@@ -78,11 +80,34 @@ OBJECT_AXIS: dict[str, int] = {
     "object_color": 0,
     "first_contact_frame": 0,
 }
-# Keys with a leading frame axis (sliced by clip sampling).
+# Keys with a leading frame axis (sliced by clip sampling). Columns added to the schema later as
+# ``list<list<...>>`` ([T][N]...) are recognised as per-frame too (see :func:`_frame_major`).
 FRAME_KEYS = (
     "video", "masks", "depth", "times", "positions", "quaternions", "linear_velocity",
-    "angular_velocity", "centroid_2d", "bbox_2d", "visible_pixels", "cam_to_world",
+    "angular_velocity", "linear_acceleration", "centroid_2d", "bbox_2d", "visible_pixels",
+    "visible_fraction", "cam_to_world",
 )
+
+
+def _frame_major(name: str, value: Any, T: int, N: int) -> bool:
+    """Whether ``value`` is indexed by frame first: a known per-frame key, or a numpy array of shape
+    [T, N, ...] from a ``list<list<...>>`` column of the schema."""
+    if not isinstance(value, np.ndarray) or value.ndim < 1 or value.shape[0] != T:
+        return False
+    if name in FRAME_KEYS:
+        return True
+    from simgen.schema import SCHEMA
+
+    if name not in SCHEMA.names or value.ndim < 2 or value.shape[1] != N:
+        return False
+    t = SCHEMA.field(name).type
+    return pa_is_list(t) and pa_is_list(t.value_type)
+
+
+def pa_is_list(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,11 +328,9 @@ def apply_clip(sample: dict[str, Any], clip: ClipSpec, rng: np.random.Generator 
         out["video"] = decode_frames(video_bytes, idx, threads=decode_threads, layout="tchw")
     elif isinstance(out.get("video"), np.ndarray):  # decoded [T,H,W,3] from the numpy reader
         out["video"] = np.ascontiguousarray(out["video"][idx].transpose(0, 3, 1, 2))
-    for k in FRAME_KEYS:
-        if k == "video" and video_bytes is not None:
-            continue
-        v = out.get(k)
-        if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == T:
+    n = int(sample.get("num_objects") or 0)
+    for k, v in list(out.items()):
+        if k != "video" and _frame_major(k, v, T, n):
             out[k] = v[idx]
     g = clip.geometry(int(sample["height"]), int(sample["width"]), rng)
     out["height"], out["width"], out["num_frames"] = g.oh, g.ow, len(idx)
@@ -326,7 +349,6 @@ def apply_clip(sample: dict[str, Any], clip: ClipSpec, rng: np.random.Generator 
         out["centroid_2d"] = g.points(out["centroid_2d"])
     if "intrinsics" in out and out["intrinsics"] is not None:
         out["intrinsics"] = g.intrinsics(out["intrinsics"])
-    n = int(sample.get("num_objects") or 0)
     if isinstance(out.get("masks"), np.ndarray):
         counts, boxes = _mask_stats(out["masks"], n)
         if "bbox_2d" in out:
@@ -375,6 +397,20 @@ def to_torch(sample: dict[str, Any], video_dtype: torch.dtype = torch.uint8,
     return out
 
 
+def _object_axis(key: str, vals: list, nobj: list[int]) -> int | None:
+    """Axis that indexes objects: from :data:`OBJECT_AXIS`, else the single axis along which the
+    shapes differ with sizes equal to each sample's ``num_objects`` (new per-object columns)."""
+    if key in OBJECT_AXIS:
+        return OBJECT_AXIS[key]
+    shapes = [tuple(v.shape) for v in vals]
+    if len(set(shapes)) < 2 or len({len(s) for s in shapes}) != 1:
+        return None
+    axes = [a for a in range(len(shapes[0])) if len({s[a] for s in shapes}) > 1]
+    if len(axes) == 1 and all(s[axes[0]] == n for s, n in zip(shapes, nobj)):
+        return axes[0]
+    return None
+
+
 def collate(batch: list[dict[str, Any]], pad_value: float = 0.0) -> dict[str, Any]:
     """Batch samples from these datasets.
 
@@ -391,8 +427,8 @@ def collate(batch: list[dict[str, Any]], pad_value: float = 0.0) -> dict[str, An
     for k in keys:
         vals = [b.get(k) for b in batch]
         first = vals[0]
-        if isinstance(first, torch.Tensor) and k in OBJECT_AXIS:
-            ax = OBJECT_AXIS[k]
+        ax = _object_axis(k, vals, nobj) if isinstance(first, torch.Tensor) else None
+        if ax is not None:
             padded = []
             for v in vals:
                 pad = nmax - v.shape[ax]

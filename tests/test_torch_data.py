@@ -110,6 +110,23 @@ def test_random_clip_start_is_deterministic_per_seed_epoch_index(ds_path):
     np.testing.assert_array_equal(s["positions"].numpy(), full["positions"][s["frame_indices"].numpy()])
 
 
+def test_every_per_frame_column_is_cut_to_the_clip(ds_path):
+    """All [T, ...] arrays of the contract, including columns added later ([T][N] lists), follow
+    frames= while per-object [N] arrays keep their length."""
+    full = open_dataset(ds_path, decode_video=False)[3]
+    T, n = full["num_frames"], full["num_objects"]
+    s = SimgenTorchDataset(ds_path, frames=3, stride=2, start="random", seed=4)[3]
+    fi = s["frame_indices"].numpy()
+    per_frame = [k for k, v in full.items() if isinstance(v, np.ndarray) and v.ndim >= 2 and v.shape[:2] == (T, n)]
+    assert {"positions", "centroid_2d", "visible_pixels"} <= set(per_frame)
+    for k in per_frame + ["times", "cam_to_world", "masks", "depth"]:
+        assert s[k].shape[0] == 3, k
+        if k not in ("masks", "depth", "bbox_2d", "visible_pixels"):  # those are recomputed/resampled
+            np.testing.assert_allclose(s[k].numpy(), full[k][fi], err_msg=k)
+    for k in ("mass", "friction", "restitution"):
+        assert s[k].shape == (n,)
+
+
 def _project(positions, k, c2w):
     w2c = np.linalg.inv(c2w)
     pc = positions @ w2c[:3, :3].T + w2c[:3, 3]
