@@ -110,7 +110,7 @@ def cluster():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)  # --block: ray start stops the processes it started
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
         try:

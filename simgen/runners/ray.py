@@ -94,9 +94,16 @@ def connect(cfg: DictConfig, log=print) -> bool:
         ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         msg = " ".join(str(exc).split())
-        hint = ("" if os.environ.get("RAY_AUTH_MODE") else " If the cluster uses token authentication (the "
-                "default of `ray start` since Ray 2.5x), set RAY_AUTH_MODE=token and make its token available.")
-        raise UserError(f"Cannot connect to a Ray cluster at runner.address={address!r} ({msg}). Start one "
+        chain, e = [], exc
+        while e is not None and len(chain) < 10:
+            chain.append(f"{type(e).__name__} {e}")
+            e = e.__cause__ or e.__context__
+        hint = ""
+        if "authenticat" in " ".join(chain).lower():
+            hint = (" The cluster uses token authentication (the default of `ray start` in recent Ray versions): "
+                    "set RAY_AUTH_MODE=token and make its token available (~/.ray/auth_token or RAY_AUTH_TOKEN).")
+        key = "runner.address" if cfg.runner.address else ("$RAY_ADDRESS" if address != "local" else "runner.address")
+        raise UserError(f"Cannot connect to a Ray cluster at {key}={address!r} ({msg}). Start one "
                         "with `ray start --head`, or leave runner.address unset to start a local one." + hint) from None
     res = ray.cluster_resources()
     where = "a new local Ray instance" if address == "local" else f"the Ray cluster at {address}"
@@ -196,9 +203,12 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
     progress = ray.remote(num_cpus=0)(_Progress).remote()
     scenes = dict(getattr(scenes_registry, "_EXTRA", {}))
     todo = list(plan.pending)
-    window = cfg.workers if cfg.workers else len(todo)  # workers=N caps the tasks in flight
     total = sum(s.stop - s.start for s in todo)
     cpus = ray.cluster_resources().get("CPU", 0)
+    # workers=N caps the tasks in flight; otherwise keep plenty queued (an autoscaler sees the demand)
+    # without handing Ray tens of thousands of tasks at once.
+    window = cfg.workers if cfg.workers else max(256, 4 * int(cpus / rc.num_cpus))
+    cfg_ref = ray.put(cfg)  # shipped once, not once per task
     log(f"simgen: {total} video(s) in {len(todo)} shard(s) as Ray tasks ({rc.num_cpus:g} CPU"
         f"{f', {rc.num_gpus:g} GPU' if rc.num_gpus else ''} each; cluster {cpus:g} CPUs"
         f"{f', at most {window} at once' if cfg.workers else ''}) -> {cfg.out}")
@@ -212,7 +222,7 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
         while todo or inflight:
             while todo and len(inflight) < window:
                 s = todo.pop(0)
-                inflight[task.remote(cfg, s.k, scenes, progress)] = s
+                inflight[task.remote(cfg_ref, s.k, scenes, progress)] = s
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=_POLL_S)
             if ready and len(inflight) > 1:  # collect everything else that is done too
                 ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0)
