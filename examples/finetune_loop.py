@@ -73,10 +73,15 @@ def main(argv=None) -> int:
         path = os.path.join(tmp.name, "freefall")
         make_dataset(path)
 
+    from simgen.data import open_dataset
+
+    num_frames = min(s["num_frames"] for s in open_dataset(path, columns=["caption"]))  # light columns only
+    frames = min(8, num_frames)
+    stride = max(1, min(2, (num_frames - 1) // max(1, frames - 1)))
     ds = SimgenTorchDataset(
         path,
         columns=["video", "centroid_2d", "caption"],  # no masks or depth are read
-        frames=8, stride=2, start="random",  # 8 frames spanning 15, random start per (seed, epoch, index)
+        frames=frames, stride=stride, start="random",  # e.g. 8 frames spanning 15, random start per (seed, epoch, index)
         size=56, crop="random",  # scale to cover 56x56, random crop; centroid_2d follows
         video_dtype=torch.float32,  # [T, 3, H, W] in [0, 1]
         seed=0,

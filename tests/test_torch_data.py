@@ -218,3 +218,18 @@ def test_bad_arguments_raise_user_errors(ds_path):
     ds = SimgenTorchDataset(ds_path, columns=["caption"], frames=9)
     with pytest.raises(UserError, match="frames=9"):
         ds[0]
+
+
+def test_rank_and_world_size_default_to_torch_distributed(ds_path, tmp_path):
+    import torch.distributed as dist
+
+    assert (SimgenIterableDataset(ds_path, columns=["caption"]).rank,
+            SimgenIterableDataset(ds_path, columns=["caption"]).world_size) == (0, 1)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'pg'}", rank=0, world_size=1)
+    try:
+        ds = SimgenIterableDataset(ds_path, columns=["caption"])
+        assert (ds.rank, ds.world_size) == (dist.get_rank(), dist.get_world_size())
+        explicit = SimgenIterableDataset(ds_path, columns=["caption"], rank=1, world_size=2)
+        assert (explicit.rank, explicit.world_size) == (1, 2)  # explicit arguments win
+    finally:
+        dist.destroy_process_group()
