@@ -75,7 +75,7 @@ def main(argv=None) -> int:
 
     from simgen.data import open_dataset
 
-    num_frames = min(s["num_frames"] for s in open_dataset(path, columns=["caption"]))  # light columns only
+    num_frames = min(open_dataset(path).metadata_table(("num_frames",)).column(0).to_pylist())  # footers + 1 column
     frames = min(8, num_frames)
     stride = max(1, min(2, (num_frames - 1) // max(1, frames - 1)))
     ds = SimgenTorchDataset(
