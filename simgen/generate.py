@@ -33,7 +33,7 @@ class Pipeline:
             physics_hz=eng.physics_hz,
             solver_iterations=eng.solver_iterations,
             contact_gap_steps=eng.contact_gap_steps,
-            **{k: eng[k] for k in ("substeps", "contact_tau_steps", "toi_bisections") if k in eng},
+            **{k: eng[k] for k in ("substeps", "contact_tau_steps", "toi_bisections", "contact_erp") if k in eng},
         )
         self.renderer = None
         if render:
