@@ -307,3 +307,16 @@ def test_ray_data_reads_every_row(cluster, ray_dataset):
     assert sorted(r["index"] for r in rows) == list(range(N))
     assert len({r["sample_id"] for r in rows}) == N
     assert all(len(r["video"]) > 0 for r in rows)
+
+
+def test_progress_bar_counts_samples_not_shards(cluster, tmp_path, capsys):
+    """One shard of 3 slow samples: the driver's bar shows 1/3 or 2/3 before the shard is done."""
+    from simgen.job import run
+
+    cfg = ray_scenes.make_config(["n=3", "shard_size=3", f"out={tmp_path / 'ds'}", "runner=ray", "workers=1",
+                                  "runner.progress=true", *TINY], sleep_s=0.8)
+    capsys.readouterr()
+    run(cfg, log=lambda s: None)
+    err = capsys.readouterr().err
+    assert "3/3" in err
+    assert "1/3" in err or "2/3" in err, err[-2000:]

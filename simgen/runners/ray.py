@@ -16,8 +16,8 @@ while at most ``runner.max_failures`` shards have failed, otherwise it stops wit
 :class:`~simgen.errors.UserError` (exit status 2). Failed shards are simply missing: rerunning the
 same command generates only them (resume).
 
-Progress is per sample: tasks report to a small actor that the driver polls; a retried shard does
-not count its samples twice.
+Progress is per sample: tasks report to a small actor that the driver polls (only when
+``runner.progress`` is on); a retried shard does not count its samples twice.
 """
 
 from __future__ import annotations
@@ -200,7 +200,9 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
         retry_exceptions=True,
         runtime_env={"env_vars": worker_env()},
     )
-    progress = ray.remote(num_cpus=0)(_Progress).remote()
+    # Per-sample progress goes through a small actor (one more worker process for the job); with
+    # runner.progress=false there is no bar and no actor.
+    progress = ray.remote(num_cpus=0)(_Progress).remote() if rc.progress else None
     scenes = dict(getattr(scenes_registry, "_EXTRA", {}))
     todo = list(plan.pending)
     total = sum(s.stop - s.start for s in todo)
@@ -247,7 +249,7 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
                             "raise runner.max_failures to let the rest of the job finish without the failing shards."
                         )
             now = time.monotonic()
-            if cfg.runner.progress and (now - last_poll >= _POLL_S or not (todo or inflight)):
+            if progress is not None and (now - last_poll >= _POLL_S or not (todo or inflight)):
                 last_poll = now
                 try:
                     seen = ray.get(progress.total.remote(), timeout=5)
@@ -258,10 +260,11 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
                     bar.update(min(n, total) - bar.n)
     finally:
         bar.close()
-        try:
-            ray.kill(progress)
-        except Exception:  # noqa: BLE001 - best effort cleanup
-            pass
+        if progress is not None:
+            try:
+                ray.kill(progress)
+            except Exception:  # noqa: BLE001 - best effort cleanup
+                pass
     # Attempts killed mid-shard (worker or node died) leave their temporary file behind.
     removed = plan.folder.remove_temporaries() if not inflight else 0
     if removed:
