@@ -11,39 +11,11 @@ import numpy as np
 from simgen.errors import UserError
 
 
-def rgb_to_yuv420p(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """uint8 RGB [H, W, 3] -> Y [H, W], U, V [H/2, W/2]: BT.601 limited range (what FFmpeg
-    assumes for untagged H.264), chroma averaged over 2x2 blocks. Done in numpy so that the
-    encoder's input is exactly reproducible."""
-    x = rgb.astype(np.float32)
-    r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    y = 16.0 + 0.256788 * r + 0.504129 * g + 0.097906 * b
-    u = 128.0 - 0.148223 * r - 0.290993 * g + 0.439216 * b
-    v = 128.0 + 0.439216 * r - 0.367788 * g - 0.071427 * b
-    h, w = y.shape
-    u = u.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    v = v.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    return tuple(np.clip(np.rint(c), 0, 255).astype(np.uint8) for c in (y, u, v))
-
-
-def _yuv_frame(rgb: np.ndarray):
-    import av
-
-    h, w, _ = rgb.shape
-    frame = av.VideoFrame(w, h, "yuv420p")
-    for plane, data in zip(frame.planes, rgb_to_yuv420p(rgb)):
-        rows, cols = data.shape
-        buf = np.zeros((rows, plane.line_size), np.uint8)  # padding zeroed, not left uninitialised
-        buf[:, :cols] = data
-        plane.update(buf.tobytes())
-    return frame
-
-
 def encode_video(frames: np.ndarray, fps: float, crf: int = 18, preset: str = "veryfast") -> bytes:
     """uint8 [T, H, W, 3] RGB -> H.264 (yuv420p, BT.601) in an MP4 container.
 
-    Deterministic: the same frames give the same bytes, in any process (one encoder thread, the
-    RGB -> YUV conversion done here, x264's mbtree off; see tests/test_determinism_resume.py)."""
+    Deterministic: the same frames give the same bytes, in any process (one encoder thread and
+    x264's mbtree off; see tests/test_determinism_resume.py)."""
     import av
     from fractions import Fraction
 
@@ -59,8 +31,9 @@ def encode_video(frames: np.ndarray, fps: float, crf: int = 18, preset: str = "v
         # frames differ between processes (alignment-dependent float sums); without it the bytes
         # are reproducible. crf still sets the quality.
         stream.options = {"crf": str(int(crf)), "preset": preset, "threads": "1", "x264-params": "mbtree=0"}
-        for f in frames:
-            for packet in stream.encode(_yuv_frame(f)):
+        for t in range(T):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[t]), format="rgb24")
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

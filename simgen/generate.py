@@ -83,19 +83,17 @@ def mask_stats(masks: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray
     if masks is None:
         T = 0
         return np.zeros((T, n), np.int32), np.full((T, n, 4), -1.0, np.float32)
-    T = masks.shape[0]
+    T, H, W = masks.shape
     counts = np.zeros((T, n), np.int32)
     boxes = np.full((T, n, 4), -1.0, np.float32)
-    for t in range(T):
-        m = masks[t]
-        counts[t] = np.bincount(m.ravel(), minlength=n + 1)[1 : n + 1]
-        ys, xs = np.nonzero(m)
-        if len(ys) == 0:
-            continue
-        ids = m[ys, xs].astype(np.int64) - 1
-        for k in np.unique(ids):
-            sel = ids == k
-            boxes[t, k] = (xs[sel].min(), ys[sel].min(), xs[sel].max(), ys[sel].max())
+    for k in range(n):
+        eq = masks == k + 1
+        rows, cols = eq.any(axis=2), eq.any(axis=1)  # [T, H], [T, W]
+        counts[:, k] = eq.sum(axis=(1, 2))
+        seen = rows.any(axis=1)
+        y0, y1 = rows.argmax(axis=1), H - 1 - rows[:, ::-1].argmax(axis=1)
+        x0, x1 = cols.argmax(axis=1), W - 1 - cols[:, ::-1].argmax(axis=1)
+        boxes[seen, k] = np.stack([x0, y0, x1, y1], axis=1)[seen]
     return counts, boxes
 
 
