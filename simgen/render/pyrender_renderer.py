@@ -60,13 +60,54 @@ def _make_classes():
     from pyrender.constants import ProgramFlags, RenderFlags
     from pyrender.shader_program import ShaderProgramCache
 
+    from pyrender.shader_program import ShaderProgram
+
+    class CachedProgram(ShaderProgram):
+        """pyrender's ShaderProgram, with uniform locations looked up once.
+
+        pyrender calls glGetUniformLocation on every set_uniform (a dozen per draw) and, for a
+        uniform the shader does not have, raises and swallows an exception; that was about a
+        quarter of the CPU of a frame."""
+
+        def set_uniform(self, name, value, unsigned=False):
+            locs = self.__dict__.setdefault("_simgen_locs", {})
+            loc = locs.get(name)
+            if loc is None:
+                loc = locs[name] = GL.glGetUniformLocation(self._program_id, name)
+            if loc == -1:
+                return
+            if isinstance(value, np.ndarray):
+                if value.ndim == 1:
+                    if np.issubdtype(value.dtype, np.unsignedinteger) or unsigned:
+                        self._FUNC_MAP[(value.shape[0], "u")](loc, 1, value.astype(np.uint32))
+                    elif np.issubdtype(value.dtype, np.integer):
+                        self._FUNC_MAP[(value.shape[0], "i")](loc, 1, value.astype(np.int32))
+                    else:
+                        self._FUNC_MAP[(value.shape[0], "f")](loc, 1, value.astype(np.float32))
+                else:
+                    self._FUNC_MAP[(value.shape[0], value.shape[1])](loc, 1, GL.GL_TRUE, value)
+            elif isinstance(value, (bool, np.bool_)):
+                (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, int(value))
+            elif isinstance(value, (int, np.integer)):
+                (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, int(value))
+            elif isinstance(value, (float, np.floating)):
+                GL.glUniform1f(loc, float(value))
+
     class FastShaderCache(ShaderProgramCache):
-        """pyrender's shader cache, with mesh.frag taken from simgen's shader folder."""
+        """pyrender's shader cache, with cached uniform locations and (``fast``) mesh.frag taken
+        from simgen's shader folder."""
+
+        def __init__(self, fast: bool = True):
+            super().__init__()
+            self.fast = fast
 
         def get_program(self, vertex_shader, fragment_shader, geometry_shader=None, defines=None):
-            if fragment_shader == "mesh.frag":
+            if self.fast and fragment_shader == "mesh.frag":
                 fragment_shader = str(_SHADER_DIR / "mesh.frag")
-            return super().get_program(vertex_shader, fragment_shader, geometry_shader, defines)
+            program = super().get_program(vertex_shader, fragment_shader, geometry_shader, defines)
+            if type(program) is ShaderProgram:
+                program.__class__ = CachedProgram
+            return program
 
     def _renderbuffer_fbo(w, h, samples):
         """An FBO with an RGBA8 colour and a 24-bit depth renderbuffer (multisampled if samples)."""
@@ -282,8 +323,7 @@ class Renderer:
         self._offscreen = pyrender.OffscreenRenderer(self.width, self.height)
         # pyrender has no hook for a Renderer subclass: re-class the one it made (no extra state)
         self._offscreen._renderer.__class__ = LeanRenderer
-        if shading == "fast":
-            self._offscreen._renderer._program_cache = FastShaderCache()
+        self._offscreen._renderer._program_cache = FastShaderCache(fast=shading == "fast")
         self._lean = self._offscreen._renderer
 
     def close(self) -> None:
@@ -368,7 +408,7 @@ class Renderer:
     # -- rendering -------------------------------------------------------------------------------
     def _linear_depth(self, zbuf: np.ndarray, cam) -> np.ndarray:
         bg = zbuf >= 1.0
-        ndc = 2.0 * zbuf.astype(np.float64) - 1.0
+        ndc = 2.0 * zbuf - 1.0  # float32: ample for depth stored as float16 (or float32)
         n, f = cam.znear, cam.zfar
         if cam.projection == "orthographic":
             depth = (ndc * (f - n) + (f + n)) / 2.0
