@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from simgen.assets import load_texture
+from simgen.asset_library import load_texture
 from simgen.spec import ObjectSpec, StaticSpec
 from simgen.scenes.common import PALETTE, appearance_set
 from simgen.shapes import principal_inertia

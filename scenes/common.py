@@ -430,7 +430,7 @@ def make_library_object(
 ) -> ObjectSpec:
     """A 'mesh' object drawn from the shipped mesh library (appearance split) or from the user's
     ``assets_dir``; bounding radius ``size``, mass from density and the mesh volume, exact inertia."""
-    from simgen.assets import mesh_library
+    from simgen.asset_library import mesh_library
 
     lib = mesh_library(None if assets_dir else appearance_set("meshes", appearance), assets_dir)
     asset = lib[int(rng.integers(len(lib)))]
@@ -453,7 +453,7 @@ def make_any_object(rng, shape: str, size: float, friction: float, restitution: 
 def check_assets_dir(assets_dir: str | None) -> None:
     """Load every user mesh once at config time so a bad file fails before any work starts."""
     if assets_dir:
-        from simgen.assets import list_mesh_files, load_mesh
+        from simgen.asset_library import list_mesh_files, load_mesh
         from simgen.errors import UserError
 
         try:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from simgen.assets import load_mesh, load_texture, mesh_library, shipped_meshes, shipped_textures
+from simgen.asset_library import load_mesh, load_texture, mesh_library, shipped_meshes, shipped_textures
 from simgen.config import load_config
 from simgen.errors import ConfigError, UserError
 from simgen.paths import assets_dir
