@@ -235,8 +235,11 @@ def compose(overrides: list[str]) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from simgen.scenes_registry import available_scenes
+    from simgen.scenes_registry import available_scenes, conf_search_path
 
+    extra = conf_search_path()
+    if extra and not any(o.startswith("hydra.searchpath") for o in overrides):
+        overrides = [*overrides, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in extra) + "]"]
     for o in overrides:
         key, _, value = o.partition("=")
         if key.lstrip("+~") == "scene" and value and value not in available_scenes():

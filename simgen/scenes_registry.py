@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from simgen.errors import ConfigError
 
 _EXTRA: dict[str, str] = {}
+_CONF_DIRS: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,28 @@ class SampleContext:
     physics_hz: float
 
 
-def register(name: str, module: str) -> None:
+def register(name: str, module: str, conf_dir: str | None = None) -> None:
     """Register a scene family implemented by an importable module (e.g. ``mypkg.myscene``).
 
-    The module needs ``Config`` and ``sample``; a ``conf/scene/<name>.yaml`` on the Hydra search
-    path, or ``scene=<name>`` with overrides, selects it."""
+    The module needs ``Config`` and ``sample``. ``conf_dir`` is a folder with ``scene/<name>.yaml``
+    (the family's defaults); it is added to Hydra's search path. Runners pass registrations on to
+    their worker processes. See ``examples/custom_scene.py``."""
     _EXTRA[name] = module
+    if conf_dir is not None:
+        import os
+
+        path = os.path.abspath(conf_dir)
+        if path not in _CONF_DIRS:
+            _CONF_DIRS.append(path)
+
+
+def registrations() -> tuple[dict[str, str], list[str]]:
+    """What :func:`register` recorded, to replay in worker processes."""
+    return dict(_EXTRA), list(_CONF_DIRS)
+
+
+def conf_search_path() -> list[str]:
+    return list(_CONF_DIRS)
 
 
 def _families() -> dict[str, str]:

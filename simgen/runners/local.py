@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from omegaconf import DictConfig
 
 from simgen.job import Plan, ShardResult, run_shard
+from simgen.scenes_registry import registrations
 
 _QUEUE = None
 
@@ -27,9 +28,15 @@ def effective_workers(cfg: DictConfig, pending: int) -> int:
     return max(1, min(w, pending))
 
 
-def _init_worker(q, lp_threads: str | None) -> None:
+def _init_worker(q, lp_threads: str | None, registrations=None) -> None:
     global _QUEUE
     _QUEUE = q
+    if registrations:
+        from simgen.scenes_registry import register
+
+        families, _conf_dirs = registrations  # workers get the composed config: no Hydra search needed
+        for name, module in families.items():
+            register(name, module)
     if lp_threads is not None:
         os.environ["LP_NUM_THREADS"] = lp_threads
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
@@ -62,7 +69,7 @@ def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
     bar = progress_bar(cfg, total, f"{cfg.scene.name}/{cfg.engine.name}")
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(q, lp)) as pool:
+                                 initargs=(q, lp, registrations())) as pool:
             futures = {pool.submit(_task, cfg, s.k): s for s in plan.pending}
             not_done = set(futures)
             while not_done:
