@@ -79,6 +79,16 @@ def worker_env() -> dict[str, str]:
     }
 
 
+def _apply_env(env: dict[str, str]) -> None:
+    """Set the worker environment inside the task, before the pipeline (and its GL context) exists.
+
+    Done in the process rather than through a per-task ``runtime_env``: tasks then run in the job's
+    ordinary workers (Ray prestarts them) instead of dedicated ones started for a different runtime
+    env. A value already set on the worker (the cluster's or the job's runtime env) is kept."""
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+
+
 def connect(cfg: DictConfig, log=print) -> bool:
     """Connect to (or start) Ray. Returns True when this call initialised Ray (and should shut it down)."""
     ray = _import_ray()
@@ -113,9 +123,11 @@ def connect(cfg: DictConfig, log=print) -> bool:
 
 # -- inside the workers ---------------------------------------------------------------------------
 
-def _shard_task(cfg: DictConfig, k: int, scenes: dict, progress) -> ShardResult:
+def _shard_task(cfg: DictConfig, k: int, scenes: dict, progress, env: dict) -> ShardResult:
     """One Ray task: write shard ``k``; report each finished sample to the progress actor."""
     from simgen import scenes_registry
+
+    _apply_env(env)
 
     for name, module in scenes.items():  # families registered in the driver (simgen.scenes_registry.register)
         scenes_registry.register(name, module)
@@ -198,12 +210,12 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
         num_gpus=rc.num_gpus,
         max_retries=rc.max_retries,
         retry_exceptions=True,
-        runtime_env={"env_vars": worker_env()},
     )
     # Per-sample progress goes through a small actor (one more worker process for the job); with
     # runner.progress=false there is no bar and no actor.
     progress = ray.remote(num_cpus=0)(_Progress).remote() if rc.progress else None
     scenes = dict(getattr(scenes_registry, "_EXTRA", {}))
+    env = worker_env()
     todo = list(plan.pending)
     total = sum(s.stop - s.start for s in todo)
     cpus = ray.cluster_resources().get("CPU", 0)
@@ -224,7 +236,7 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
         while todo or inflight:
             while todo and len(inflight) < window:
                 s = todo.pop(0)
-                inflight[task.remote(cfg_ref, s.k, scenes, progress)] = s
+                inflight[task.remote(cfg_ref, s.k, scenes, progress, env)] = s
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=_POLL_S)
             if ready and len(inflight) > 1:  # collect everything else that is done too
                 ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0)
