@@ -214,7 +214,7 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
     # Per-sample progress goes through a small actor (one more worker process for the job); with
     # runner.progress=false there is no bar and no actor.
     progress = ray.remote(num_cpus=0)(_Progress).remote() if rc.progress else None
-    scenes = dict(getattr(scenes_registry, "_EXTRA", {}))
+    scenes, _conf_dirs = scenes_registry.registrations()  # workers get the composed config: no Hydra search
     env = worker_env()
     todo = list(plan.pending)
     total = sum(s.stop - s.start for s in todo)
