@@ -28,16 +28,34 @@ from simgen.engines.contacts import ContactTracker, ordered
 from simgen.spec import SceneSpec, Trajectory
 
 
+def _import_pybullet():
+    """Import pybullet without the 'pybullet build time' line its C module prints on stderr at
+    import (it would break the progress bar and look like an error)."""
+    import os
+    import sys
+
+    if "pybullet" in sys.modules:
+        return sys.modules["pybullet"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import pybullet
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return pybullet
+
+
 class PyBulletEngine(Engine):
     name = "pybullet"
 
     def __init__(self, contact_erp: float = 0.03, **kwargs):
         super().__init__(**kwargs)
         self.contact_erp = float(contact_erp)
-        import pybullet
-
-        self.p = pybullet
-        self.client = pybullet.connect(pybullet.DIRECT)
+        self.p = _import_pybullet()
+        self.client = self.p.connect(self.p.DIRECT)
 
     def close(self) -> None:
         if self.client is not None:
