@@ -76,7 +76,8 @@ def test_ray_data_reads_same_rows_and_ids(ds_path, reference):
 
     started = not ray.is_initialized()  # reuse a session another test left running
     if started:
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 _node_ip_address="127.0.0.1")  # loopback only
     try:
         rd = ray.data.read_parquet(ds_path, file_extensions=["parquet"])
         ids = [r["sample_id"] for r in rd.select_columns(["sample_id"]).take_all()]

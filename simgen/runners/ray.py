@@ -100,6 +100,7 @@ def connect(cfg: DictConfig, log=print) -> bool:
         if cfg.workers:
             kwargs["num_cpus"] = cfg.workers * cfg.runner.num_cpus
         kwargs["include_dashboard"] = False
+        kwargs["_node_ip_address"] = "127.0.0.1"  # a one-machine instance listens on loopback only
     try:
         ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
