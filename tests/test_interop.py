@@ -71,21 +71,24 @@ def test_huggingface_datasets_reads_same_rows_and_ids(ds_path, reference, tmp_pa
 
 
 def test_ray_data_reads_same_rows_and_ids(ds_path, reference):
-    ray = pytest.importorskip("ray")
-    import ray.data  # noqa: F401
+    pytest.importorskip("ray")
+    # In its own process: Ray Data keeps per-process state (stats actor, context) bound to the first
+    # Ray session, so a second session in the same pytest process (tests/test_ray.py) would hang.
+    code = (
+        "import json, sys, ray, ray.data\n"
+        "ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False,\n"
+        "         _node_ip_address='127.0.0.1')\n"
+        "rd = ray.data.read_parquet(sys.argv[1], file_extensions=['parquet'])\n"
+        "print(json.dumps([r['sample_id'] for r in rd.select_columns(['sample_id']).take_all()]))\n"
+        "ray.shutdown()\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(ds_path)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    import json
 
-    started = not ray.is_initialized()  # reuse a session another test left running
-    if started:
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 _node_ip_address="127.0.0.1")  # loopback only
-    try:
-        rd = ray.data.read_parquet(ds_path, file_extensions=["parquet"])
-        ids = [r["sample_id"] for r in rd.select_columns(["sample_id"]).take_all()]
-        assert len(ids) == N
-        assert sorted(ids) == sorted(reference[0])
-    finally:
-        if started:
-            ray.shutdown()
+    ids = json.loads(res.stdout.strip().splitlines()[-1])
+    assert len(ids) == N
+    assert sorted(ids) == sorted(reference[0])
 
 
 def test_pandas_counts_by_scene_and_split(ds_path, reference):

@@ -303,7 +303,8 @@ def test_ray_job_submit_runs_the_example(cluster, tmp_path):
 def test_ray_data_reads_every_row(cluster, ray_dataset):
     # read tasks reserve no CPU: after the job-submit test the 2-CPU test cluster can still have
     # its CPUs reserved by that job's leftover workers, and Ray Data would wait for them forever
-    ds = ray.data.read_parquet(ray_dataset, file_extensions=["parquet"], ray_remote_args={"num_cpus": 0})
+    ray.data.DataContext.get_current().execution_no_progress_timeout_s = 300  # fail in 5 min, not 30
+    ds = ray.data.read_parquet(ray_dataset, file_extensions=["parquet"], num_cpus=0)
     rows = ds.take_all()
     assert len(rows) == N
     assert sorted(r["index"] for r in rows) == list(range(N))

@@ -215,6 +215,13 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
     # Per-sample progress goes through a small actor (one more worker process for the job); with
     # runner.progress=false there is no bar and no actor.
     progress = ray.remote(num_cpus=0)(_Progress).remote() if rc.progress else None
+    if progress is not None:
+        # Wait for the actor before the first task: reports sent to an actor still starting queue up
+        # and would arrive all at once, so a slow-starting worker would leave the bar at 0 until the end.
+        try:
+            ray.get(progress.total.remote(), timeout=60)
+        except Exception:  # noqa: BLE001 - the bar then moves per finished shard
+            log("simgen: warning: the progress actor did not start within 60 s; progress is counted per shard")
     scenes, _conf_dirs = scenes_registry.registrations()  # workers get the composed config: no Hydra search
     env = worker_env()
     todo = list(plan.pending)
