@@ -10,7 +10,7 @@ import numpy as np
 
 from simgen.shapes import principal_inertia
 from simgen.spec import ObjectSpec, SceneSpec
-from simgen.scenes.common import PALETTE, appearance_set, front_lights, side_camera
+from simgen.scenes.common import PALETTE, appearance_set, front_lights, make_spec, side_camera
 
 
 def ball(radius: float, density: float, color_name: str, position, velocity, restitution: float = 1.0) -> ObjectSpec:
@@ -27,16 +27,12 @@ def background(rng, appearance: str) -> np.ndarray:
 
 
 def scene(family: str, rng, ctx, objects, path_points, radius, gravity: float, appearance: str, params, caption, tags) -> SceneSpec:
-    return SceneSpec(
-        family=family,
+    return make_spec(
+        family, rng, ctx, gravity,
+        lights=front_lights(),
         objects=objects,
         statics=[],
         camera=side_camera(ctx, np.asarray(path_points), radius),
-        lights=front_lights(),
-        gravity=np.array([0.0, 0.0, -gravity]),
-        fps=ctx.fps,
-        frames=ctx.frames,
-        physics_hz=ctx.physics_hz,
         ambient_light=np.full(3, 0.45),
         background=background(rng, appearance),
         params=params,

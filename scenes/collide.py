@@ -15,43 +15,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
-
 import numpy as np
 
 from simgen.config import Range, bounded
-from simgen.errors import ConfigError
 from simgen.shapes import bounding_radius
 from simgen.spec import SceneSpec
 from simgen.scenes.common import (
     Draw,
-    FamilyConfig,
-    check_assets_dir,
-    check_restitution,
-    check_shapes,
+    ObjectFamilyConfig,
     count_word,
-    default_lights,
     describe,
+    draw_object,
     fit_camera,
-    make_any_object,
     make_appearance_floor,
+    make_spec,
     pick_appearance_colors,
+    rest_height,
 )
-
-SHAPES = ("sphere", "box", "cylinder", "capsule", "mesh")
 
 
 @dataclass
-class Config(FamilyConfig):
+class Config(ObjectFamilyConfig):
     name: str = "collide"
     min_objects: int = bounded(2, ge=2, le=6, doc="fewest objects per scene")
     max_objects: int = bounded(3, ge=2, le=6, doc="most objects per scene")
     shapes: list = bounded(["sphere"], doc="shapes to draw from (sphere, box, cylinder, capsule, mesh)")
     mode: str = bounded("mixed", choices=["air", "plane", "mixed"], doc="air: lobbed, meet airborne; plane: slide on the floor")
     air_prob: float = bounded(0.5, ge=0, le=1, doc="mode=mixed: probability of an air scene")
-    size: Range = bounded(Range(0.08, 0.14, ood_lo=0.05, ood_hi=0.2), gt=0, doc="radius / half extent, m")
-    density: Range = bounded(Range(300.0, 3000.0, ood_lo=100.0, ood_hi=8000.0, log=True), gt=0, doc="kg/m^3")
-    mass: Optional[Range] = bounded(None, gt=0, doc="kg; when set, overrides density")
     speed: Range = bounded(Range(0.8, 2.0, ood_lo=0.4, ood_hi=3.0), gt=0, doc="horizontal approach speed of each object, m/s")
     oblique: Range = bounded(Range(0.0, 0.5, ood_hi=0.9), ge=0, doc="aim offset, fraction of the two radii (0 = head-on)")
     head_on_prob: float = bounded(0.3, ge=0, le=1, doc="probability of an exactly head-on scene (oblique = 0)")
@@ -59,32 +49,9 @@ class Config(FamilyConfig):
     friction: Range = bounded(Range(0.0, 0.0), ge=0, doc="object friction; 0 = frictionless (products with the floor's 1.0)")
     contact_time: Range = bounded(Range(0.3, 0.5), gt=0, le=0.95, doc="when the objects meet, fraction of the clip")
     meet_height: Range = bounded(Range(0.6, 1.0), gt=0, doc="air: height of the meeting point, m")
-    gravity: float = bounded(9.81, ge=0, le=100, doc="m/s^2, along -z")
     camera_elevation: Range = bounded(Range(15.0, 35.0), ge=-89, doc="degrees above the horizon")
     camera_azimuth: Range = bounded(Range(-30.0, 30.0), doc="degrees about z")
-    yfov: float = bounded(45.0, gt=1, lt=170, doc="vertical field of view, degrees")
-    assets_dir: Optional[str] = bounded(None, doc="folder of the user's meshes for shape 'mesh'")
     grid_params: list = bounded(["speed", "oblique"], doc="Range keys enumerated by sampler=grid")
-
-    def check(self) -> None:
-        self.check_grid()
-        if self.min_objects > self.max_objects:
-            raise ConfigError(f"scene.min_objects={self.min_objects} is greater than scene.max_objects={self.max_objects}.")
-        check_shapes(self.shapes, SHAPES)
-        check_restitution("restitution", self.restitution)
-        check_assets_dir(self.assets_dir)
-
-
-def _floor_height(obj) -> float:
-    if obj.shape == "sphere":
-        return float(obj.size[0])
-    if obj.shape == "box":
-        return float(obj.size[2])
-    if obj.shape == "cylinder":
-        return float(obj.size[1])
-    if obj.shape == "capsule":
-        return float(obj.size[0] + obj.size[1])
-    return float(-obj.mesh.vertices[:, 2].min())
 
 
 def _min_gap_before(objects, t_end: float, steps: int = 60) -> float:
@@ -117,10 +84,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
         phi0 = rng.uniform(0, 2 * math.pi)
         oblique = 0.0 if head_on else draw("oblique")
         for i in range(k):
-            shape = cfg.shapes[int(rng.integers(len(cfg.shapes)))]
-            kw = {"mass": draw("mass")} if cfg.mass is not None else {"density": draw("density")}
-            obj = make_any_object(rng, shape, draw("size"), draw("friction"), draw("restitution"), colors[i],
-                                  cfg.appearance, assets_dir=cfg.assets_dir, **kw)
+            obj = draw_object(draw, cfg, colors[i])
             if mode == "plane":  # upright, random yaw
                 yaw = rng.uniform(0, 2 * math.pi)
                 obj.quaternion = np.array([0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)])
@@ -131,11 +95,11 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
             aim = side * (0.5 * oblique * r if i % 2 == 0 else -0.5 * oblique * r)
             speed = draw("speed")
             if mode == "plane":
-                h = _floor_height(obj) + 1e-3
+                h = rest_height(obj) + 1e-3
                 obj.position = np.array([0, 0, h]) + aim - u * speed * t_c
                 obj.linear_velocity = u * speed
             else:
-                z0 = _floor_height(obj) + rng.uniform(0.15, 0.35)
+                z0 = rest_height(obj) + rng.uniform(0.15, 0.35)
                 # x(t_c) = x0 + v t_c + g t_c^2 / 2 = meeting point
                 target = np.array([0, 0, z_meet]) + aim
                 x0 = target - u * speed * t_c
@@ -163,16 +127,11 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     listed = f"{', '.join(names[:-1])} and {names[-1]}"
     caption = f"{count_word(k).capitalize()} objects ({listed}) collide {how} {where}."
     speeds = np.array([np.linalg.norm(o.linear_velocity[:2]) for o in objects], np.float32)
-    return SceneSpec(
-        family="collide",
+    return make_spec(
+        "collide", rng, ctx, cfg.gravity,
         objects=objects,
         statics=[floor],
         camera=camera,
-        lights=default_lights(rng),
-        gravity=g,
-        fps=ctx.fps,
-        frames=ctx.frames,
-        physics_hz=ctx.physics_hz,
         params={
             "mode": mode,
             "speed": speeds,

@@ -6,12 +6,15 @@ Every function takes the sample's ``numpy.random.Generator``; nothing here draws
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from simgen.config import Range
+from simgen.config import Range, bounded
+from simgen.errors import ConfigError
 from simgen.shapes import bounding_radius, principal_inertia, random_convex_mesh, volume
-from simgen.spec import CameraSpec, LightSpec, ObjectSpec, StaticSpec, project_points
+from simgen.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, StaticSpec, project_points
 
 # Named colours (for captions) in linear-ish RGB [0, 1].
 PALETTE: dict[str, tuple[float, float, float]] = {
@@ -215,11 +218,6 @@ def describe(obj: ObjectSpec) -> str:
 # Shared by the scene library (issue 3): family base config, grid sampler, appearance split,
 # cameras that fit a trajectory, caption words.
 # ---------------------------------------------------------------------------------------------
-from dataclasses import dataclass  # noqa: E402
-
-from simgen.config import bounded  # noqa: E402
-from simgen.errors import ConfigError  # noqa: E402
-
 # Held-out appearance: `appearance=seen` draws colours / floor styles / textures / meshes from the
 # "seen" halves only, `appearance=unseen` from the other halves, `all` from both. A model trained on
 # appearance=seen data can be evaluated on appearance=unseen data with new colours and textures.
@@ -472,3 +470,98 @@ def check_shapes(shapes: list, allowed: tuple) -> None:
 def a_an(word: str) -> str:
     """'a' or 'an' for the word that follows."""
     return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+# ---------------------------------------------------------------------------------------------
+# The families that drop, throw or launch solid objects over a floor (freefall, bounce, collide,
+# throw_horizontal, throw_parabolic) share their material, camera and asset keys and how one
+# object is drawn; each family redeclares only the keys whose defaults differ.
+# ---------------------------------------------------------------------------------------------
+OBJECT_SHAPES = ("sphere", "box", "cylinder", "capsule", "mesh")
+
+
+@dataclass
+class ObjectFamilyConfig(FamilyConfig):
+    """Keys of the object families besides :class:`FamilyConfig`'s. A family with ``min_objects`` /
+    ``max_objects`` keys gets their order checked too."""
+
+    shapes: list = bounded(["sphere", "box", "cylinder"], doc="shapes to draw from (sphere, box, cylinder, capsule, mesh)")
+    size: Range = bounded(Range(0.08, 0.14, ood_lo=0.05, ood_hi=0.2), gt=0, doc="radius / half extent, m")
+    density: Range = bounded(Range(300.0, 3000.0, ood_lo=100.0, ood_hi=8000.0, log=True), gt=0, doc="kg/m^3")
+    mass: Optional[Range] = bounded(None, gt=0, doc="kg; when set, overrides density")
+    friction: Range = bounded(Range(0.3, 0.8), ge=0, doc="Coulomb friction against the floor")
+    restitution: Range = bounded(Range(0.1, 0.5), ge=0, doc="coefficient of restitution against the floor")
+    gravity: float = bounded(9.81, ge=0, le=100, doc="m/s^2, along -z")
+    camera_elevation: Range = bounded(Range(5.0, 15.0), ge=-89, doc="degrees above the horizon")
+    camera_azimuth: Range = bounded(Range(-15.0, 15.0), doc="degrees about z")
+    yfov: float = bounded(45.0, gt=1, lt=170, doc="vertical field of view, degrees")
+    assets_dir: Optional[str] = bounded(None, doc="folder of the user's meshes for shape 'mesh' (default: the shipped meshes)")
+
+    def check(self) -> None:
+        self.check_grid()
+        lo, hi = getattr(self, "min_objects", None), getattr(self, "max_objects", None)
+        if lo is not None and hi is not None and lo > hi:
+            raise ConfigError(f"scene.min_objects={lo} is greater than scene.max_objects={hi}; "
+                              "need min_objects <= max_objects.")
+        check_shapes(self.shapes, OBJECT_SHAPES)
+        check_restitution("restitution", self.restitution)
+        check_assets_dir(self.assets_dir)
+
+
+def draw_object(draw: Draw, cfg: ObjectFamilyConfig, color_name: str, procedural_mesh: bool = False) -> ObjectSpec:
+    """One object of an object family, at the origin: shape, size, density (or mass), friction and
+    restitution drawn in that order. Shape ``mesh`` comes from the mesh library (the appearance
+    split, or ``assets_dir``); with ``procedural_mesh`` it is a fresh random convex hull instead."""
+    rng = draw.rng
+    shape = cfg.shapes[int(rng.integers(len(cfg.shapes)))]
+    size = draw("size")
+    kw = {"mass": draw("mass")} if cfg.mass is not None else {"density": draw("density")}
+    friction, restitution = draw("friction"), draw("restitution")
+    if shape != "mesh" or procedural_mesh:
+        return make_object(rng, shape, size, friction, restitution, color_name, **kw)
+    return make_library_object(rng, cfg.appearance, size, friction, restitution, color_name,
+                               assets_dir=cfg.assets_dir, **kw)
+
+
+def rest_height(obj: ObjectSpec) -> float:
+    """Height of the centre of mass when ``obj`` rests on the floor in its start orientation
+    (primitives upright; a mesh as its vertices lie)."""
+    if obj.shape == "sphere":
+        return float(obj.size[0])
+    if obj.shape == "box":
+        return float(obj.size[2])
+    if obj.shape == "cylinder":
+        return float(obj.size[1])
+    if obj.shape == "capsule":
+        return float(obj.size[0] + obj.size[1])
+    return float(-obj.mesh.vertices[:, 2].min())
+
+
+def make_spec(family: str, rng: np.random.Generator, ctx, gravity: float, lights: list[LightSpec] | None = None,
+              **fields) -> SceneSpec:
+    """A SceneSpec with the clip settings of ``ctx`` (fps, frames, physics rate), gravity ``gravity``
+    m/s^2 along -z and, unless ``lights`` are given, :func:`default_lights` (drawn from ``rng`` here,
+    after everything the caller drew)."""
+    return SceneSpec(family=family, lights=default_lights(rng) if lights is None else lights,
+                     gravity=np.array([0.0, 0.0, -float(gravity)]), fps=ctx.fps, frames=ctx.frames,
+                     physics_hz=ctx.physics_hz, **fields)
+
+
+def drop_caption(names: list[str], heights: list[float], floor_style: str) -> str:
+    """"A red ball falls 1.2 m onto a tiled floor" / "Two objects (...) fall from 0.6 to 1.1 m onto ..."
+    (no full stop: a family may go on)."""
+    if len(names) == 1:
+        return f"{a_an(names[0]).capitalize()} {names[0]} falls {heights[0]:.1f} m onto a {floor_style} floor"
+    return (f"{count_word(len(names)).capitalize()} objects ({', '.join(names[:-1])} and {names[-1]}) fall from "
+            f"{min(heights):.1f} to {max(heights):.1f} m onto a {floor_style} floor")
+
+
+def drop_params(objects: list[ObjectSpec], heights: list[float], floor_style: str, gravity: float) -> dict:
+    """The scene parameters of a drop: per-object drop height, restitution and friction; floor; gravity."""
+    return {
+        "drop_height": np.array(heights, dtype=np.float32),
+        "restitution": np.array([o.restitution for o in objects], dtype=np.float32),
+        "friction": np.array([o.friction for o in objects], dtype=np.float32),
+        "floor_style": floor_style,
+        "gravity": float(gravity),
+    }

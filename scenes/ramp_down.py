@@ -19,11 +19,11 @@ from simgen.scenes.common import (
     Draw,
     FamilyConfig,
     a_an,
-    default_lights,
     describe,
     fit_camera,
     friction_word,
     make_appearance_floor,
+    make_spec,
     pick_appearance_colors,
 )
 
@@ -64,16 +64,11 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     motion = "slides down" if accel > 0 or v0 > 0 else "stays put"
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is {start} on a {theta:.0f} degree {tex} ramp with a "
                f"{friction_word(mu)} surface (friction {mu:.2f}) and {motion} onto a {floor_style} floor.")
-    return SceneSpec(
-        family="ramp_down",
+    return make_spec(
+        "ramp_down", rng, ctx, cfg.gravity,
         objects=[obj],
         statics=[floor, ramp],
         camera=camera,
-        lights=default_lights(rng),
-        gravity=np.array([0.0, 0.0, -cfg.gravity]),
-        fps=ctx.fps,
-        frames=ctx.frames,
-        physics_hz=ctx.physics_hz,
         params={
             "ramp_angle": float(theta),
             "friction": float(mu),

@@ -18,11 +18,11 @@ from simgen.scenes.common import (
     Draw,
     FamilyConfig,
     a_an,
-    default_lights,
     describe,
     fit_camera,
     friction_word,
     make_appearance_floor,
+    make_spec,
     pick_appearance_colors,
 )
 
@@ -64,16 +64,11 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     after = "slides back down" if slides_back else "stays there"
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is pushed at {v0:.1f} m/s up a {theta:.0f} degree {tex} "
                f"ramp with a {friction_word(mu)} surface (friction {mu:.2f}), climbs {climb:.1f} m, stops and {after}.")
-    return SceneSpec(
-        family="ramp_up",
+    return make_spec(
+        "ramp_up", rng, ctx, cfg.gravity,
         objects=[obj],
         statics=[floor, ramp],
         camera=camera,
-        lights=default_lights(rng),
-        gravity=np.array([0.0, 0.0, -cfg.gravity]),
-        fps=ctx.fps,
-        frames=ctx.frames,
-        physics_hz=ctx.physics_hz,
         params={
             "ramp_angle": float(theta),
             "friction": float(mu),

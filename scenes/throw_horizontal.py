@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -18,45 +17,24 @@ from simgen.shapes import bounding_radius
 from simgen.spec import SceneSpec
 from simgen.scenes.common import (
     Draw,
+    ObjectFamilyConfig,
     a_an,
-    FamilyConfig,
-    check_assets_dir,
-    check_restitution,
-    check_shapes,
-    default_lights,
     describe,
+    draw_object,
     fit_camera,
-    make_any_object,
     make_appearance_floor,
+    make_spec,
     pick_appearance_colors,
 )
 
-SHAPES = ("sphere", "box", "cylinder", "capsule", "mesh")
-
 
 @dataclass
-class Config(FamilyConfig):
+class Config(ObjectFamilyConfig):
     name: str = "throw_horizontal"
-    shapes: list = bounded(["sphere", "box", "cylinder"], doc="shapes to draw from")
-    size: Range = bounded(Range(0.08, 0.14, ood_lo=0.05, ood_hi=0.2), gt=0, doc="radius / half extent, m")
-    density: Range = bounded(Range(300.0, 3000.0, ood_lo=100.0, ood_hi=8000.0, log=True), gt=0, doc="kg/m^3")
-    mass: Optional[Range] = bounded(None, gt=0, doc="kg; when set, overrides density")
     speed: Range = bounded(Range(1.0, 2.5, ood_lo=0.5, ood_hi=3.5), gt=0, doc="horizontal launch speed v0, m/s")
     height: Range = bounded(Range(0.6, 1.4, ood_lo=0.3, ood_hi=1.8), gt=0, doc="launch height of the centre of mass, m")
-    friction: Range = bounded(Range(0.3, 0.8), ge=0, doc="friction against the floor")
-    restitution: Range = bounded(Range(0.1, 0.5), ge=0, doc="restitution against the floor")
     gravity: float = bounded(9.81, ge=0.1, le=100, doc="m/s^2, along -z")
-    camera_elevation: Range = bounded(Range(5.0, 15.0), ge=-89, doc="degrees above the horizon")
-    camera_azimuth: Range = bounded(Range(-15.0, 15.0), doc="degrees about z")
-    yfov: float = bounded(45.0, gt=1, lt=170, doc="vertical field of view, degrees")
-    assets_dir: Optional[str] = bounded(None, doc="folder of the user's meshes for shape 'mesh'")
     grid_params: list = bounded(["speed", "height"], doc="Range keys enumerated by sampler=grid")
-
-    def check(self) -> None:
-        self.check_grid()
-        check_shapes(self.shapes, SHAPES)
-        check_restitution("restitution", self.restitution)
-        check_assets_dir(self.assets_dir)
 
 
 def projectile_points(x0: np.ndarray, v0: np.ndarray, g: float, t_end: float, n: int = 12) -> np.ndarray:
@@ -68,10 +46,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
     color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("gray",))[0]
     floor, floor_style = make_appearance_floor(rng, cfg.appearance)
-    shape = cfg.shapes[int(rng.integers(len(cfg.shapes)))]
-    kw = {"mass": draw("mass")} if cfg.mass is not None else {"density": draw("density")}
-    obj = make_any_object(rng, shape, draw("size"), draw("friction"), draw("restitution"), color, cfg.appearance,
-                          assets_dir=cfg.assets_dir, **kw)
+    obj = draw_object(draw, cfg, color)
     r = bounding_radius(obj)
     v0, h = draw("speed"), max(draw("height"), r + 0.02)
     t_land = math.sqrt(2 * (h - r) / cfg.gravity)
@@ -83,16 +58,11 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     camera = fit_camera(rng, ctx, pts, r, cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is thrown horizontally at {v0:.1f} m/s from {h:.1f} m and lands "
                f"{reach:.1f} m away on a {floor_style} floor.")
-    return SceneSpec(
-        family="throw_horizontal",
+    return make_spec(
+        "throw_horizontal", rng, ctx, cfg.gravity,
         objects=[obj],
         statics=[floor],
         camera=camera,
-        lights=default_lights(rng),
-        gravity=np.array([0.0, 0.0, -cfg.gravity]),
-        fps=ctx.fps,
-        frames=ctx.frames,
-        physics_hz=ctx.physics_hz,
         params={
             "launch_speed": float(v0),
             "launch_angle": 0.0,

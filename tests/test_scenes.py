@@ -18,6 +18,7 @@ from conftest import run_simgen
 
 FAMILIES = ["bounce", "collide", "throw_horizontal", "throw_parabolic", "ramp_down", "ramp_up",
             "uniform_motion", "parabola", "two_ball_collision"]
+SAMPLED = ["freefall", *FAMILIES]  # OOD bands, grid sampler, appearance split: the default family too
 
 
 def simulate(scene: str, index: int, *overrides: str, fps: float = 60.0, frames: int = 120, hz: float = 240.0):
@@ -236,6 +237,7 @@ def test_2d_positions_project_onto_rendered_balls(scene):
 
 # family -> {Range key: params key} for the parameters whose band is checked
 OOD_PARAMS = {
+    "freefall": {"restitution": "restitution"},  # heights are raised to clear the object's radius
     "bounce": {"height": "drop_height", "restitution": "restitution"},
     "collide": {"speed": "speed"},  # oblique is 0 in head-on scenes (head_on_prob), whatever the split
     "throw_horizontal": {"speed": "launch_speed"},
@@ -248,7 +250,7 @@ OOD_PARAMS = {
 }
 
 
-@pytest.mark.parametrize("scene", FAMILIES)
+@pytest.mark.parametrize("scene", SAMPLED)
 def test_ood_draws_lie_in_held_out_bands(scene):
     for split in ("id", "ood"):
         cfg = load_config([f"scene={scene}", f"split={split}", "render.frames=16"])
@@ -267,7 +269,7 @@ def test_ood_draws_lie_in_held_out_bands(scene):
                     assert not (rng_.lo + 1e-6 < val < rng_.hi - 1e-6), (scene, key, val)
 
 
-@pytest.mark.parametrize("scene", FAMILIES)
+@pytest.mark.parametrize("scene", SAMPLED)
 def test_grid_sampler_enumerates_every_point(scene):
     cfg = load_config([f"scene={scene}", "sampler=grid", "scene.grid_steps=3", "render.frames=16"])
     scfg = scene_config(cfg.scene)
@@ -291,14 +293,17 @@ def test_bad_grid_param_is_a_config_error():
         load_config(["scene=bounce", "scene.grid_params=[nope]"])
 
 
-def test_appearance_split_uses_disjoint_colours():
+@pytest.mark.parametrize("scene", ["collide", "freefall"])
+def test_appearance_split_uses_disjoint_colours_and_meshes(scene):
     from simgen.scenes.common import APPEARANCE
 
     seen = set(APPEARANCE["seen"]["colors"])
-    for app, ok in (("seen", seen), ("unseen", set(APPEARANCE["unseen"]["colors"]))):
-        cfg = load_config(["scene=collide", f"scene.appearance={app}", "render.frames=16"])
-        names = {o.color_name for i in range(8) for o in make_scene(cfg, i)[0].objects}
-        assert names <= ok
+    for app in ("seen", "unseen"):
+        cfg = load_config([f"scene={scene}", f"scene.appearance={app}", "scene.shapes=[sphere,mesh]", "render.frames=16"])
+        objects = [o for i in range(8) for o in make_scene(cfg, i)[0].objects]
+        assert {o.color_name for o in objects} <= set(APPEARANCE[app]["colors"])
+        meshes = {o.mesh.name for o in objects if o.shape == "mesh"}
+        assert meshes and meshes <= set(APPEARANCE[app]["meshes"]), meshes
     assert not seen & set(APPEARANCE["unseen"]["colors"])
 
 
