@@ -223,7 +223,10 @@ def test_worker_killed_mid_shard_costs_only_a_retry(cluster, tmp_path):
     while killed is None and time.time() < deadline and th.is_alive():
         running = list_tasks(filters=[("name", "=", "simgen_shard"), ("state", "=", "RUNNING")], detail=True)
         pids = [t.worker_pid for t in running if t.worker_pid]
-        if pids and any(f.startswith(TMP_PREFIX) for f in _files(out)):  # a shard is being written
+        tmps = [f for f in _files(out) if f.startswith(TMP_PREFIX)]
+        # Every running task has opened its shard (a task still building its pipeline has not), so
+        # the killed attempt leaves a temporary file behind for the driver to clean up.
+        if pids and len(tmps) >= len(pids):
             time.sleep(0.5)
             os.kill(pids[0], signal.SIGKILL)
             killed = pids[0]

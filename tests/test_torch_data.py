@@ -177,14 +177,28 @@ def test_video_pixels_follow_the_masks_after_resize(ds_path):
     """The object colours under the resized mask match those under the original mask."""
     plain = SimgenTorchDataset(ds_path, frames=4)
     moved = SimgenTorchDataset(ds_path, frames=4, size=(48, 40), crop="center")
-    a, b = plain[1], moved[1]
-    for k in range(1, int(a["num_objects"]) + 1):
-        ma, mb = a["masks"] == k, b["masks"] == k
-        if ma.sum() < 80 or mb.sum() < 40:
+    checked = 0
+    for i, k in ((i, k) for i in range(N) for k in range(1, int(plain[i]["num_objects"]) + 1)):
+        a, b = plain[i], moved[i]
+        # interiors only: resampling blends the colours of edge pixels with their neighbours'
+        ma, mb = _interior(a["masks"] == k), _interior(b["masks"] == k)
+        if ma.sum() < 30 or mb.sum() < 15:
             continue
+        checked += 1
         ca = a["video"].permute(0, 2, 3, 1)[ma].float().mean(0)
         cb = b["video"].permute(0, 2, 3, 1)[mb].float().mean(0)
-        assert torch.allclose(ca, cb, atol=20), (k, ca, cb)
+        assert torch.allclose(ca, cb, atol=20), (i, k, ca, cb)
+    assert checked, "no object large enough to compare"
+
+
+def _interior(m: torch.Tensor) -> torch.Tensor:
+    """Pixels of a [T, H, W] boolean mask whose four neighbours are in the mask too."""
+    e = m.clone()
+    e[:, 1:] &= m[:, :-1]
+    e[:, :-1] &= m[:, 1:]
+    e[:, :, 1:] &= m[:, :, :-1]
+    e[:, :, :-1] &= m[:, :, 1:]
+    return e
 
 
 def test_columns_reads_only_what_is_asked(ds_path):
