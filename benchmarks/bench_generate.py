@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         pipe = worker_pipeline(cfg)
         spec, traj, _ = pipe.simulate(0)
         pipe.renderer.render(spec, traj)
-        plan = prepare(cfg, log=lambda *_: None)
+        prepare(cfg, log=lambda *_: None)  # the output folder and manifest that run_shard writes into
         t_wall = time.time()
         res = run_shard(cfg, 0)
         wall = time.time() - t_wall

@@ -40,7 +40,6 @@ with different object counts by zero-padding the object axis and adding ``object
 from __future__ import annotations
 
 import io
-import math
 import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence

@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import pyarrow.parquet as pq
-import pytest
 
 from simgen.data import open_dataset
 from conftest import SMALL, run_simgen

@@ -31,7 +31,6 @@ The model is MJCF generated in code from the SceneSpec. Mapping (documented in t
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
@@ -251,7 +250,6 @@ class MuJoCoEngine(Engine):
         dt = 1.0 / spec.physics_hz
         tau = self.contact_tau_steps * dt
         table = self._table(spec)
-        h_sub = dt / self.substeps
         fric_ref = f"{-1.0 / tau**2!r} {-self.friction_damping / tau!r}"
         assets, bodies, pairs = [], [], []
         rest = np.zeros(len(spec.objects))
