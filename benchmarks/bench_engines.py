@@ -33,7 +33,8 @@ def compare(family: str, n: int, frames: int, engines: dict, extra: tuple = (), 
             cpu[name] += time.process_time() - t0
         a, b = trajs["pybullet"], trajs["mujoco"]
         k = len(spec.objects)
-        fc = np.nanmin(np.r_[a.first_contact_frame(k), b.first_contact_frame(k)])
+        onsets = np.r_[a.first_contact_frame(k), b.first_contact_frame(k)]
+        fc = np.nanmin(onsets) if np.isfinite(onsets).any() else np.nan  # nan: no contact in the clip
         cut = int(np.floor(fc)) if np.isfinite(fc) else spec.frames
         d = np.linalg.norm(a.positions - b.positions, axis=-1).max(axis=1)  # [T] worst object
         pre.append(d[:cut].max() if cut > 0 else 0.0)
