@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import zlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -110,13 +111,14 @@ def scene_config(raw: DictConfig | dict | Any) -> Any:
     return obj
 
 
-def sample_rng(run_seed: int, index: int) -> tuple[int, np.random.Generator]:
-    """The per-sample seed and generator for sample ``index`` of a run with ``run_seed``.
+def sample_rng(run_seed: int, index: int, family: str = "") -> tuple[int, np.random.Generator]:
+    """The per-sample seed and generator for sample ``index`` of family ``family`` in a run with ``run_seed``.
 
-    Derived with ``SeedSequence(run_seed, spawn_key=(index,))``: independent streams per sample,
-    nothing from the clock or the process. ``default_rng(seed)`` with the returned 63-bit seed
-    rebuilds the same generator, so a single sample can be reproduced from its ``seed`` column."""
-    ss = np.random.SeedSequence(int(run_seed), spawn_key=(int(index),))
+    Derived with ``SeedSequence(run_seed, spawn_key=(crc32(family), index))``: independent streams per
+    sample and per family (a mixed dataset made with one seed does not repeat sample i's draws in
+    every family), nothing from the clock or the process. ``default_rng(seed)`` with the returned
+    63-bit seed rebuilds the same generator, so a single sample can be reproduced from its ``seed`` column."""
+    ss = np.random.SeedSequence(int(run_seed), spawn_key=(zlib.crc32(family.encode()), int(index)))
     seed = int(ss.generate_state(1, dtype=np.uint64)[0]) & (2**63 - 1)
     return seed, np.random.default_rng(seed)
 
@@ -127,7 +129,7 @@ def make_scene(cfg: DictConfig, index: int, scfg: Any = None):
     ``scfg`` is the validated scene config (:func:`scene_config`), computed here when not given."""
     scfg = scfg if scfg is not None else scene_config(cfg.scene)
     mod = scene_module(scfg.name)
-    seed, rng = sample_rng(cfg.seed, index)
+    seed, rng = sample_rng(cfg.seed, index, scfg.name)
     ctx = SampleContext(
         index=int(index),
         seed=seed,
