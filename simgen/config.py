@@ -134,7 +134,7 @@ class EngineConfig:
         2, ge=1, le=1000, doc="steps a pair must be apart before a new contact counts as a new onset"
     )
     contact_erp: float = bounded(
-        0.03, ge=0, le=1, doc="pybullet: contact penetration correction per step (small keeps restitution honest)"
+        0.015, ge=0, le=1, doc="pybullet: contact penetration correction per step (small keeps restitution honest)"
     )
     substeps: int = bounded(8, ge=1, le=1000, doc="mujoco: sub-steps per physics step while in contact (pybullet ignores it)")
     contact_tau_steps: float = bounded(

@@ -87,9 +87,10 @@ def test_box_slides_down_ramp_with_coulomb_friction(engines, name, theta_deg, mu
     late = t >= 0.1  # after the box has settled onto the ramp
     a = 2.0 * np.polyfit(t[late], s[late], 2)[0]
     assert a == pytest.approx(G * (np.sin(theta) - mu * np.cos(theta)), rel=0.02)
-    # it slides on the surface: no hopping off the ramp
+    # it slides on the surface: no hopping off the ramp, no sinking deeper than a few mm
+    # (PyBullet's contact_erp trade-off: benchmarks/bench_contact_erp.py)
     off = (traj.positions[:, 0] - spec.objects[0].position) @ np.array([np.sin(theta), 0.0, np.cos(theta)])
-    assert np.abs(off).max() < 2e-3
+    assert np.abs(off).max() < 3e-3
 
 
 def test_same_scenespec_agrees_before_first_contact(engines):

@@ -12,9 +12,10 @@ Mapping of SceneSpec parameters (documented in the README):
   corrects penetration with a stiff ERP; both make the rebound depend on where in a step the
   impact falls (measured apex/e^2 h0 from 0.3 to 1.3). simgen sets ``contactProcessingThreshold=0``
   on every body (contacts only when touching) and a small ``contactERP`` (``engine.contact_erp``,
-  default 0.03): the first apex is e^2 h0 within 12 % at 240 Hz and within 3 % at 480 Hz for drops
-  of 0.35-1.1 m (tests/test_engines_parity.py). Penetration at impact (at most v*dt) is then
-  removed over ~100 steps.
+  default 0.015). A body lands up to v*dt deep and Bullet removes that depth through the contact
+  velocity, so the rebound gains contact_erp * depth / dt (at most contact_erp * v, at any physics
+  rate): with 0.015 the first apex is e^2 h0 within 5 % at 240 and 480 Hz (24 bounce scenes); a
+  smaller value is more exact but leaves resting and sliding bodies deeper in what they touch.
 - inertia: set explicitly from the shape (``localInertiaDiagonal``), exact for primitives and for
   meshes (trimesh), where Bullet would otherwise use an AABB approximation.
 """
@@ -51,7 +52,7 @@ def _import_pybullet():
 class PyBulletEngine(Engine):
     name = "pybullet"
 
-    def __init__(self, contact_erp: float = 0.03, **kwargs):
+    def __init__(self, contact_erp: float = 0.015, **kwargs):
         super().__init__(**kwargs)
         self.contact_erp = float(contact_erp)
         self.p = _import_pybullet()
