@@ -315,9 +315,12 @@ def test_ray_data_reads_every_row(cluster, ray_dataset):
     assert all(len(r["video"]) > 0 for r in rows)
 
 
-def test_progress_bar_counts_samples_not_shards(cluster, tmp_path, capsys):
+def test_progress_bar_counts_samples_not_shards(cluster, tmp_path, capsys, monkeypatch):
     """One shard of 3 slow samples: the driver's bar shows 1/3 or 2/3 before the shard is done."""
+    import simgen.runners.local
     from simgen.job import run
+
+    monkeypatch.setattr(simgen.runners.local, "NON_TTY_INTERVAL_S", 0.1)  # redraw as on a terminal
 
     cfg = ray_scenes.make_config(["n=3", "shard_size=3", f"out={tmp_path / 'ds'}", "runner=ray", "workers=1",
                                   "runner.progress=true", *TINY], sleep_s=0.8)
