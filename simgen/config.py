@@ -216,15 +216,28 @@ def _hydra_message(exc: Exception) -> str:
     msg = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
     m = re.search(r"Could not override '([^']+)'", msg)
     if m:
-        key = m.group(1)
-        return f"there is no config key {key!r} (check the spelling; `python -m simgen --cfg` prints every key)."
+        return _unknown_key(m.group(1))
     m = re.search(r"Value '([^']*)' of type '(\w+)' could not be converted to (\w+)\s+full_key: (\S+)", msg)
     if m:
         return f"{m.group(4)}={m.group(1)!r} is not a valid {m.group(3).lower()}."
     m = re.search(r"Key '([^']+)' not in '(\w+)'\s+full_key: (\S+)", msg)
     if m:
-        return f"there is no config key {m.group(3)!r} (check the spelling; `python -m simgen --cfg` prints every key)."
+        return _unknown_key(m.group(3))
     return msg
+
+
+def _unknown_key(key: str) -> str:
+    """The message for an override of a key the composed config does not have: when another option
+    of the same group (``engine=mujoco``, ``runner=ray``) has it, say which."""
+    group, _, leaf = key.partition(".")
+    owners = []
+    if leaf and "." not in leaf and group in ("engine", "runner", "render", "output"):
+        for f in sorted((conf_dir() / group).glob("*.yaml")):
+            if leaf in (OmegaConf.load(f) or {}):
+                owners.append(f"{group}={f.stem}")
+    if owners:
+        return f"{key} applies only with {' or '.join(owners)}; choose {owners[0]} or drop {key}."
+    return f"there is no config key {key!r} (check the spelling; `python -m simgen --cfg` prints every key)."
 
 
 def compose(overrides: list[str]) -> DictConfig:
