@@ -9,6 +9,7 @@ far enough apart horizontally that they never touch each other (spheres bounce s
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from simgen.config import Range, bounded

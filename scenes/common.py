@@ -439,15 +439,6 @@ def make_library_object(
     return obj
 
 
-def make_any_object(rng, shape: str, size: float, friction: float, restitution: float, color_name: str,
-                    appearance: str = "all", density: float | None = None, mass: float | None = None,
-                    assets_dir: str | None = None) -> ObjectSpec:
-    """:func:`make_object` for primitives; 'mesh' draws from the mesh library instead of a random hull."""
-    if shape == "mesh":
-        return make_library_object(rng, appearance, size, friction, restitution, color_name, density, mass, assets_dir)
-    return make_object(rng, shape, size, friction, restitution, color_name, density=density, mass=mass)
-
-
 def check_assets_dir(assets_dir: str | None) -> None:
     """Load every user mesh once at config time so a bad file fails before any work starts."""
     if assets_dir:

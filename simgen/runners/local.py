@@ -51,6 +51,9 @@ def _task(cfg: DictConfig, k: int) -> ShardResult:
     return run_shard(cfg, k, progress=_report)
 
 
+NON_TTY_INTERVAL_S = 5.0  # progress redraw interval when stderr is not a terminal
+
+
 def progress_bar(cfg: DictConfig, total: int, desc: str):
     """The job's tqdm bar on stderr: redrawn up to 10 times a second on a terminal, every
     ``NON_TTY_INTERVAL_S`` seconds when stderr is a file or a pipe (cluster logs, CI)."""
@@ -59,9 +62,6 @@ def progress_bar(cfg: DictConfig, total: int, desc: str):
     interval = 0.1 if sys.stderr.isatty() else NON_TTY_INTERVAL_S
     return tqdm(total=total, desc=desc, unit="video", disable=not cfg.runner.progress, dynamic_ncols=True,
                 smoothing=0.1, mininterval=interval)
-
-
-NON_TTY_INTERVAL_S = 5.0
 
 
 def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
