@@ -37,9 +37,9 @@ class Pipeline:
         )
         self.renderer = None
         if render:
-            from simgen.render.pyrender_renderer import Renderer
+            from simgen.render import make_renderer
 
-            self.renderer = Renderer(cfg.render.width, cfg.render.height, shading=cfg.render.shading)
+            self.renderer = make_renderer(cfg.render)
         self.cpu = defaultdict(float)  # CPU seconds per stage (this process)
 
     def close(self) -> None:

@@ -28,6 +28,26 @@ class MeshData:
 
 
 @dataclass
+class MaterialSpec:
+    """How a surface looks, independent of any renderer and of the physics.
+
+    ``pattern`` is laid out in the body frame (it turns with the body, so rotation shows):
+    ``plain``, ``octants`` (two tones by octant), ``stripes``, ``checks``, ``marble``, ``wood``,
+    ``noise``. ``color2`` is the pattern's second colour (None: a darker shade of the object colour),
+    ``scale`` metres per pattern period, ``seed`` an offset of the pattern (noise phase).
+    ``roughness`` in [0, 1] (0 a tight highlight, 1 matte) and ``specular`` in [0, 1] (highlight
+    strength). ``name`` is a caption word ("striped", "marbled", ...), empty for plain."""
+
+    pattern: str = "plain"
+    color2: np.ndarray | None = None
+    scale: float = 0.1
+    roughness: float = 0.55
+    specular: float = 0.25
+    seed: float = 0.0
+    name: str = ""
+
+
+@dataclass
 class ObjectSpec:
     """One dynamic rigid body.
 
@@ -51,6 +71,7 @@ class ObjectSpec:
     color_name: str = ""
     material_name: str = ""
     texture: np.ndarray | None = None  # uint8 [h, w, 3] surface texture, optional
+    material: MaterialSpec | None = None  # None: the renderer's default look for the shape
 
 
 @dataclass
@@ -72,6 +93,7 @@ class StaticSpec:
     texture: np.ndarray | None = None  # uint8 [h, w, 3]
     texture_scale: float = 1.0  # metres per texture repeat
     visible: bool = True
+    material: MaterialSpec | None = None  # roughness / specular of the surface (pattern comes from texture)
 
 
 @dataclass
@@ -91,6 +113,16 @@ class CameraSpec:
     zfar: float = 50.0
     projection: str = "perspective"  # or "orthographic"
     ortho_height: float = 2.0
+    trajectory: np.ndarray | None = None  # [T, 4, 4] cam_to_world per frame (camera motion); None: static
+
+    def poses(self, frames: int) -> np.ndarray:
+        """cam_to_world of every frame, [frames, 4, 4] (the static pose repeated when the camera does not move)."""
+        if self.trajectory is not None:
+            traj = np.asarray(self.trajectory, dtype=np.float64)
+            if traj.shape != (frames, 4, 4):
+                raise ValueError(f"camera trajectory has shape {traj.shape}, expected ({frames}, 4, 4)")
+            return traj
+        return np.repeat(np.asarray(self.cam_to_world, dtype=np.float64)[None], frames, axis=0)
 
     def intrinsics(self) -> np.ndarray:
         """3x3 pixel-unit intrinsics, OpenCV convention: pixel (u, v) has its centre at integer
@@ -109,11 +141,36 @@ class CameraSpec:
 
 @dataclass
 class LightSpec:
-    """A directional light shining along ``direction`` (world frame)."""
+    """A directional light shining along ``direction`` (world frame; the light travels that way, so the
+    direction *toward* the light is ``-direction``). ``cast_shadows`` marks the key light whose shadows
+    the renderer draws (when shadows are on)."""
 
     direction: np.ndarray
     intensity: float = 3.0
     color: np.ndarray = field(default_factory=lambda: np.ones(3))
+    cast_shadows: bool = False
+
+
+@dataclass
+class EnvironmentSpec:
+    """What the camera sees where there is no geometry, and the ambient light (renderer-agnostic).
+
+    ``kind``: ``flat`` (``zenith`` everywhere), ``sky`` (a gradient by view elevation: ``horizon`` at
+    the horizon to ``zenith`` overhead, ``ground`` below the horizon), ``image`` (``image`` as the
+    backdrop: ``mapping`` ``equirect`` looks it up by view direction, rotated by ``yaw`` radians about
+    z; ``screen`` stretches it over the frame). Ambient light is hemispheric: ``ambient_sky`` from
+    above, ``ambient_ground`` from below (linear RGB). ``name`` is a caption/record word."""
+
+    kind: str = "flat"
+    zenith: np.ndarray = field(default_factory=lambda: np.array([0.62, 0.72, 0.85]))
+    horizon: np.ndarray = field(default_factory=lambda: np.array([0.62, 0.72, 0.85]))
+    ground: np.ndarray = field(default_factory=lambda: np.array([0.62, 0.72, 0.85]))
+    image: np.ndarray | None = None  # uint8 [h, w, 3]
+    mapping: str = "equirect"
+    yaw: float = 0.0
+    ambient_sky: np.ndarray = field(default_factory=lambda: np.full(3, 0.35))
+    ambient_ground: np.ndarray = field(default_factory=lambda: np.full(3, 0.35))
+    name: str = "flat"
 
 
 @dataclass
@@ -129,6 +186,8 @@ class SceneSpec:
     physics_hz: float
     ambient_light: np.ndarray = field(default_factory=lambda: np.full(3, 0.35))
     background: np.ndarray = field(default_factory=lambda: np.array([0.62, 0.72, 0.85]))
+    # None: a flat ``background`` and a uniform ``ambient_light`` (custom scenes need not set it)
+    environment: EnvironmentSpec | None = None
     params: dict[str, Any] = field(default_factory=dict)  # the family's own parameters
     caption: str = ""
     tags: list[str] = field(default_factory=list)
