@@ -91,6 +91,16 @@ class Format:
         return Counter({how: 1, "bytes": len(mp4)})
 
 
+class VideoFolder(Format):
+    """A format whose only per-sample file is ``videos/<sample_id>.mp4``."""
+
+    def files(self, s: Light) -> list[str]:
+        return [f"videos/{s.sample_id}.mp4"]
+
+    def write(self, folder: ExportFolder, s: Light, row: dict) -> Counter:
+        return self.write_video(folder, self.files(s)[0], s, row)
+
+
 def trim_notes(fmt: Format, samples: Sequence[Light]) -> list[str]:
     counts = Counter(s.num_frames for s in samples)
     if fmt.options.frames == "4k+1":

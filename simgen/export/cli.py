@@ -43,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m simgen.export", formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Write simgen datasets in the folder layouts of fine-tuning and evaluation tools.",
                 epilog=EPILOG)
-    p.add_argument("datasets", nargs="+", metavar="DATASET", help="dataset folder(s) or URI(s) written by python -m simgen")
+    p.add_argument("datasets", nargs="+", metavar="DATASET",
+                   help="dataset folder(s) or URI(s) written by python -m simgen")
     p.add_argument("--format", required=True, choices=format_names(), metavar="FORMAT",
                    help="one of: " + ", ".join(format_names()))
     p.add_argument("--out", required=True, help="output folder or URI (file://, s3://, gs://)")
@@ -56,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
                    help="diffsynth/musubi/finetrainers: keep the first largest-4k+1 frames of each clip [all]")
     p.add_argument("--first-frame", action="store_true", help="diffsynth: also write frame 0 as images/<id>.png")
     p.add_argument("--min-frames", type=int, default=None,
-                   help=f"cosmos: warn when clips are not longer than this (the training num_frames) [{DEFAULT_MIN_FRAMES}]")
+                   help="cosmos: warn when clips are not longer than this (the training num_frames) "
+                        f"[{DEFAULT_MIN_FRAMES}]")
     p.add_argument("--pred-fps", type=float, default=None, help="pisa: fps of your predicted videos [the dataset's]")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p

@@ -10,10 +10,9 @@ caption's line breaks, if any, become spaces (one line per video).
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Sequence
 
-from simgen.export.base import Format
+from simgen.export.base import VideoFolder
 from simgen.export.folder import ExportFolder
 from simgen.export.source import Light
 
@@ -22,16 +21,10 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class Finetrainers(Format):
+class Finetrainers(VideoFolder):
     name = "finetrainers"
     summary = "prompt.txt + videos.txt + videos/ (finetrainers)"
     accepts = frozenset({"frames"})
-
-    def files(self, s: Light) -> list[str]:
-        return [f"videos/{s.sample_id}.mp4"]
-
-    def write(self, folder: ExportFolder, s: Light, row: dict) -> Counter:
-        return self.write_video(folder, self.files(s)[0], s, row)
 
     def write_index(self, folder: ExportFolder, samples: Sequence[Light]) -> list[str]:
         folder.write_text("prompt.txt", "".join(one_line(s.caption) + "\n" for s in samples))

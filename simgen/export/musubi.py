@@ -11,24 +11,17 @@ working directory, then against the JSONL's folder. HunyuanVideo and Wan take N*
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Sequence
 
-from simgen.export.base import Format
+from simgen.export.base import VideoFolder
 from simgen.export.folder import ExportFolder
 from simgen.export.source import Light
 
 
-class Musubi(Format):
+class Musubi(VideoFolder):
     name = "musubi"
     summary = "metadata.jsonl {video_path, caption} + videos/ (musubi-tuner)"
     accepts = frozenset({"frames"})
-
-    def files(self, s: Light) -> list[str]:
-        return [f"videos/{s.sample_id}.mp4"]
-
-    def write(self, folder: ExportFolder, s: Light, row: dict) -> Counter:
-        return self.write_video(folder, self.files(s)[0], s, row)
 
     def write_index(self, folder: ExportFolder, samples: Sequence[Light]) -> list[str]:
         lines = [json.dumps({"video_path": self.files(s)[0], "caption": s.caption}, ensure_ascii=False)

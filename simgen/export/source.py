@@ -79,10 +79,12 @@ class Source:
             raise UserError(f"--scene {' '.join(missing)}: no such scene in the dataset; it holds "
                             + ", ".join(f"{k} ({v})" for k, v in sorted(seen_scenes.items())) + ".")
         if not rows:
+            def counts(c: Counter) -> str:
+                return ", ".join(f"{k} ({v})" for k, v in sorted(c.items()))
+
             raise UserError(f"No sample matches --split {split}"
                             + (f" --scene {' '.join(sorted(want_scenes))}" if want_scenes else "")
-                            + ": the dataset holds splits " + ", ".join(f"{k} ({v})" for k, v in sorted(seen_splits.items()))
-                            + " and scenes " + ", ".join(f"{k} ({v})" for k, v in sorted(seen_scenes.items())) + ".")
+                            + f": the dataset holds splits {counts(seen_splits)} and scenes {counts(seen_scenes)}.")
         dup = [k for k, v in Counter(s.sample_id for s in rows).items() if v > 1]
         if dup:
             raise UserError(f"sample_id {dup[0]!r} appears {Counter(s.sample_id for s in rows)[dup[0]]} times in "
