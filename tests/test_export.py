@@ -44,10 +44,10 @@ def samples(wide) -> list[dict]:
     return [ds[i] for i in range(len(ds))]
 
 
-def run_export(src, fmt, out, *args, check=True):
+def run_export(src, fmt, out, *args, check=True, progress=False):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.run([sys.executable, "-m", "simgen.export", *map(str, src if isinstance(src, list) else [src]),
-                           "--format", fmt, "--out", str(out), "--no-progress", *args],
+                           "--format", fmt, "--out", str(out), *([] if progress else ["--no-progress"]), *args],
                           capture_output=True, text=True, env=env, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"export failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -278,9 +278,10 @@ def test_refuses_a_foreign_non_empty_folder(wide, samples, tmp_path):
     run_export(wide, "musubi", out, "--force")
     assert (out / "notes.txt").read_text() == "keep me"
     assert len((out / "metadata.jsonl").read_text().splitlines()) == len(samples)
-    # a rerun of the same export resumes instead of refusing
-    res = run_export(wide, "musubi", out)
+    # a rerun of the same export resumes instead of refusing (with the progress bar on stderr)
+    res = run_export(wide, "musubi", out, progress=True)
     assert "resuming" in res.stderr and f"kept {len(samples)} finished" in res.stderr
+    assert "export/musubi: 100%" in res.stderr and f"{len(samples)}/{len(samples)}" in res.stderr
 
 
 @pytest.mark.parametrize("args, expect", [
