@@ -71,10 +71,6 @@ def write_unit(uris: Sequence[str], fmt_name: str, options: Options, out: str, u
     return stats
 
 
-def _init_worker() -> None:
-    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-
-
 # -- parent side ------------------------------------------------------------------------------------
 def export(datasets: Sequence[str], fmt_name: str, out: str, *, options: Options | None = None,
            split: str | None = None, scenes: Sequence[str] | None = None, workers: int = 0, force: bool = False,
@@ -132,7 +128,7 @@ def _run(uris, fmt: Format, options: Options, out: str, tasks: list[Unit], skip_
                 bar.update(len(u.samples))
         else:
             ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
                 futures = {pool.submit(write_unit, uris, fmt.name, options, out, u, skip_done): u for u in tasks}
                 pending = set(futures)
                 try:
