@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simgen.config import Range, bounded
+from simgen.appearance.floors import FLOOR_WORDS
 from simgen.shapes import bounding_radius
 from simgen.spec import SceneSpec
 from simgen.scenes.common import (
@@ -28,9 +29,7 @@ from simgen.scenes.common import (
     describe,
     draw_object,
     fit_camera,
-    make_appearance_floor,
     make_spec,
-    pick_appearance_colors,
     rest_height,
 )
 
@@ -73,8 +72,8 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     k = cfg.min_objects if grid else int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
     mode = cfg.mode if cfg.mode != "mixed" else ("air" if rng.random() < cfg.air_prob else "plane")
     g = np.array([0.0, 0.0, -cfg.gravity])
-    colors = pick_appearance_colors(rng, k, cfg.appearance, exclude=("gray",))
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    colors = ctx.look.colors(k, exclude=("gray",))
+    floor, floor_kind = ctx.look.floor()
     duration = (ctx.frames - 1) / ctx.fps
     head_on = (not grid) and rng.random() < cfg.head_on_prob
     objects = []
@@ -122,14 +121,15 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     pts.append(np.zeros(3))
     camera = fit_camera(rng, ctx, np.array(pts), max(bounding_radius(o) for o in objects) * 1.5,
                         cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
+    ctx.look.dress(objects)
     names = [describe(o) for o in objects]
     how = "head-on" if oblique == 0 else "at an angle"
-    where = "in mid-air" if mode == "air" else f"sliding on a frictionless {floor_style} floor"
+    where = "in mid-air" if mode == "air" else f"sliding on a frictionless {FLOOR_WORDS[floor_kind]} floor"
     listed = f"{', '.join(names[:-1])} and {names[-1]}"
     caption = f"{count_word(k).capitalize()} objects ({listed}) collide {how} {where}."
     speeds = np.array([np.linalg.norm(o.linear_velocity[:2]) for o in objects], np.float32)
     return make_spec(
-        "collide", rng, ctx, cfg.gravity,
+        "collide", ctx, cfg.gravity,
         objects=objects,
         statics=[floor],
         camera=camera,
