@@ -42,7 +42,8 @@ class Config(ObjectFamilyConfig):
     shapes: list = bounded(["sphere"], doc="shapes to draw from (sphere, box, cylinder, capsule, mesh)")
     mode: str = bounded("mixed", choices=["air", "plane", "mixed"], doc="air: lobbed, meet airborne; plane: slide on the floor")
     air_prob: float = bounded(0.5, ge=0, le=1, doc="mode=mixed: probability of an air scene")
-    speed: Range = bounded(Range(0.8, 2.0, ood_lo=0.4, ood_hi=3.0), gt=0, doc="horizontal approach speed of each object, m/s")
+    size: Range = bounded(Range(0.12, 0.2, ood_lo=0.08, ood_hi=0.26), gt=0, doc="radius / half extent, m")
+    speed: Range = bounded(Range(0.5, 1.2, ood_lo=0.25, ood_hi=2.0), gt=0, doc="horizontal approach speed of each object, m/s")
     oblique: Range = bounded(Range(0.0, 0.5, ood_hi=0.9), ge=0, doc="aim offset, fraction of the two radii (0 = head-on)")
     head_on_prob: float = bounded(0.3, ge=0, le=1, doc="probability of an exactly head-on scene (oblique = 0)")
     restitution: Range = bounded(Range(0.5, 0.95, ood_lo=0.2, ood_hi=1.0), ge=0, doc="coefficient of restitution (pairs multiply)")
@@ -77,9 +78,11 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     duration = (ctx.frames - 1) / ctx.fps
     head_on = (not grid) and rng.random() < cfg.head_on_prob
     objects = []
-    for _attempt in range(100):
+    for attempt in range(100):
         objects = []
-        t_c = max(draw("contact_time") * duration, 0.35)  # short clips: they may meet after the last frame
+        # short clips: they may meet after the last frame; slow, large objects that would start
+        # overlapping get a longer run-up on each failed attempt
+        t_c = min(max(draw("contact_time") * duration, 0.35) * 1.03**attempt, max(0.95 * duration, 0.35))
         z_meet = draw("meet_height")
         phi0 = rng.uniform(0, 2 * math.pi)
         oblique = 0.0 if head_on else draw("oblique")
