@@ -2,8 +2,8 @@
 
 The sampler's camera gives the view direction (its rotation: elevation, azimuth and jitter drawn
 from the family's ``camera_*`` ranges) and the lens. Framing keeps both and moves the eye: the tight
-fit of :mod:`simgen.camera.fit` over every object's bounding sphere in every frame (and the corners of
-ramps), with ``camera.margin`` of the image height free around them, no nearer than
+fit of :mod:`simgen.camera.fit` over every object, as posed in every frame (a few spheres or points
+that hold it: :func:`body_spheres`), and the corners of ramps, with ``camera.margin`` of the image height free around them, no nearer than
 ``camera.min_distance`` to their centre. With ``camera.motion`` the fit is made in the moving
 camera's frame (:mod:`simgen.camera.motion`), so objects stay in view in every frame of the move.
 The orthographic side views of the 2-D scenes are refitted to the recorded path (motion does not
@@ -21,19 +21,49 @@ import numpy as np
 
 from simgen.camera.fit import fit_eye, fit_orthographic, half_tans, pose, spheres_in_view, static_anchors
 from simgen.camera.motion import Motion, ramp
-from simgen.shapes import bounding_radius
-from simgen.spec import CameraSpec, SceneSpec, Trajectory
+from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
 
 ORTHO_MARGIN = 0.08  # fraction of the view the 2-D side cameras keep free (as their samplers do)
 
 
+def body_spheres(obj) -> tuple[np.ndarray, np.ndarray]:
+    """Spheres (body-frame centres [P, 3], radii [P]) whose union holds the object as rendered: a
+    sphere itself; a capsule's two cap spheres; the corners of a box; two circumscribed 16-gons of a
+    cylinder's rims; the convex hull vertices of a mesh (radius 0: points)."""
+    s = np.asarray(obj.size, np.float64)
+    if obj.shape == "sphere":
+        return np.zeros((1, 3)), s[:1]
+    if obj.shape == "capsule":
+        return np.array([[0.0, 0.0, -s[1]], [0.0, 0.0, s[1]]]), np.full(2, s[0])
+    if obj.shape == "box":
+        signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], np.float64)
+        return signs * s[:3], np.zeros(8)
+    if obj.shape == "cylinder":
+        ang = np.arange(16) * (2 * math.pi / 16)
+        rim = s[0] / math.cos(math.pi / 16) * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+        pts = np.concatenate([np.c_[rim, np.full(16, z)] for z in (-s[1], s[1])])
+        return pts, np.zeros(len(pts))
+    from scipy.spatial import ConvexHull
+
+    v = np.asarray(obj.mesh.vertices, np.float64)
+    v = v[ConvexHull(v).vertices]
+    return v, np.zeros(len(v))
+
+
 def _spheres(spec: SceneSpec, traj: Trajectory) -> tuple[np.ndarray, np.ndarray]:
-    """Centres [T, K, 3] and radii [K]: every object's bounding sphere per frame, then ramp corners."""
+    """Centres [T, K, 3] and radii [K]: spheres holding every object in every frame
+    (:func:`body_spheres` moved with the object), then the ramp corners."""
     T = traj.positions.shape[0]
-    radii = np.array([bounding_radius(o) for o in spec.objects], np.float64)
+    centres, radii = [], []
+    for k, obj in enumerate(spec.objects):
+        pts, r = body_spheres(obj)
+        rot = quat_to_matrix(traj.quaternions[:, k])  # [T, 3, 3]
+        centres.append(np.einsum("tij,pj->tpi", rot, pts) + np.asarray(traj.positions[:, k], np.float64)[:, None])
+        radii.append(r)
     anchors = static_anchors(spec.statics)
-    centres = np.concatenate([np.asarray(traj.positions, np.float64), np.repeat(anchors[None], T, axis=0)], axis=1)
-    return centres, np.concatenate([radii, np.zeros(len(anchors))])
+    centres.append(np.repeat(anchors[None], T, axis=0))
+    radii.append(np.zeros(len(anchors)))
+    return np.concatenate(centres, axis=1), np.concatenate(radii)
 
 
 def _back_off(rotation: np.ndarray, eye: np.ndarray, centres: np.ndarray, min_distance: float) -> np.ndarray:
