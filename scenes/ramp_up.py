@@ -20,7 +20,6 @@ from simgen.scenes.common import (
     a_an,
     describe,
     fit_camera,
-    floor_phrase,
     friction_word,
     make_spec,
 )

@@ -3,8 +3,8 @@
 The sampler's camera gives the view direction (its rotation: elevation, azimuth and jitter drawn
 from the family's ``camera_*`` ranges) and the lens. Framing keeps both and moves the eye: the tight
 fit of :mod:`simgen.camera.fit` over every object, as posed in every frame (a few spheres or points
-that hold it: :func:`body_spheres`), and the corners of ramps, with ``camera.margin`` of the image height free around them, no nearer than
-``camera.min_distance`` to their centre. With ``camera.motion`` the fit is made in the moving
+that hold it: :func:`body_spheres`), and the corners of ramps, with ``camera.margin`` of the image
+height free around them, no nearer than ``camera.min_distance`` to their centre. With ``camera.motion`` the fit is made in the moving
 camera's frame (:mod:`simgen.camera.motion`), so objects stay in view in every frame of the move.
 The orthographic side views of the 2-D scenes are refitted to the recorded path (motion does not
 apply to them). ``camera.framing=fixed`` keeps the sampler's camera (a motion then moves it as is).
