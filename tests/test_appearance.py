@@ -249,3 +249,24 @@ def test_floor_textures_tile_and_every_kind_differs():
                 inside = np.abs(np.diff(img, axis=1)).mean(axis=(0, 2)).max()
                 wrap = np.abs(img[:, 0] - img[:, -1]).mean()
                 assert wrap <= inside + 1.0, (kind, wrap, inside)
+
+
+def test_same_look_under_both_engines():
+    """The look is drawn before simulation and from no engine setting: identical for pybullet and mujoco."""
+    for fam in FAMILIES:
+        assert [look_of(s) for s in specs(fam, 2)] == [look_of(s) for s in specs(fam, 2, "engine=mujoco")], fam
+
+
+def test_single_generator_helpers_still_dress_a_custom_scene():
+    """Custom scenes written before ctx.look (one generator for everything) keep their helpers: a
+    textured floor of a known kind, a shadow-casting key light plus a fill, distinct colours."""
+    from simgen.appearance.floors import FLOOR_WORDS
+    from simgen.scenes.common import default_lights, make_floor, pick_colors
+
+    gen = np.random.default_rng(0)
+    floor, word = make_floor(gen)
+    assert floor.texture.shape == (256, 256, 3) and word in FLOOR_WORDS.values() and floor.material is not None
+    key, fill = default_lights(gen)
+    assert key.cast_shadows and not fill.cast_shadows and fill.intensity < key.intensity
+    assert key.direction @ np.array([0.0, -1.0, 0.0]) < np.cos(np.radians(45)), "not straight behind the objects"
+    assert len(set(pick_colors(gen, 4))) == 4
