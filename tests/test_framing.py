@@ -67,15 +67,19 @@ def test_objects_stay_in_view_and_are_not_specks(framing_figures, family):
 
 def test_fixed_framing_keeps_the_sampler_camera():
     """framing=fixed: the camera is exactly the sampler's. auto: same view direction and lens, another
-    eye, and every object's bounding sphere in view in every frame."""
+    eye, every vertex of every object's mesh inside the image (with the margin) in every frame, and
+    the ramp's corners too."""
     from simgen.camera.fit import static_anchors
-    from simgen.shapes import bounding_radius
+    from simgen.shapes import body_mesh
+    from simgen.spec import quat_to_matrix
 
-    for framing in ("fixed", "auto"):
-        cfg = load_config(["scene=throw_parabolic", f"camera.framing={framing}", "render.width=64", "render.height=64"])
+    ramps = 0
+    for framing, scene in [(f, s) for f in ("fixed", "auto") for s in ("throw_parabolic", "ramp_down")]:
+        extra = ["scene.shapes=[box,cylinder,capsule,mesh]"] if scene == "throw_parabolic" else []
+        cfg = load_config([f"scene={scene}", *extra, f"camera.framing={framing}", "render.width=64", "render.height=64"])
         pipe = Pipeline(cfg, render=False)
         try:
-            for i in range(6):
+            for i in range(5):
                 sampled, _ = make_scene(cfg, i)
                 spec, traj, _ = pipe.simulate(i)
                 c0, c1 = sampled.camera, spec.camera
@@ -85,14 +89,21 @@ def test_fixed_framing_keeps_the_sampler_camera():
                     np.testing.assert_array_equal(c1.cam_to_world, c0.cam_to_world)
                     continue
                 assert not np.allclose(c1.cam_to_world[:3, 3], c0.cam_to_world[:3, 3])
-                a, b = half_tans(c1, cfg.camera.margin * c1.height)
-                r = np.array([bounding_radius(o) for o in spec.objects])
-                assert spheres_in_view(c1.poses(spec.frames), traj.positions, r, a, b).all()
+                # every vertex of every rendered mesh, in every frame, inside the image with the margin
+                m = cfg.camera.margin * c1.height
+                for k, obj in enumerate(spec.objects):
+                    v = np.asarray(body_mesh(obj).vertices)
+                    world = np.einsum("tij,vj->tvi", quat_to_matrix(traj.quaternions[:, k]), v) + traj.positions[:, k, None]
+                    uv, z = project_trajectory(world, c1)
+                    assert (z > 0).all() and uv.min() >= m - 0.5 - 1e-6 and uv.max() <= c1.width - 0.5 - m + 1e-6
                 corners = static_anchors(spec.statics)
                 if len(corners):
+                    a, b = half_tans(c1, m)
                     assert spheres_in_view(c1.poses(1), corners[None], np.zeros(len(corners)), a, b).all()
+                    ramps += 1
         finally:
             pipe.close()
+    assert ramps == 5
 
 
 def _floor_depth(pose_cv: np.ndarray, K: np.ndarray, us: np.ndarray, vs: np.ndarray) -> np.ndarray:
