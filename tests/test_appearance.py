@@ -270,3 +270,30 @@ def test_single_generator_helpers_still_dress_a_custom_scene():
     assert key.cast_shadows and not fill.cast_shadows and fill.intensity < key.intensity
     assert key.direction @ np.array([0.0, -1.0, 0.0]) < np.cos(np.radians(45)), "not straight behind the objects"
     assert len(set(pick_colors(gen, 4))) == 4
+
+
+def test_rows_record_the_look_and_show_reports_it(small_dataset):
+    """The look columns of written rows are the SceneSpec's (rebuilt from the config and index), and
+    python -m simgen.show's summary and contact-sheet labels report them."""
+    from conftest import SMALL
+
+    from simgen.data import open_dataset
+    from simgen.show import look_label, summary_text
+
+    ds = open_dataset(str(small_dataset))
+    cfg = load_config(["seed=7", *SMALL])
+    for i in range(len(ds)):
+        row = ds[i]
+        spec, _ = make_scene(cfg, row["index"])
+        key = spec.lights[0]
+        assert key.cast_shadows and row["light_direction"].dtype == np.float32
+        np.testing.assert_allclose(row["light_direction"], -key.direction / np.linalg.norm(key.direction), atol=1e-6)
+        np.testing.assert_allclose(row["light_color"], key.color, atol=1e-6)
+        assert row["light_intensity"] == pytest.approx(key.intensity, rel=1e-6)
+        assert (row["environment_kind"], row["environment_name"]) == (spec.environment.kind, spec.environment.name)
+        assert row["floor_kind"] == spec.statics[0].material.name and row["camera_motion"] == "static"
+        assert row["object_pattern"] == [o.material.pattern for o in spec.objects]
+        label = look_label(row)
+        assert f"{row['floor_kind']} floor" in label and row["environment_name"] in label and "deg up" in label
+    text = summary_text(ds)
+    assert "look     environments" in text and "floors" in text and "camera static 6" in text
