@@ -1,7 +1,11 @@
 """A scene family of your own: a ball thrown at a stack of boxes ("tower").
 
 A family is a module with a ``Config`` dataclass (its schema) and ``sample(cfg, rng, ctx) ->
-SceneSpec``; its defaults live in ``<conf_dir>/scene/<name>.yaml``. Register it, then use
+SceneSpec``; its defaults live in ``<conf_dir>/scene/<name>.yaml``. Physics (sizes, masses, poses,
+velocities) is drawn from ``rng``; the look (colours, patterns, floor, lights, sky) from ``ctx.look``,
+the sample's appearance stream, so changing the look never changes the physics. After simulation the
+camera is framed to the trajectory (``camera.framing=auto``); the sampler's camera gives the view
+direction. Register it, then use
 ``scene=<name>`` like a built-in family (the local and Ray runners pass the registration on to their
 workers, which import the module by name, so it must be importable there: here the examples/ folder
 is on sys.path because this script lives in it).
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simgen.config import Range, bounded
-from simgen.scenes.common import default_lights, make_floor, make_object, orbit_camera, pick_colors
+from simgen.scenes.common import floor_phrase, make_object, orbit_camera
 from simgen.spec import SceneSpec
 
 
@@ -34,8 +38,8 @@ class Config:
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     k = int(round(cfg.boxes.sample(rng)))
-    colors = pick_colors(rng, k + 1)
-    floor, style = make_floor(rng)
+    colors = ctx.look.colors(k + 1)
+    floor, floor_kind = ctx.look.floor()
     objects = []
     h = cfg.box_size
     for i in range(k):  # a stack of cubes, resting exactly on each other
@@ -54,13 +58,15 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     t = 1.0 / speed
     ball.linear_velocity = np.array([speed, 0.0, 0.5 * 9.81 * t])
     objects.append(ball)
+    ctx.look.dress(objects)  # patterned materials
     camera = orbit_camera(rng, ctx.width, ctx.height, np.array([-0.3, 0.0, 0.4]), Range(2.6, 3.0),
                           Range(10.0, 20.0), Range(-10.0, 10.0), 45.0)
+    environment, lights = ctx.look.stage(camera, ground=floor.color)  # sky or backdrop, key and fill lights
     return SceneSpec(
-        family="tower", objects=objects, statics=[floor], camera=camera, lights=default_lights(rng),
+        family="tower", objects=objects, statics=[floor], camera=camera, lights=lights, environment=environment,
         gravity=np.array([0.0, 0.0, -9.81]), fps=ctx.fps, frames=ctx.frames, physics_hz=ctx.physics_hz,
         params={"boxes": k, "ball_speed": speed}, caption=f"A {colors[k]} ball is thrown at a tower of {k} boxes "
-        f"at {speed:.1f} m/s.", tags=["projectile motion", "collision", "friction"],
+        f"on {floor_phrase(floor_kind)} at {speed:.1f} m/s.", tags=["projectile motion", "collision", "friction"],
     )
 
 

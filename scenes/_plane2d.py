@@ -1,7 +1,8 @@
 """Shared by the 2-D law scenes (uniform_motion, parabola, two_ball_collision), modelled on the
 "physical law perspective" study of video generation models: balls moving in the vertical x-z plane
 (y = 0), seen by an orthographic side camera (image x = world x, image up = world z), on a plain
-background, with no floor. Balls are frictionless spheres without spin.
+background, with no floor. Balls are frictionless spheres without spin. The family modules set ``ORTHOGRAPHIC``:
+camera motion does not apply to them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 
 from simgen.shapes import principal_inertia
 from simgen.spec import ObjectSpec, SceneSpec
-from simgen.scenes.common import PALETTE, appearance_set, front_lights, make_spec, side_camera
+from simgen.scenes.common import PALETTE, make_spec, side_camera
 
 
 def ball(radius: float, density: float, color_name: str, position, velocity, restitution: float = 1.0) -> ObjectSpec:
@@ -21,20 +22,15 @@ def ball(radius: float, density: float, color_name: str, position, velocity, res
                       color_name=color_name)
 
 
-def background(rng, appearance: str) -> np.ndarray:
-    opts = appearance_set("backgrounds", appearance)
-    return np.array(opts[int(rng.integers(len(opts)))], dtype=np.float64)
-
-
-def scene(family: str, rng, ctx, objects, path_points, radius, gravity: float, appearance: str, params, caption, tags) -> SceneSpec:
+def scene(family: str, ctx, objects, path_points, radius, gravity: float, params, caption, tags) -> SceneSpec:
+    """The SceneSpec of a 2-D law scene: plain balls (the study's look; roughness and specular drawn
+    by ``ctx.look``) before a flat backdrop, lit from the camera's side."""
+    ctx.look.plain(objects)
     return make_spec(
-        family, rng, ctx, gravity,
-        lights=front_lights(),
+        family, ctx, gravity,
         objects=objects,
         statics=[],
         camera=side_camera(ctx, np.asarray(path_points), radius),
-        ambient_light=np.full(3, 0.45),
-        background=background(rng, appearance),
         params=params,
         caption=caption,
         tags=tags,

@@ -15,7 +15,7 @@ import numpy as np
 
 from simgen.asset_library import load_texture
 from simgen.spec import ObjectSpec, StaticSpec
-from simgen.scenes.common import PALETTE, appearance_set
+from simgen.scenes.common import PALETTE
 from simgen.shapes import principal_inertia
 
 THICKNESS = 0.06
@@ -30,14 +30,15 @@ def ramp_frame(theta_deg: float):
     return d, n, q
 
 
-def make_ramp(rng, theta_deg: float, length: float, appearance: str) -> tuple[StaticSpec, str]:
+def make_ramp(look, theta_deg: float, length: float) -> tuple[StaticSpec, str]:
+    """The ramp, its surface texture drawn by ``look`` (a :class:`simgen.appearance.Look`); returns it
+    and the texture name."""
     d, n, q = ramp_frame(theta_deg)
     bottom = np.zeros(3)  # lower end of the top surface
     centre = bottom - 0.5 * length * d - 0.5 * THICKNESS * n
-    names = appearance_set("textures", appearance)
-    tex = names[int(rng.integers(len(names)))]
+    tex, material = look.ramp_surface()
     ramp = StaticSpec(name="ramp", kind="box", size=np.array([0.5 * length, 0.5 * WIDTH, 0.5 * THICKNESS]),
-                      position=centre, quaternion=q, texture=load_texture(tex), texture_scale=0.5)
+                      position=centre, quaternion=q, texture=load_texture(tex), texture_scale=0.5, material=material)
     return ramp, tex
 
 

@@ -23,10 +23,8 @@ from simgen.scenes.common import (
     drop_caption,
     drop_params,
     fit_camera,
-    make_appearance_floor,
     make_spec,
     material_word,
-    pick_appearance_colors,
     rest_height,
     times_word,
 )
@@ -51,8 +49,8 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
     grid = bool(draw.fixed)
     k = cfg.min_objects if grid else int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
-    colors = pick_appearance_colors(rng, k, cfg.appearance, exclude=("gray",))
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    colors = ctx.look.colors(k, exclude=("gray",))
+    floor, floor_kind = ctx.look.floor()
     objects, heights = [], []
     for i in range(k):
         obj = draw_object(draw, cfg, colors[i])
@@ -70,14 +68,15 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     pts = np.concatenate([[o.position, o.position * [1, 1, 0] + [0, 0, bounding_radius(o)]] for o in objects])
     camera = fit_camera(rng, ctx, pts, max(bounding_radius(o) for o in objects), cfg.camera_elevation,
                         cfg.camera_azimuth, cfg.yfov)
-    names = [describe(o).replace(" ", f" {material_word(o.restitution)} ", 1) for o in objects]
-    caption = drop_caption(names, heights, floor_style)
+    ctx.look.dress(objects)
+    names = [describe(o, material_word(o.restitution)) for o in objects]
+    caption = drop_caption(names, heights, floor_kind)
     return make_spec(
-        "bounce", rng, ctx, cfg.gravity,
+        "bounce", ctx, cfg.gravity,
         objects=objects,
         statics=[floor],
         camera=camera,
-        params=drop_params(objects, heights, floor_style, cfg.gravity),
+        params=drop_params(objects, heights, floor_kind, cfg.gravity),
         caption=caption,
         tags=["free fall", "gravity", "collision", "restitution", "inelastic collision", "energy loss"],
     )

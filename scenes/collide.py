@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simgen.config import Range, bounded
+from simgen.appearance.floors import FLOOR_WORDS
 from simgen.shapes import bounding_radius
 from simgen.spec import SceneSpec
 from simgen.scenes.common import (
@@ -28,9 +29,7 @@ from simgen.scenes.common import (
     describe,
     draw_object,
     fit_camera,
-    make_appearance_floor,
     make_spec,
-    pick_appearance_colors,
     rest_height,
 )
 
@@ -43,7 +42,8 @@ class Config(ObjectFamilyConfig):
     shapes: list = bounded(["sphere"], doc="shapes to draw from (sphere, box, cylinder, capsule, mesh)")
     mode: str = bounded("mixed", choices=["air", "plane", "mixed"], doc="air: lobbed, meet airborne; plane: slide on the floor")
     air_prob: float = bounded(0.5, ge=0, le=1, doc="mode=mixed: probability of an air scene")
-    speed: Range = bounded(Range(0.8, 2.0, ood_lo=0.4, ood_hi=3.0), gt=0, doc="horizontal approach speed of each object, m/s")
+    size: Range = bounded(Range(0.12, 0.2, ood_lo=0.08, ood_hi=0.26), gt=0, doc="radius / half extent, m")
+    speed: Range = bounded(Range(0.5, 1.2, ood_lo=0.25, ood_hi=2.0), gt=0, doc="horizontal approach speed of each object, m/s")
     oblique: Range = bounded(Range(0.0, 0.5, ood_hi=0.9), ge=0, doc="aim offset, fraction of the two radii (0 = head-on)")
     head_on_prob: float = bounded(0.3, ge=0, le=1, doc="probability of an exactly head-on scene (oblique = 0)")
     restitution: Range = bounded(Range(0.5, 0.95, ood_lo=0.2, ood_hi=1.0), ge=0, doc="coefficient of restitution (pairs multiply)")
@@ -73,14 +73,16 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     k = cfg.min_objects if grid else int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
     mode = cfg.mode if cfg.mode != "mixed" else ("air" if rng.random() < cfg.air_prob else "plane")
     g = np.array([0.0, 0.0, -cfg.gravity])
-    colors = pick_appearance_colors(rng, k, cfg.appearance, exclude=("gray",))
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    colors = ctx.look.colors(k, exclude=("gray",))
+    floor, floor_kind = ctx.look.floor()
     duration = (ctx.frames - 1) / ctx.fps
     head_on = (not grid) and rng.random() < cfg.head_on_prob
     objects = []
-    for _attempt in range(100):
+    for attempt in range(100):
         objects = []
-        t_c = max(draw("contact_time") * duration, 0.35)  # short clips: they may meet after the last frame
+        # short clips: they may meet after the last frame; slow, large objects that would start
+        # overlapping get a longer run-up on each failed attempt
+        t_c = min(max(draw("contact_time") * duration, 0.35) * 1.03**attempt, max(0.95 * duration, 0.35))
         z_meet = draw("meet_height")
         phi0 = rng.uniform(0, 2 * math.pi)
         oblique = 0.0 if head_on else draw("oblique")
@@ -122,14 +124,15 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     pts.append(np.zeros(3))
     camera = fit_camera(rng, ctx, np.array(pts), max(bounding_radius(o) for o in objects) * 1.5,
                         cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
+    ctx.look.dress(objects)
     names = [describe(o) for o in objects]
     how = "head-on" if oblique == 0 else "at an angle"
-    where = "in mid-air" if mode == "air" else f"sliding on a frictionless {floor_style} floor"
+    where = "in mid-air" if mode == "air" else f"sliding on a frictionless {FLOOR_WORDS[floor_kind]} floor"
     listed = f"{', '.join(names[:-1])} and {names[-1]}"
     caption = f"{count_word(k).capitalize()} objects ({listed}) collide {how} {where}."
     speeds = np.array([np.linalg.norm(o.linear_velocity[:2]) for o in objects], np.float32)
     return make_spec(
-        "collide", rng, ctx, cfg.gravity,
+        "collide", ctx, cfg.gravity,
         objects=objects,
         statics=[floor],
         camera=camera,

@@ -1,6 +1,8 @@
-"""Building blocks shared by the scene families: colours, floors, cameras, lights, objects.
+"""Building blocks shared by the scene families: objects, sampler cameras, parameter draws, captions.
 
 Every function takes the sample's ``numpy.random.Generator``; nothing here draws from a global RNG.
+The look (colours, patterns, floors, lights, environment) is drawn by ``ctx.look``
+(:class:`simgen.appearance.Look`) from the sample's appearance stream, never from the physics one.
 """
 
 from __future__ import annotations
@@ -11,30 +13,20 @@ from typing import Optional
 
 import numpy as np
 
+from simgen.appearance.colors import PALETTE
+from simgen.appearance.colors import pick_colors as _pick_colors
+from simgen.appearance.environment import STUDIO, backdrop_color
+from simgen.appearance.floors import FLOOR_KINDS, FLOOR_WORDS
+from simgen.appearance.floors import make_floor as _make_floor
+from simgen.appearance.lights import key_and_fill
+from simgen.appearance.split import APPEARANCE, APPEARANCES, appearance_set  # noqa: F401 (re-exported)
+from simgen.camera.fit import look_at
 from simgen.config import Range, bounded
 from simgen.errors import ConfigError
 from simgen.shapes import bounding_radius, principal_inertia, random_convex_mesh, volume
 from simgen.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, StaticSpec, project_points
 
-# Named colours (for captions) in linear-ish RGB [0, 1].
-PALETTE: dict[str, tuple[float, float, float]] = {
-    "red": (0.85, 0.12, 0.10),
-    "orange": (0.95, 0.50, 0.08),
-    "yellow": (0.95, 0.85, 0.10),
-    "green": (0.15, 0.70, 0.20),
-    "teal": (0.05, 0.60, 0.60),
-    "blue": (0.10, 0.30, 0.90),
-    "purple": (0.55, 0.20, 0.75),
-    "pink": (0.95, 0.45, 0.70),
-    "white": (0.92, 0.92, 0.92),
-    "black": (0.08, 0.08, 0.08),
-    "brown": (0.50, 0.30, 0.12),
-    "gray": (0.50, 0.50, 0.50),
-}
-
 SHAPE_WORDS = {"sphere": "ball", "box": "box", "cylinder": "cylinder", "capsule": "capsule", "mesh": "rock"}
-
-FLOOR_STYLES = ("checkered", "tiled", "striped", "plain")
 
 
 def uniform_quaternion(rng: np.random.Generator) -> np.ndarray:
@@ -51,58 +43,23 @@ def uniform_quaternion(rng: np.random.Generator) -> np.ndarray:
     return q / np.linalg.norm(q)
 
 
+# --- single-generator helpers for custom scenes (examples/custom_scene.py predates ctx.look) ----------
+# They draw the look from the generator they are given; the shipped families draw it from ctx.look.
+
 def pick_colors(rng: np.random.Generator, k: int, exclude: tuple[str, ...] = ()) -> list[str]:
-    names = [c for c in PALETTE if c not in exclude]
-    return [names[i] for i in rng.choice(len(names), size=k, replace=k > len(names))]
-
-
-def floor_texture(rng: np.random.Generator, style: str | None = None, size: int = 256) -> tuple[np.ndarray, str]:
-    """A procedural floor texture (uint8 [size, size, 3]) and its caption word."""
-    style = style or FLOOR_STYLES[int(rng.integers(len(FLOOR_STYLES)))]
-    base = rng.uniform(0.35, 0.8, size=3)
-    other = np.clip(base * rng.uniform(0.55, 0.8), 0, 1)
-    yy, xx = np.mgrid[0:size, 0:size]
-    if style == "checkered":
-        pat = ((xx // (size // 4)) + (yy // (size // 4))) % 2
-    elif style == "tiled":
-        pat = ((xx % (size // 4)) < 4) | ((yy % (size // 4)) < 4)
-    elif style == "striped":
-        pat = (xx // (size // 8)) % 2
-    else:
-        pat = np.zeros_like(xx)
-    img = np.where(pat[..., None].astype(bool), other, base)
-    noise = rng.normal(0.0, 0.02, size=(size, size, 1))
-    return (np.clip(img + noise, 0, 1) * 255).astype(np.uint8), style
+    """``k`` colour names of the whole palette."""
+    return _pick_colors(rng, k, tuple(PALETTE), exclude)
 
 
 def make_floor(rng: np.random.Generator, friction: float = 1.0, restitution: float = 1.0, half_size: float = 10.0) -> tuple[StaticSpec, str]:
-    tex, style = floor_texture(rng)
-    floor = StaticSpec(
-        name="floor",
-        kind="plane",
-        size=np.array([half_size, half_size]),
-        position=np.zeros(3),
-        friction=friction,
-        restitution=restitution,
-        texture=tex,
-        texture_scale=float(rng.uniform(0.8, 1.6)),
-    )
-    return floor, style
+    """A textured floor of any kind; returns it and its caption word."""
+    floor, kind = _make_floor(rng, FLOOR_KINDS, half_size, friction, restitution)
+    return floor, FLOOR_WORDS[kind]
 
 
-def look_at(eye, target, up=(0.0, 0.0, 1.0)) -> np.ndarray:
-    """cam_to_world (4x4) in the OpenCV convention (x right, y down, z forward) looking at target."""
-    eye, target, up = (np.asarray(v, dtype=np.float64) for v in (eye, target, up))
-    z = target - eye
-    z /= np.linalg.norm(z)
-    x = np.cross(z, up)
-    if np.linalg.norm(x) < 1e-9:
-        x = np.cross(z, np.array([0.0, 1.0, 0.0]))
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    m = np.eye(4)
-    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, z, eye
-    return m
+def default_lights(rng: np.random.Generator) -> list[LightSpec]:
+    """A shadow-casting key light and a fill for a camera on the -y side (studio lighting)."""
+    return key_and_fill(rng, STUDIO, -90.0)
 
 
 def orbit_camera(
@@ -136,16 +93,6 @@ def in_view(camera: CameraSpec, center: np.ndarray, radius: float, margin_px: fl
     r_px = f * radius / math.sqrt(max(z[0] ** 2 - radius**2, 1e-12)) + margin_px
     u, v = uv[0]
     return r_px <= u <= camera.width - 1 - r_px and r_px <= v <= camera.height - 1 - r_px
-
-
-def default_lights(rng: np.random.Generator) -> list[LightSpec]:
-    az = rng.uniform(0, 2 * math.pi)
-    el = math.radians(rng.uniform(45, 75))
-    direction = -np.array([math.cos(az) * math.cos(el), math.sin(az) * math.cos(el), math.sin(el)])
-    return [
-        LightSpec(direction=direction, intensity=float(rng.uniform(2.5, 3.5))),
-        LightSpec(direction=np.array([0.3, 0.5, -1.0]) / np.linalg.norm([0.3, 0.5, -1.0]), intensity=0.8),
-    ]
 
 
 def make_object(
@@ -207,60 +154,20 @@ def count_word(k: int) -> str:
     return ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"][k] if k <= 8 else str(k)
 
 
-def describe(obj: ObjectSpec) -> str:
+def describe(obj: ObjectSpec, adjective: str = "") -> str:
+    """"striped red ball": pattern word (if any), colour, ``adjective`` (e.g. "rubber"), shape word."""
     word = SHAPE_WORDS.get(obj.shape, obj.shape)
     if obj.shape == "mesh" and obj.mesh is not None and obj.mesh.name not in ("convex", "mesh"):
         word = obj.mesh.name.replace("_", " ")  # a library mesh: its file name
-    return f"{obj.color_name} {word}".strip()
+    pattern = obj.material.name if obj.material is not None else ""
+    return " ".join(w for w in (pattern, obj.color_name, adjective, word) if w)
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared by the scene library (issue 3): family base config, grid sampler, appearance split,
-# cameras that fit a trajectory, caption words.
+# Shared by the scene library (issue 3): family base config, grid sampler, cameras that fit a
+# trajectory, caption words. The held-out appearance split (`scene.appearance=all|seen|unseen`) is
+# simgen.appearance.split.APPEARANCE, re-exported here.
 # ---------------------------------------------------------------------------------------------
-# Held-out appearance: `appearance=seen` draws colours / floor styles / textures / meshes from the
-# "seen" halves only, `appearance=unseen` from the other halves, `all` from both. A model trained on
-# appearance=seen data can be evaluated on appearance=unseen data with new colours and textures.
-APPEARANCE = {
-    "seen": {
-        "colors": ("red", "green", "blue", "yellow", "purple", "orange"),
-        "floors": ("checkered", "tiled"),
-        "textures": ("checker", "stripes", "wood"),
-        "meshes": ("rock", "cone", "torus"),
-        "backgrounds": ((0.92, 0.92, 0.90), (0.85, 0.90, 0.95)),
-    },
-    "unseen": {
-        "colors": ("teal", "pink", "brown", "black", "white"),
-        "floors": ("striped", "plain"),
-        "textures": ("dots", "marble", "bricks"),
-        "meshes": ("star", "bowl", "gem"),
-        "backgrounds": ((0.95, 0.90, 0.82), (0.88, 0.95, 0.88)),
-    },
-}
-APPEARANCES = ("all", "seen", "unseen")
-
-
-def appearance_set(kind: str, appearance: str) -> tuple:
-    """The names of ``kind`` (colors, floors, textures, meshes, backgrounds) allowed by ``appearance``."""
-    if appearance == "all":
-        return tuple(APPEARANCE["seen"][kind]) + tuple(APPEARANCE["unseen"][kind])
-    return tuple(APPEARANCE[appearance][kind])
-
-
-def pick_appearance_colors(rng: np.random.Generator, k: int, appearance: str, exclude: tuple[str, ...] = ()) -> list[str]:
-    names = [c for c in appearance_set("colors", appearance) if c not in exclude]
-    return [names[i] for i in rng.choice(len(names), size=k, replace=k > len(names))]
-
-
-def make_appearance_floor(rng: np.random.Generator, appearance: str, half_size: float = 10.0) -> tuple[StaticSpec, str]:
-    """A textured floor whose style is drawn from the appearance split (friction/restitution 1.0:
-    against it the object's own coefficients are the effective ones in PyBullet)."""
-    styles = appearance_set("floors", appearance)
-    style = styles[int(rng.integers(len(styles)))]
-    tex, style = floor_texture(rng, style)
-    floor = StaticSpec(name="floor", kind="plane", size=np.array([half_size, half_size]), position=np.zeros(3),
-                       texture=tex, texture_scale=float(rng.uniform(0.8, 1.6)))
-    return floor, style
 
 
 @dataclass
@@ -375,14 +282,6 @@ def side_camera(ctx, points: np.ndarray, radius: float, margin: float = 0.08, di
     eye = np.array([cx, -distance, cz])
     return CameraSpec(width=ctx.width, height=ctx.height, cam_to_world=look_at(eye, np.array([cx, 0.0, cz])),
                       projection="orthographic", ortho_height=float(h), znear=0.1, zfar=2.0 * distance)
-
-
-def front_lights() -> list[LightSpec]:
-    """Lights for the 2-D side views: a key light from the camera side, a fill from above."""
-    return [
-        LightSpec(direction=np.array([0.35, 1.0, -0.55]) / np.linalg.norm([0.35, 1.0, -0.55]), intensity=3.0),
-        LightSpec(direction=np.array([-0.2, 0.3, -1.0]) / np.linalg.norm([-0.2, 0.3, -1.0]), intensity=1.0),
-    ]
 
 
 def material_word(restitution: float) -> str:
@@ -528,23 +427,32 @@ def rest_height(obj: ObjectSpec) -> float:
     return float(-obj.mesh.vertices[:, 2].min())
 
 
-def make_spec(family: str, rng: np.random.Generator, ctx, gravity: float, lights: list[LightSpec] | None = None,
-              **fields) -> SceneSpec:
+def make_spec(family: str, ctx, gravity: float, lights: list[LightSpec] | None = None, **fields) -> SceneSpec:
     """A SceneSpec with the clip settings of ``ctx`` (fps, frames, physics rate), gravity ``gravity``
-    m/s^2 along -z and, unless ``lights`` are given, :func:`default_lights` (drawn from ``rng`` here,
-    after everything the caller drew)."""
-    return SceneSpec(family=family, lights=default_lights(rng) if lights is None else lights,
+    m/s^2 along -z, and the environment and (unless ``lights`` are given) lights drawn by ``ctx.look``
+    for the camera in ``fields`` (the sky's ground below the horizon takes the floor's colour)."""
+    floor = next((st for st in fields.get("statics", []) if st.name == "floor"), None)
+    env, drawn = ctx.look.stage(fields["camera"], ground=None if floor is None else floor.color)
+    amb = 0.5 * (np.asarray(env.ambient_sky) + np.asarray(env.ambient_ground))
+    return SceneSpec(family=family, lights=drawn if lights is None else lights,
                      gravity=np.array([0.0, 0.0, -float(gravity)]), fps=ctx.fps, frames=ctx.frames,
-                     physics_hz=ctx.physics_hz, **fields)
+                     physics_hz=ctx.physics_hz, environment=env, background=backdrop_color(env), ambient_light=amb,
+                     **fields)
 
 
-def drop_caption(names: list[str], heights: list[float], floor_style: str) -> str:
+def floor_phrase(kind: str) -> str:
+    """"a wooden plank floor" for a floor of ``kind``."""
+    word = FLOOR_WORDS.get(kind, kind)
+    return f"{a_an(word)} {word} floor"
+
+
+def drop_caption(names: list[str], heights: list[float], floor_kind: str) -> str:
     """"A red ball falls 1.2 m onto a tiled floor" / "Two objects (...) fall from 0.6 to 1.1 m onto ..."
     (no full stop: a family may go on)."""
     if len(names) == 1:
-        return f"{a_an(names[0]).capitalize()} {names[0]} falls {heights[0]:.1f} m onto a {floor_style} floor"
+        return f"{a_an(names[0]).capitalize()} {names[0]} falls {heights[0]:.1f} m onto {floor_phrase(floor_kind)}"
     return (f"{count_word(len(names)).capitalize()} objects ({', '.join(names[:-1])} and {names[-1]}) fall from "
-            f"{min(heights):.1f} to {max(heights):.1f} m onto a {floor_style} floor")
+            f"{min(heights):.1f} to {max(heights):.1f} m onto {floor_phrase(floor_kind)}")
 
 
 def drop_params(objects: list[ObjectSpec], heights: list[float], floor_style: str, gravity: float) -> dict:

@@ -22,11 +22,9 @@ from simgen.scenes.common import (
     drop_caption,
     drop_params,
     in_view,
-    make_appearance_floor,
     make_spec,
     non_overlapping,
     orbit_camera,
-    pick_appearance_colors,
     uniform_quaternion,
 )
 
@@ -58,8 +56,8 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
     grid = bool(draw.fixed)  # grid scenes: min_objects objects, all at the grid point's height
     k = cfg.min_objects if grid else int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
-    colors = pick_appearance_colors(rng, k, cfg.appearance, exclude=("gray",))
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    colors = ctx.look.colors(k, exclude=("gray",))
+    floor, floor_kind = ctx.look.floor()
     procedural = cfg.appearance == "all" and not cfg.assets_dir
     target = np.array([0.0, 0.0, 0.75])
     objects = []
@@ -90,15 +88,16 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     else:
         raise RuntimeError("freefall: could not place the objects in view after 50 camera draws; widen scene.height or camera ranges")
 
+    ctx.look.dress(objects)
     heights = [float(o.position[2]) for o in objects]
     names = [describe(o) for o in objects]
-    caption = drop_caption(names, heights, floor_style) + "."
+    caption = drop_caption(names, heights, floor_kind) + "."
     return make_spec(
-        "freefall", rng, ctx, cfg.gravity,
+        "freefall", ctx, cfg.gravity,
         objects=objects,
         statics=[floor],
         camera=camera,
-        params=drop_params(objects, heights, floor_style, cfg.gravity),
+        params=drop_params(objects, heights, floor_kind, cfg.gravity),
         caption=caption,
         tags=["free fall", "gravity", "collision", "friction"] + (["rotation"] if any(np.any(o.angular_velocity) for o in objects) else []),
     )

@@ -14,7 +14,9 @@ import numpy as np
 from simgen.config import Range, bounded
 from simgen.spec import SceneSpec
 from simgen.scenes import _plane2d
-from simgen.scenes.common import Draw, FamilyConfig, a_an, pick_appearance_colors
+from simgen.scenes.common import Draw, FamilyConfig, a_an
+
+ORTHOGRAPHIC = True  # a 2-D side view (see scenes/_plane2d.py)
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Config(FamilyConfig):
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("white", "gray"))[0]
+    color = ctx.look.colors(1, exclude=("white", "gray"))[0]
     r, vx, vz, g = draw("radius"), draw("speed_x"), draw("speed_z"), draw("gravity")
     sign = -1.0 if (not draw.fixed and rng.random() < cfg.reverse_prob) else 1.0
     vel = np.array([sign * vx, 0.0, vz])
@@ -43,7 +45,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     b = _plane2d.ball(r, draw("density"), color, x0, vel)
     caption = (f"{a_an(color).capitalize()} {color} ball is launched at {vx:.1f} m/s sideways and {vz:.1f} m/s upwards and follows a "
                f"parabola under gravity of {g:.1f} m/s^2.")
-    return _plane2d.scene("parabola", rng, ctx, [b], x0[None] + rel, r, g, cfg.appearance,
+    return _plane2d.scene("parabola", ctx, [b], x0[None] + rel, r, g,
                           {"speed_x": float(vx), "speed_z": float(vz), "radius": float(r), "gravity": float(g),
                            "velocity": vel.astype(np.float32)},
                           caption, ["projectile motion", "parabolic trajectory", "gravity", "2d"])

@@ -21,10 +21,9 @@ from simgen.scenes.common import (
     a_an,
     describe,
     fit_camera,
+    floor_phrase,
     friction_word,
-    make_appearance_floor,
     make_spec,
-    pick_appearance_colors,
 )
 
 
@@ -47,14 +46,15 @@ class Config(FamilyConfig):
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("gray",))[0]
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    color = ctx.look.colors(1, exclude=("gray",))[0]
+    floor, floor_kind = ctx.look.floor()
     theta, mu, length = draw("angle"), draw("friction"), draw("length")
-    ramp, tex = _ramp.make_ramp(rng, theta, length, cfg.appearance)
+    ramp, tex = _ramp.make_ramp(ctx.look, theta, length)
     pushed = bool(draw.fixed) or rng.random() < cfg.push_prob
     v0 = draw("push_speed") if pushed and not draw.fixed else (cfg.push_speed.lo if draw.fixed else 0.0)
     size = draw("size")
     obj = _ramp.make_slider(rng, size, mu, color, draw("density"), theta, length, from_top=size + 0.1, speed_down=v0)
+    ctx.look.dress([obj])
     th = math.radians(theta)
     accel = cfg.gravity * (math.sin(th) - mu * math.cos(th))
     d, _, _ = _ramp.ramp_frame(theta)
@@ -63,9 +63,9 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     start = f"pushed at {v0:.1f} m/s" if v0 > 0 else "released"
     motion = "slides down" if accel > 0 or v0 > 0 else "stays put"
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is {start} on a {theta:.0f} degree {tex} ramp with a "
-               f"{friction_word(mu)} surface (friction {mu:.2f}) and {motion} onto a {floor_style} floor.")
+               f"{friction_word(mu)} surface (friction {mu:.2f}) and {motion} onto {floor_phrase(floor_kind)}.")
     return make_spec(
-        "ramp_down", rng, ctx, cfg.gravity,
+        "ramp_down", ctx, cfg.gravity,
         objects=[obj],
         statics=[floor, ramp],
         camera=camera,

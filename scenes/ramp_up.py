@@ -21,9 +21,7 @@ from simgen.scenes.common import (
     describe,
     fit_camera,
     friction_word,
-    make_appearance_floor,
     make_spec,
-    pick_appearance_colors,
 )
 
 
@@ -45,8 +43,8 @@ class Config(FamilyConfig):
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("gray",))[0]
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    color = ctx.look.colors(1, exclude=("gray",))[0]
+    floor, floor_kind = ctx.look.floor()
     theta, mu, v0 = draw("angle"), draw("friction"), draw("speed")
     th = math.radians(theta)
     decel = cfg.gravity * (math.sin(th) + mu * math.cos(th))
@@ -54,8 +52,9 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     size = draw("size")
     start = 2 * size + 0.15  # distance of the box centre from the lower end, along the slope
     length = max(draw("length"), start + climb + size + 0.25)
-    ramp, tex = _ramp.make_ramp(rng, theta, length, cfg.appearance)
+    ramp, tex = _ramp.make_ramp(ctx.look, theta, length)
     obj = _ramp.make_slider(rng, size, mu, color, draw("density"), theta, length, from_top=length - start, speed_down=-v0)
+    ctx.look.dress([obj])
     slides_back = math.tan(th) > mu
     d, _, _ = _ramp.ramp_frame(theta)
     pts = np.array([obj.position, -(start + climb) * d, np.zeros(3), [0.3, 0.0, 0.05],
@@ -65,7 +64,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is pushed at {v0:.1f} m/s up a {theta:.0f} degree {tex} "
                f"ramp with a {friction_word(mu)} surface (friction {mu:.2f}), climbs {climb:.1f} m, stops and {after}.")
     return make_spec(
-        "ramp_up", rng, ctx, cfg.gravity,
+        "ramp_up", ctx, cfg.gravity,
         objects=[obj],
         statics=[floor, ramp],
         camera=camera,

@@ -22,9 +22,8 @@ from simgen.scenes.common import (
     describe,
     draw_object,
     fit_camera,
-    make_appearance_floor,
+    floor_phrase,
     make_spec,
-    pick_appearance_colors,
 )
 
 
@@ -44,9 +43,10 @@ def projectile_points(x0: np.ndarray, v0: np.ndarray, g: float, t_end: float, n:
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("gray",))[0]
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    color = ctx.look.colors(1, exclude=("gray",))[0]
+    floor, floor_kind = ctx.look.floor()
     obj = draw_object(draw, cfg, color)
+    ctx.look.dress([obj])
     r = bounding_radius(obj)
     v0, h = draw("speed"), max(draw("height"), r + 0.02)
     t_land = math.sqrt(2 * (h - r) / cfg.gravity)
@@ -57,9 +57,9 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     pts = np.concatenate([pts, [[obj.position[0] + reach + 0.4, 0.0, r]]])
     camera = fit_camera(rng, ctx, pts, r, cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is thrown horizontally at {v0:.1f} m/s from {h:.1f} m and lands "
-               f"{reach:.1f} m away on a {floor_style} floor.")
+               f"{reach:.1f} m away on {floor_phrase(floor_kind)}.")
     return make_spec(
-        "throw_horizontal", rng, ctx, cfg.gravity,
+        "throw_horizontal", ctx, cfg.gravity,
         objects=[obj],
         statics=[floor],
         camera=camera,

@@ -23,9 +23,8 @@ from simgen.scenes.common import (
     describe,
     draw_object,
     fit_camera,
-    make_appearance_floor,
+    floor_phrase,
     make_spec,
-    pick_appearance_colors,
 )
 from simgen.scenes.throw_horizontal import projectile_points
 
@@ -43,9 +42,10 @@ class Config(ObjectFamilyConfig):
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("gray",))[0]
-    floor, floor_style = make_appearance_floor(rng, cfg.appearance)
+    color = ctx.look.colors(1, exclude=("gray",))[0]
+    floor, floor_kind = ctx.look.floor()
     obj = draw_object(draw, cfg, color)
+    ctx.look.dress([obj])
     r = bounding_radius(obj)
     v0, theta = draw("speed"), draw("angle")
     th = math.radians(theta)
@@ -62,9 +62,9 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     pts = np.concatenate([pts, [[pts[-1][0] + 0.3, 0.0, r]]])
     camera = fit_camera(rng, ctx, pts, r, cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is thrown at {v0:.1f} m/s, {theta:.0f} degrees above the horizon, rises "
-               f"{apex - z0:.1f} m and lands about {obj.linear_velocity[0] * t_land:.1f} m away on a {floor_style} floor.")
+               f"{apex - z0:.1f} m and lands about {obj.linear_velocity[0] * t_land:.1f} m away on {floor_phrase(floor_kind)}.")
     return make_spec(
-        "throw_parabolic", rng, ctx, g,
+        "throw_parabolic", ctx, g,
         objects=[obj],
         statics=[floor],
         camera=camera,

@@ -15,7 +15,9 @@ import numpy as np
 from simgen.config import Range, bounded
 from simgen.spec import SceneSpec
 from simgen.scenes import _plane2d
-from simgen.scenes.common import Draw, FamilyConfig, a_an, pick_appearance_colors
+from simgen.scenes.common import Draw, FamilyConfig, a_an
+
+ORTHOGRAPHIC = True  # a 2-D side view (see scenes/_plane2d.py)
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Config(FamilyConfig):
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    ca, cb = pick_appearance_colors(rng, 2, cfg.appearance, exclude=("white", "gray"))
+    ca, cb = ctx.look.colors(2, exclude=("white", "gray"))
     ra, rb = draw("radius_a"), draw("radius_b")
     va, vb = draw("speed_a"), draw("speed_b")
     if vb >= va:  # they would never meet: make the right ball slower than the left one
@@ -50,7 +52,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     path = np.array([xa0, xb0, [-ra + va2 * rest, 0, 0], [rb + vb2 * rest, 0, 0], [-ra, 0, 0], [rb, 0, 0]])
     caption = (f"{a_an(ca).capitalize()} {ca} ball of {ma:.1f} kg moving at {va:.1f} m/s hits {a_an(cb)} {cb} ball of {mb:.1f} kg moving at "
                f"{vb:.1f} m/s head-on; the collision is elastic.")
-    return _plane2d.scene("two_ball_collision", rng, ctx, [a, b], path, max(ra, rb), 0.0, cfg.appearance,
+    return _plane2d.scene("two_ball_collision", ctx, [a, b], path, max(ra, rb), 0.0,
                           {"radius": np.array([ra, rb], np.float32), "velocity_x": np.array([va, vb], np.float32),
                            "mass": np.array([ma, mb], np.float32), "velocity_x_after": np.array([va2, vb2], np.float32),
                            "contact_time": float(tc), "restitution": 1.0, "gravity": 0.0},

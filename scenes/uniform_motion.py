@@ -14,7 +14,9 @@ import numpy as np
 from simgen.config import Range, bounded
 from simgen.spec import SceneSpec
 from simgen.scenes import _plane2d
-from simgen.scenes.common import Draw, FamilyConfig, a_an, pick_appearance_colors
+from simgen.scenes.common import Draw, FamilyConfig, a_an
+
+ORTHOGRAPHIC = True  # a 2-D side view (see scenes/_plane2d.py)
 
 
 @dataclass
@@ -30,7 +32,7 @@ class Config(FamilyConfig):
 
 def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     draw = Draw(cfg, rng, ctx)
-    color = pick_appearance_colors(rng, 1, cfg.appearance, exclude=("white", "gray"))[0]
+    color = ctx.look.colors(1, exclude=("white", "gray"))[0]
     r, v, ang = draw("radius"), draw("speed"), math.radians(draw("direction"))
     sign = -1.0 if (not draw.fixed and rng.random() < cfg.reverse_prob) else 1.0
     vel = np.array([sign * v * math.cos(ang), 0.0, v * math.sin(ang)])
@@ -39,7 +41,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     b = _plane2d.ball(r, draw("density"), color, x0, vel)
     path = np.array([x0, x0 + vel * duration])
     caption = f"{a_an(color).capitalize()} {color} ball of radius {r:.2f} m moves in a straight line at a constant {v:.1f} m/s."
-    return _plane2d.scene("uniform_motion", rng, ctx, [b], path, r, 0.0, cfg.appearance,
+    return _plane2d.scene("uniform_motion", ctx, [b], path, r, 0.0,
                           {"speed": float(v), "radius": float(r), "direction": float(math.degrees(ang)),
                            "velocity": vel.astype(np.float32), "gravity": 0.0},
                           caption, ["uniform motion", "inertia", "Newton's first law", "2d"])

@@ -64,6 +64,12 @@ COLUMN_DOCS: dict[str, str] = {
     "projection": "perspective or orthographic",
     "gravity": "[3] m/s^2, world frame",
     "params": "sampled scene parameters (name, values, text)",
+    "light_direction": "[3] unit vector toward the key (shadow-casting) light, world frame",
+    "light_color": "[3] key light linear RGB (colour temperature)", "light_intensity": "key light intensity",
+    "environment_kind": "`flat`, `sky` or `image` backdrop", "environment_name": "sky or backdrop name, image file stem",
+    "floor_kind": "floor texture kind (`planks`, `tiled`, ...), empty without a floor",
+    "object_pattern": "[N] surface pattern of each object (`stripes`, `marble`, ...)",
+    "camera_motion": "`static`, `orbit`, `dolly` or `pan`",
 }
 
 

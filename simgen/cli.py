@@ -30,6 +30,10 @@ Common keys (defaults in brackets):
   render.width/height/fps/frames   video size and timing [256/256/16/32]
   render.masks/depth   write masks / depth [true/true]
   engine.physics_hz    physics steps per second, a multiple of render.fps [240]
+  render.environment_dir=PATH  folder of backdrop images [procedural skies and backdrops]
+  camera.framing=auto|fixed     frame the camera after simulation, or keep the sampler's [auto]
+  camera.motion=static|orbit|dolly|pan   camera motion over the clip [static]
+  scene.appearance=all|seen|unseen       held-out colours, patterns, floors, skies [all]
   scene.<param>        scene parameters, e.g. scene.max_objects=2 scene.height.hi=2.0
 
   --cfg                print the resolved configuration and exit

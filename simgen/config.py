@@ -123,6 +123,29 @@ class RenderConfig:
         choices=["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"],
         doc="x264 speed preset",
     )
+    environment_dir: Optional[str] = bounded(
+        None, doc="folder of backdrop images (2:1 panoramas or plain pictures); default: procedural skies and backdrops"
+    )
+
+
+@dataclass
+class CameraConfig:
+    """Where the camera is: framed after simulation (``auto``) or the sampler's (``fixed``), and how it
+    moves (``simgen/camera/``)."""
+
+    framing: str = bounded("auto", choices=["auto", "fixed"], doc="auto: fit the camera to the recorded trajectory; fixed: the sampler's camera")
+    motion: str = bounded("static", choices=["static", "orbit", "dolly", "pan"], doc="camera motion over the clip")
+    margin: float = bounded(0.03, ge=0, lt=0.5, doc="auto framing: fraction of the image height kept free around every object")
+    min_distance: float = bounded(1.0, ge=0, le=1000, doc="auto framing: metres from the camera to the objects' centre, at least")
+    orbit_degrees: Range = bounded(Range(15.0, 40.0), ge=0, doc="orbit: degrees the camera circles over the clip")
+    dolly_fraction: Range = bounded(Range(0.15, 0.35), ge=0, doc="dolly: travel along the optical axis, fraction of the distance")
+    pan_degrees: Range = bounded(Range(8.0, 20.0), ge=0, doc="pan: degrees the camera turns over the clip")
+
+    def check(self) -> None:
+        for key, r, top in (("orbit_degrees", self.orbit_degrees, 180.0), ("dolly_fraction", self.dolly_fraction, 0.9),
+                            ("pan_degrees", self.pan_degrees, 30.0)):
+            if r.hi > top:
+                raise ConfigError(f"camera.{key}.hi={r.hi} is out of range: it must be <= {top:g}.")
 
 
 @dataclass
@@ -168,6 +191,7 @@ class SimgenConfig:
     scene: Any = field(default_factory=dict)
     engine: EngineConfig = field(default_factory=EngineConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     n: int = bounded(100, ge=1, doc="number of videos")
@@ -295,14 +319,29 @@ def load_config(overrides: list[str] | None = None) -> DictConfig:
             f"engine.physics_hz={eng.physics_hz} is not a whole multiple of render.fps={rnd.fps}; "
             f"frames must fall on physics steps (for fps={rnd.fps:g}, e.g. physics_hz={rnd.fps * round(max(ratio, 1)):g})."
         )
+    _check_look(top_obj, scene_obj)
     top.scene = OmegaConf.structured(scene_obj)
-    if "://" not in top.out:  # workers may run elsewhere: pin a local output folder to an absolute path
-        import os
+    import os
 
+    if "://" not in top.out:  # workers may run elsewhere: pin a local output folder to an absolute path
         top.out = os.path.abspath(os.path.expanduser(top.out))
+    if top.render.environment_dir:
+        top.render.environment_dir = os.path.abspath(os.path.expanduser(top.render.environment_dir))
     final = OmegaConf.create(OmegaConf.to_container(top, resolve=True))
     OmegaConf.set_readonly(final, True)
     return final
+
+
+def _check_look(top_obj: SimgenConfig, scene_obj: Any) -> None:
+    """Camera and environment settings that need the scene or the file system, checked before any work."""
+    from simgen.appearance.environment import check_environment_dir
+    from simgen.scenes_registry import scene_module
+
+    top_obj.camera.check()
+    if top_obj.camera.motion != "static" and getattr(scene_module(scene_obj.name), "ORTHOGRAPHIC", False):
+        raise ConfigError(f"camera.motion={top_obj.camera.motion} does not apply to scene={scene_obj.name}, whose "
+                          "orthographic side view is a 2-D measurement; use camera.motion=static.")
+    check_environment_dir(top_obj.render.environment_dir, str(getattr(scene_obj, "appearance", "all")))
 
 
 # Keys that do not change what a sample contains: they may differ between a run and its resume.

@@ -121,7 +121,7 @@ def decode_row(table: pa.Table, i: int = 0, decode_video_frames: bool = True) ->
             out[name] = _nested(raw(name), (3, 3))
         elif name == "cam_to_world":
             out[name] = _nested(raw(name), (-1, 4, 4))
-        elif name == "gravity":
+        elif name in ("gravity", "light_direction", "light_color"):
             out[name] = _nested(raw(name), (3,))
         elif name == "object_size":
             out[name] = [np.asarray(v, np.float32) for v in cell(name).as_py()]

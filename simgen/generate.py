@@ -14,11 +14,13 @@ import numpy as np
 from omegaconf import DictConfig
 
 import simgen
+from simgen.appearance.record import appearance_cells
+from simgen.camera import frame_camera
 from simgen.codecs import encode_video, pack
 from simgen.engines import make_engine
 from simgen.scenes_registry import make_scene, scene_config, scene_module
 from simgen.schema import params_cells
-from simgen.spec import SceneSpec, Trajectory, project_points
+from simgen.spec import SceneSpec, Trajectory, project_trajectory
 
 STAGES = ("sample", "simulate", "render", "encode", "write")
 
@@ -60,6 +62,8 @@ class Pipeline:
             spec, seed = make_scene(self.cfg, index, self.scene_cfg)
         with self.timed("simulate"):
             traj = self.engine.simulate(spec)
+        with self.timed("sample"):  # the camera is chosen once the trajectory is known
+            frame_camera(spec, traj, self.cfg.camera, seed)
         # optional family hook: post-simulation facts in the caption ("... and bounces twice")
         hook = getattr(scene_module(self.scene_cfg.name), "finalize_caption", None)
         if callable(hook):
@@ -126,9 +130,9 @@ def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Tra
     H, W = spec.camera.height, spec.camera.width
     video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset)
     depth_dtype = cfg.render.depth_dtype
-    uv, _ = project_points(traj.positions, spec.camera)  # [T, N, 2]
+    uv, _ = project_trajectory(traj.positions, spec.camera)  # [T, N, 2], each frame with its camera
     counts, boxes = mask_stats(frames.masks, N)
-    c2w = np.repeat(np.asarray(spec.camera.cam_to_world, np.float32).reshape(1, 16), T, axis=0)
+    c2w = spec.camera.poses(T).astype(np.float32).reshape(T, 16)
     objs = spec.objects
     return {
         "sample_id": f"{spec.family}-{cfg.seed}-{index:08d}",
@@ -187,6 +191,7 @@ def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Tra
         "projection": spec.camera.projection,
         "gravity": np.asarray(spec.gravity, np.float32),
         "params": params_cells(spec.params),
+        **appearance_cells(spec, cfg.camera.motion),
     }
 
 

@@ -40,6 +40,7 @@ class SampleContext:
     fps: float
     frames: int
     physics_hz: float
+    look: Any = None  # the sample's simgen.appearance.Look: colours, floors, lights, ... (appearance stream)
 
 
 def register(name: str, module: str, conf_dir: str | None = None) -> None:
@@ -123,13 +124,30 @@ def sample_rng(run_seed: int, index: int, family: str = "") -> tuple[int, np.ran
     return seed, np.random.default_rng(seed)
 
 
+# Streams derived from a sample's seed besides its physics generator (``default_rng(seed)``).
+LOOK_STREAM = 1  # appearance: colours, patterns, floors, lights, environment
+CAMERA_STREAM = 2  # framing and camera motion (drawn after simulation)
+
+
+def stream_rng(seed: int, stream: int) -> np.random.Generator:
+    """Generator of the sample's ``stream`` (:data:`LOOK_STREAM`, :data:`CAMERA_STREAM`):
+    ``SeedSequence(seed, spawn_key=(stream,))`` of the per-sample ``seed``, independent of the physics
+    generator, so drawing more or less appearance never moves a physics draw, and the ``seed`` column
+    rebuilds every stream."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(stream),)))
+
+
 def make_scene(cfg: DictConfig, index: int, scfg: Any = None):
     """Sample scene ``index`` of the run described by ``cfg``. Returns (SceneSpec, per-sample seed).
 
     ``scfg`` is the validated scene config (:func:`scene_config`), computed here when not given."""
     scfg = scfg if scfg is not None else scene_config(cfg.scene)
     mod = scene_module(scfg.name)
+    from simgen.appearance import Look
+
     seed, rng = sample_rng(cfg.seed, index, scfg.name)
+    look = Look(stream_rng(seed, LOOK_STREAM), appearance=str(getattr(scfg, "appearance", "all")),
+                environment_dir=cfg.render.get("environment_dir"))
     ctx = SampleContext(
         index=int(index),
         seed=seed,
@@ -140,6 +158,7 @@ def make_scene(cfg: DictConfig, index: int, scfg: Any = None):
         fps=float(cfg.render.fps),
         frames=int(cfg.render.frames),
         physics_hz=float(cfg.engine.physics_hz),
+        look=look,
     )
     spec = mod.sample(scfg, rng, ctx)
     spec.split = ctx.split

@@ -80,6 +80,15 @@ SCHEMA = pa.schema(
         ("projection", pa.string()),
         ("gravity", _fixed(3)),
         ("params", pa.list_(PARAM)),
+        # the look (simgen/appearance/record.py)
+        ("light_direction", _fixed(3)),
+        ("light_color", _fixed(3)),
+        ("light_intensity", f32),
+        ("environment_kind", pa.string()),
+        ("environment_name", pa.string()),
+        ("floor_kind", pa.string()),
+        ("object_pattern", pa.list_(pa.string())),
+        ("camera_motion", pa.string()),
     ]
 )
 

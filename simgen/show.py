@@ -1,10 +1,12 @@
 """``python -m simgen.show <path> [--index 0 3] [--out DIR]``: look at a dataset.
 
 Prints a summary read from the footers and the light columns only (samples, families, splits,
-engines, video size, objects per video, parameter ranges, bytes per column) and writes a preview:
+engines, video size, objects per video, the looks drawn, parameter ranges, bytes per column) and
+writes a preview:
 
 * ``contact_sheet.png``: one row per selected sample, its first / middle / last frame with every
-  object's mask outline drawn in that object's palette colour (:data:`PALETTE`, 1-based ids);
+  object's mask outline drawn in that object's palette colour (:data:`PALETTE`, 1-based ids), labelled
+  with its look (floor, sky or backdrop, where the key light comes from, camera motion);
 * ``<sample_id>.gif`` per selected sample: the video with mask outlines and the projected
   ground-truth trajectory (``centroid_2d`` track so far plus a dot at the current frame).
 
@@ -80,6 +82,31 @@ def sheet_frames(num_frames: int) -> list[int]:
     return sorted(set([0, (num_frames - 1) // 2, num_frames - 1]))
 
 
+LOOK_COLUMNS = ("floor_kind", "environment_kind", "environment_name", "light_direction", "camera_motion", "cam_to_world")
+
+
+def look_label(smp: dict[str, Any]) -> str:
+    """"planks floor, dusk sky, back light 35 deg, orbit": the sample's look in a few words (empty for
+    datasets written before the look was recorded)."""
+    if "environment_kind" not in smp:
+        return ""
+    words = []
+    if smp.get("floor_kind"):
+        words.append(f"{smp['floor_kind']} floor")
+    kind, name = smp["environment_kind"], smp.get("environment_name", "")
+    words.append({"sky": f"{name} sky", "flat": f"{name} backdrop", "image": f"image {name}"}.get(kind, kind))
+    d, c2w = smp.get("light_direction"), smp.get("cam_to_world")
+    if d is not None and c2w is not None and np.linalg.norm(d) > 0:
+        dc = np.asarray(c2w[0], np.float64)[:3, :3].T @ np.asarray(d, np.float64)  # camera frame (x right, z forward)
+        ang = np.degrees(np.arctan2(dc[0], -dc[2]))  # 0: from behind the camera, +-180: from behind the objects
+        side = ("front light" if abs(ang) < 45 else "back light" if abs(ang) > 135
+                else "light from the right" if ang > 0 else "light from the left")
+        words.append(f"{side} {np.degrees(np.arcsin(np.clip(d[2], -1, 1))):.0f} deg up")
+    if smp.get("camera_motion", "static") != "static":
+        words.append(f"{smp['camera_motion']} camera")
+    return ", ".join(words)
+
+
 def contact_sheet(samples: Sequence[dict[str, Any]], scale: int | None = None):
     """PIL image: one row per sample, first/middle/last frame with mask outlines."""
     from PIL import Image, ImageDraw
@@ -94,7 +121,9 @@ def contact_sheet(samples: Sequence[dict[str, Any]], scale: int | None = None):
         video, masks = smp["video"], smp.get("masks")
         frames = sheet_frames(video.shape[0])
         x0, y0 = tile_origin(r, 0, th, tw)
-        draw.text((2, y0 - LABEL_H + 1), f"{smp['sample_id']}  frames {frames}", fill=(230, 230, 230))
+        look = look_label(smp)
+        draw.text((2, y0 - LABEL_H + 1), f"{smp['sample_id']}  frames {frames}" + (f"  {look}" if look else ""),
+                  fill=(230, 230, 230))
         for c, t in enumerate(frames):
             tile = outlined(video[t], None if masks is None else masks[t], s_)
             sheet.paste(Image.fromarray(tile), tile_origin(r, c, th, tw))
@@ -139,7 +168,10 @@ def summary_text(ds) -> str:
     stats = footer_stats(ds.fs, [s.path for s in ds.shards])
     cols = ["scene", "split", "engine", "num_objects", "num_frames", "height", "width", "fps",
             "mass", "friction", "restitution", "params"]
-    t = ds.metadata_table(columns=cols)
+    present = set(ds._file(ds.shards[0].path).schema_arrow.names)
+    look_cols = [c for c in ("environment_kind", "environment_name", "floor_kind", "object_pattern", "camera_motion")
+                 if c in present]
+    t = ds.metadata_table(columns=cols + look_cols)
     n = t.num_rows
     lines = [f"{ds.path}: {n} sample(s) in {len(ds.shards)} shard(s), {_fmt_bytes(stats.file_bytes)} "
              f"({_fmt_bytes(stats.file_bytes / max(n, 1))} per sample)"]
@@ -152,6 +184,8 @@ def summary_text(ds) -> str:
                                             for (w, h, f, fps), c in sorted(sizes.items())))
     nobj = np.asarray(t.column("num_objects").to_pylist())
     lines.append(f"  objects  {nobj.min()}..{nobj.max()} per video (mean {nobj.mean():.2f})")
+    if look_cols:
+        lines.append("  look     " + look_summary(t))
     lines.append("  parameter ranges (min .. max over all objects / samples):")
     for name, unit in (("mass", "kg"), ("friction", ""), ("restitution", "")):
         vals = np.concatenate([np.asarray(v, np.float64) for v in t.column(name).to_pylist() if v] or [np.zeros(0)])
@@ -180,12 +214,32 @@ def summary_text(ds) -> str:
     return "\n".join(lines)
 
 
+def look_summary(t) -> str:
+    """"sky 4 (dusk 2, clear 2), flat 2; floors planks 3, ...; patterns stripes 5, ...; camera static 6"."""
+    kinds, names = t.column("environment_kind").to_pylist(), t.column("environment_name").to_pylist()
+    env = []
+    for kind, count in Counter(kinds).most_common():
+        sub = Counter(nm for k, nm in zip(kinds, names) if k == kind)
+        env.append(f"{kind} {count} (" + ", ".join(f"{nm} {c}" for nm, c in sub.most_common(4)) + ")")
+    floors = Counter(f for f in t.column("floor_kind").to_pylist() if f)
+    patterns = Counter(p for row in t.column("object_pattern").to_pylist() for p in (row or []))
+    motion = Counter(t.column("camera_motion").to_pylist())
+    parts = ["environments " + ", ".join(env)]
+    if floors:
+        parts.append("floors " + ", ".join(f"{k} {v}" for k, v in floors.most_common()))
+    parts.append("patterns " + ", ".join(f"{k} {v}" for k, v in patterns.most_common()))
+    parts.append("camera " + ", ".join(f"{k} {v}" for k, v in motion.most_common()))
+    return "; ".join(parts)
+
+
 def show(path: str, index: Sequence[int] | None = None, out: str = "preview", write: bool = True,
          log=print) -> dict[str, Any]:
     """Print the summary and write the preview; returns ``{"sheet": path, "gifs": [...]}``."""
     from simgen.data import open_dataset
 
     ds = open_dataset(path, columns=["video", "masks", "centroid_2d", "fps"])
+    present = set(ds._file(ds.shards[0].path).schema_arrow.names)
+    ds = open_dataset(path, columns=["video", "masks", "centroid_2d", "fps", *(c for c in LOOK_COLUMNS if c in present)])
     log(summary_text(ds))
     n = len(ds)
     idx = list(index) if index else list(range(min(3, n)))

@@ -270,13 +270,16 @@ def pose_matrix(position: np.ndarray, quaternion: np.ndarray) -> np.ndarray:
     return out
 
 
-def project_points(points_world: np.ndarray, camera: CameraSpec) -> tuple[np.ndarray, np.ndarray]:
+def project_points(points_world: np.ndarray, camera: CameraSpec, cam_to_world: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Project world points [..., 3] to pixel coordinates [..., 2] and camera-frame depth [...].
 
-    Pixel coordinates follow the OpenCV convention of :meth:`CameraSpec.intrinsics`."""
-    w2c = np.linalg.inv(camera.cam_to_world)
+    Pixel coordinates follow the OpenCV convention of :meth:`CameraSpec.intrinsics`. ``cam_to_world``
+    (default ``camera.cam_to_world``) may be [..., 4, 4], broadcast against the points' leading axes."""
+    c2w = np.asarray(camera.cam_to_world if cam_to_world is None else cam_to_world, dtype=np.float64)
+    w2c = np.linalg.inv(c2w)
     p = np.asarray(points_world, dtype=np.float64)
-    pc = p @ w2c[:3, :3].T + w2c[:3, 3]
+    pc = np.einsum("...ij,...j->...i", w2c[..., :3, :3], p) + w2c[..., :3, 3]
     k = camera.intrinsics()
     z = pc[..., 2]
     if camera.projection == "orthographic":
@@ -286,3 +289,10 @@ def project_points(points_world: np.ndarray, camera: CameraSpec) -> tuple[np.nda
         u = k[0, 0] * pc[..., 0] / z + k[0, 2]
         v = k[1, 1] * pc[..., 1] / z + k[1, 2]
     return np.stack([u, v], axis=-1), z
+
+
+def project_trajectory(positions: np.ndarray, camera: CameraSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Project per-frame points [T, ..., 3] with the camera pose of each frame (``camera.poses(T)``)."""
+    p = np.asarray(positions, dtype=np.float64)
+    poses = camera.poses(p.shape[0]).reshape((p.shape[0],) + (1,) * (p.ndim - 2) + (4, 4))
+    return project_points(p, camera, poses)

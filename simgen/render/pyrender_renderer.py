@@ -444,11 +444,16 @@ class Renderer:
                 col[i // 8] = (1 << (i % 8)) / 255.0
                 bit_colors[node] = col
         poses = pose_matrix(traj.positions, traj.quaternions)  # [T, N, 4, 4]
+        cams = spec.camera.poses(T) @ _CV_TO_GL  # per-frame camera (camera motion)
+        moving = not np.array_equal(cams, np.broadcast_to(cams[:1], cams.shape))
         off, lean = self._offscreen, self._lean
         off._platform.make_current()
         try:
             lean.begin_video(scene, self._static_nodes, static_seg)
             for t in range(T):
+                if moving:  # a moving camera sees the static geometry anew every frame
+                    scene.set_pose(scene.main_camera_node, cams[t])
+                    lean.begin_video(scene, self._static_nodes, static_seg)
                 for i, node in enumerate(nodes):
                     scene.set_pose(node, poses[t, i])
                 lean.frame(scene, nodes, seg_colors, rgb[t], seg[t] if masks else None, zbuf[t] if depth else None)
