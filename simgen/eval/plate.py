@@ -1,0 +1,100 @@
+"""Background plates: a sample's static scene rendered without its objects.
+
+The SceneSpec is rebuilt from the generation config stored in the shard and the row's ``index``
+(:func:`simgen.scenes_registry.make_scene`: same seed, floor, ramp, lights, environment). The camera is
+taken from the row, which is the truth (``cam_to_world`` per frame, ``intrinsics``, ``projection``),
+whatever the sampler drew before any framing step. The objects are dropped and the renderer of the
+config (:func:`simgen.render.make_renderer`) draws an empty trajectory: one frame when the camera is
+still, every frame when it moves. Nothing here depends on the rendering backend.
+
+The plate matches the GT pixels only when it is rendered by the simgen version (renderer and look)
+that made the dataset; :func:`plate_error` measures the match on the GT's first frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from omegaconf import DictConfig
+
+from simgen.scenes_registry import make_scene
+from simgen.spec import SceneSpec, Trajectory
+
+
+def scene_from_row(cfg: DictConfig, row: dict) -> SceneSpec:
+    """The sample's SceneSpec (objects included) with the row's camera."""
+    spec, _ = make_scene(cfg, int(row["index"]))
+    set_row_camera(spec, row)
+    return spec
+
+
+def set_row_camera(spec: SceneSpec, row: dict) -> None:
+    cam = spec.camera
+    K = np.asarray(row["intrinsics"], np.float64).reshape(3, 3)
+    c2w = np.asarray(row["cam_to_world"], np.float64).reshape(-1, 4, 4)
+    cam.width, cam.height = int(row["width"]), int(row["height"])
+    cam.projection = str(row.get("projection") or cam.projection)
+    if cam.projection == "orthographic":
+        cam.ortho_height = cam.height / K[1, 1]
+    else:
+        cam.yfov = 2.0 * math.atan(0.5 * cam.height / K[1, 1])
+    cam.cam_to_world = c2w[0]
+    cam.trajectory = None if camera_is_still(c2w) else c2w
+
+
+def camera_is_still(c2w: np.ndarray) -> bool:
+    return bool(np.allclose(c2w, c2w[:1], atol=1e-6))
+
+
+def empty_trajectory(frames: int, fps: float, physics_hz: float) -> Trajectory:
+    z = lambda *s: np.zeros(s)  # noqa: E731
+    return Trajectory(times=np.arange(frames) / fps, positions=z(frames, 0, 3), quaternions=z(frames, 0, 4),
+                      linear_velocity=z(frames, 0, 3), angular_velocity=z(frames, 0, 3), mass=z(0), friction=z(0),
+                      restitution=z(0), contacts=[], physics_hz=physics_hz, engine="none")
+
+
+class Renderers:
+    """One renderer per render config, created on first use, reused (it holds the GL context)."""
+
+    def __init__(self):
+        self._by_key: dict[str, object] = {}
+
+    def get(self, render_cfg):
+        from simgen.render import make_renderer
+
+        key = repr(sorted(dict(render_cfg).items()))
+        r = self._by_key.get(key)
+        if r is None:
+            r = self._by_key[key] = make_renderer(render_cfg)
+        return r
+
+    def close(self) -> None:
+        for r in self._by_key.values():
+            r.close()
+        self._by_key.clear()
+
+
+def render_plate(renderers: Renderers, cfg: DictConfig, row: dict) -> np.ndarray:
+    """uint8 [1, H, W, 3] for a still camera, [T, H, W, 3] for a moving one."""
+    spec = scene_from_row(cfg, row)
+    spec.objects = []
+    still = spec.camera.trajectory is None
+    frames = 1 if still else int(row["num_frames"])
+    spec.frames = frames
+    traj = empty_trajectory(frames, float(row["fps"]), float(row.get("physics_hz") or 240.0))
+    out = renderers.get(cfg.render).render(spec, traj, masks=False, depth=False)
+    return out.rgb
+
+
+def plate_error(frame0: np.ndarray, plate0: np.ndarray, labels0: np.ndarray) -> float:
+    """RMS difference (0..255) between the GT's first frame and the plate, away from the objects
+    (their masks grown by 3 pixels) and their cast shadows' darkest part; a few units is H.264 noise,
+    tens mean the plate does not show the GT's scene (another simgen version or look)."""
+    from scipy import ndimage
+
+    away = ~ndimage.binary_dilation(labels0 > 0, iterations=3)
+    d = frame0.astype(np.float64) - plate0.astype(np.float64)
+    lum = d.mean(axis=-1)
+    away &= lum > -12  # leave out shadows (darker than the plate)
+    return float(np.sqrt(np.mean(d[away] ** 2))) if away.any() else float("nan")
