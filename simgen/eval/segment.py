@@ -2,30 +2,36 @@
 identities tracked from the GT's first-frame masks.
 
 Inputs: the video (uint8 [T, H, W, 3], already paired with the GT and resized to its size), the
-background plate of the sample (:mod:`simgen.eval.plate`), and the GT's first frame and its instance
-masks, which give every object a **colour palette** (the colours of its pixels, binned) and a starting
-**position and size**. Frame by frame, each object is looked for in a window around where it should be
-(last centroid + last per-frame motion, radius 1.5 x its size + its speed + a margin). A pixel of the
-window belongs to object k when
+background plate of the sample (:mod:`simgen.eval.plate`, passed through the dataset's H.264 settings),
+and the GT's first frame and its instance masks, which give every object a **colour palette** (the mean
+colours of its populated RGB bins), a starting **position and size**, and whether its own colours look
+like a shadow on the plate (grey on grey). Frame by frame, each object is looked for in a window around
+where it should be (last centroid + last per-frame motion; radius 1.5 x its size + its speed + 4 px).
+A pixel of the window belongs to object k when
 
 1. it is **explained as object k**: ``pixel - plate = a (c - plate) + r`` for one of k's palette colours
-   ``c`` with coverage ``a >= 0.5`` and a small residual ``|r|`` (edge pixels blended with the floor by
-   anti-aliasing count when the object covers at least half of them, as in the GT's pixel-centre masks;
-   ``|pixel - plate| > 12`` at least), or
-2. it departs strongly from the plate (``max |pixel - plate| > 30`` on 0..255), is explained by no object
-   and is **not a shadow**: a shadow keeps the plate's chromaticity (normalised r, g, b within 0.06) and is
-   darker (brightness ratio 0.15 to 0.97). This keeps objects whose colour the model changed.
+   ``c`` with a small residual (``|r| < 28`` on 0..255) and a coverage ``a`` whose 3x3 average is >= 0.5
+   (edge pixels, blended with the floor by anti-aliasing and smeared by H.264, count when the object
+   covers about half of them, as in the GT's pixel-centre masks), with ``max |pixel - plate| > 12``; or
+2. it departs strongly from the plate (``> 30``), is explained by no object (not even as a mostly-plate
+   blend) and is **not shadow-like**. This keeps objects whose colour a model changed.
+
+**Shadow-like** pixels are darker than the plate (brightness ratio 0.3 to 0.97) with its chromaticity
+(normalised r, g, b within 0.03 + 9 / brightness sum, the H.264 noise of dark pixels). They never belong to
+an object whose own first-frame colours are not shadow-like; for one whose are (more than 15 % of its
+pixels), only as its own colour (coverage >= 0.85, not a blend) and only inside its last mask moved by its
+last motion and grown by 2 px.
 
 A pixel claimed by two objects goes to the smaller residual (rule 1) or the nearer window centre (rule 2).
-Specks (connected pieces under 3 pixels or 10 % of the largest piece) are removed. An object found
-with under 20 % of its last area is *lost*: it keeps its last mask position for the tracker and is
-looked for in the whole frame by colour (rule 1, largest piece) from the next frame on.
+Specks (connected pieces under 3 pixels or 10 % of the largest piece) are removed. An object found with
+under 20 % of its last area is *lost* (empty mask) and is looked for in the whole frame by colour (rule 1,
+largest piece) from the next frame on.
 
-Limits (measured in ``benchmarks/bench_eval.py``): a cast shadow whose colour is a darker shade of the
-object's own colour and touches it (a grey object on a grey floor) is counted as object; an object the
-model recolours is found only by rule 2 (departure, not a shadow) and near its expected place; a moving
-camera needs a plate per frame (rendered when the row's ``cam_to_world`` varies) and a prediction that
-follows the GT camera; objects that vanish or merge keep their last identity.
+Limits (measured in ``benchmarks/bench_eval.py``): object pixels that look like the floor (a white box on a
+white tile) are missed; cast shadows of grey objects on grey floors leak into their masks; an object the
+model recolours is found only by rule 2 and only near its expected place; small objects (under ~100 px)
+lose IoU at their edges; a moving camera needs the prediction to follow the GT camera (the plate is then
+rendered for every frame); objects that vanish or merge keep their last identity.
 """
 
 from __future__ import annotations
@@ -37,11 +43,13 @@ from scipy import ndimage
 
 CAND = 12.0  # |pixel - plate| (max over channels) below which nothing is an object pixel
 STRONG = 30.0  # rule 2 departure
-MIN_COVER = 0.5
+MIN_COVER = 0.5  # 3x3-averaged coverage
 RESID = 28.0  # rule 1 residual (0..255 units, Euclidean over RGB)
-SHADOW_CHROMA = 0.06
-SHADOW_RATIO = (0.15, 0.97)
-EPS = 24.0  # added to brightness sums: dark pixels' chromaticity is noise
+SHADOW_CHROMA = 0.03
+SHADOW_NOISE = 9.0  # chromaticity noise x brightness sum (H.264, about 3 levels per channel)
+SHADOW_RATIO = (0.3, 0.97)  # brightness of a shadow / of the plate
+OWN_COLOUR = 0.85  # coverage from which a shadow-like pixel is taken as the object's own (dark) colour
+SHADOW_COLOURED = 0.15  # fraction of an object's first-frame pixels that look like shadow
 
 
 @dataclass
@@ -52,6 +60,8 @@ class ObjectModel:
     area: float
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     lost: bool = False
+    shadow_coloured: bool = False  # many of its first-frame pixels look like a shadow on the plate
+    mask: np.ndarray | None = None  # last mask found (full frame)
 
 
 def palette_of(pixels: np.ndarray, bins: int = 8, min_frac: float = 0.02, max_colours: int = 12) -> np.ndarray:
@@ -70,8 +80,10 @@ def palette_of(pixels: np.ndarray, bins: int = 8, min_frac: float = 0.02, max_co
     return means[keep] if keep else means[order[:1]]
 
 
-def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int) -> list[ObjectModel]:
+def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int, plate0: np.ndarray | None = None) -> list[ObjectModel]:
     H, W = labels0.shape
+    f0 = frame0.astype(np.float32)
+    p0 = plate0.astype(np.float32) if plate0 is not None else None
     models = []
     for k in range(1, n + 1):
         m = labels0 == k
@@ -82,30 +94,30 @@ def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int) -> list[ObjectM
             ys, xs = np.nonzero(m)
             c = np.array([xs.mean(), ys.mean()])
             ext = float(np.sqrt(((xs - c[0]) ** 2 + (ys - c[1]) ** 2).max())) + 1.0
-            models.append(ObjectModel(pal, c, ext, float(m.sum())))
+            shade = False
+            if p0 is not None:
+                dark = shadow_like(f0[m], p0[m]) & (np.abs(f0[m] - p0[m]).max(-1) > CAND)
+                shade = bool(dark.mean() > SHADOW_COLOURED)
+            models.append(ObjectModel(pal, c, ext, float(m.sum()), shadow_coloured=shade, mask=m))
         else:
             models.append(ObjectModel(pal, np.array([W / 2.0, H / 2.0]), 0.5 * max(H, W), 0.0, lost=True))
     return models
 
 
-def _explain(d: np.ndarray, p: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _explain(d: np.ndarray, p: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fit ``d = a (c - p) + r`` for every palette colour c (d = pixel - plate, p = plate, [M, 3]).
 
-    Returns (is_object, residual, is_background_blend) [M]: is_object when some colour fits with coverage
-    a >= 0.5 and a small residual (its residual is returned, the smallest among such fits); a background
-    blend when colours fit only with a < 0.5."""
+    Returns (coverage, residual) [M]: the largest coverage a among the colours that fit (``|r| < RESID``;
+    0 when none does) and the smallest residual among them (inf when none)."""
     M = len(d)
     if len(palette) == 0:
-        return np.zeros(M, bool), np.full(M, np.inf), np.zeros(M, bool)
+        return np.zeros(M), np.full(M, np.inf)
     e = palette[None, :, :] - p[:, None, :]  # [M, K, 3]
     ee = np.maximum((e * e).sum(-1), 1.0)
     a = np.clip((d[:, None, :] * e).sum(-1) / ee, 0.0, 1.0)
     r = np.linalg.norm(d[:, None, :] - a[..., None] * e, axis=-1)
     fits = r < RESID
-    obj = fits & (a >= MIN_COVER)
-    r_obj = np.where(obj, r, np.inf).min(axis=1)
-    is_obj = obj.any(axis=1)
-    return is_obj, r_obj, fits.any(axis=1) & ~is_obj
+    return np.where(fits, a, 0.0).max(axis=1), np.where(fits, r, np.inf).min(axis=1)
 
 
 def _clean(mask: np.ndarray) -> np.ndarray:
@@ -125,11 +137,23 @@ def _largest(mask: np.ndarray) -> np.ndarray:
 
 
 def shadow_like(f: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Darker than the plate with the plate's chromaticity: f, p float [..., 3]."""
-    sf, sp = f.sum(-1) + EPS, p.sum(-1) + EPS
+    """Darker than the plate with the plate's chromaticity: f, p float [..., 3]. The chromaticity
+    tolerance grows for dark pixels, whose normalised colour is mostly compression noise."""
+    sf, sp = f.sum(-1) + 3.0, p.sum(-1) + 3.0
     ratio = sf / sp
-    chroma = np.abs(f / sf[..., None] - p / sp[..., None]).sum(-1)
-    return (ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA)
+    chroma = np.abs((f + 1.0) / sf[..., None] - (p + 1.0) / sp[..., None]).sum(-1)
+    tol = SHADOW_CHROMA + SHADOW_NOISE / sf
+    return (ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & (chroma < tol)
+
+
+def _expected(m: ObjectModel) -> np.ndarray:
+    """The last mask moved by the last per-frame motion (whole pixels) and grown by 2 pixels."""
+    dx, dy = (int(round(v)) for v in m.velocity)
+    H, W = m.mask.shape
+    moved = np.zeros_like(m.mask)
+    moved[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = m.mask[max(-dy, 0):H + min(-dy, 0),
+                                                                         max(-dx, 0):W + min(-dx, 0)]
+    return ndimage.binary_dilation(moved, iterations=2)
 
 
 def _window(m: ObjectModel) -> tuple[np.ndarray, float]:
@@ -161,6 +185,7 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
     d = fc - pc
     dep = np.abs(d).max(-1)
     cand = dep > CAND
+    shadow = cand & shadow_like(fc, pc)
     yy, xx = np.mgrid[y0:y1, x0:x1]
     best_r = np.full((h, w), np.inf)  # rule 1: smallest residual so far
     owner1 = np.full((h, w), -1)
@@ -173,23 +198,37 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
         sel = cand & win
         if not sel.any():
             continue
-        ok, r, bg = _explain(d[sel], pc[sel], m.palette)
-        blend_bg[sel] |= bg
+        a_sel, r_sel = _explain(d[sel], pc[sel], m.palette)
+        # a shadow-like pixel is never part of an object whose own colours are not shadow-like; for one
+        # whose are (grey on grey), it counts only as the object's own colour (not a blend with the
+        # plate) and only where the object's last mask, moved by its last motion, says it should be
+        sh = shadow[sel]
+        if m.shadow_coloured and m.mask is not None:
+            inside = _expected(m)[y0:y1, x0:x1][sel]
+            a_sel[sh & ((a_sel < OWN_COLOUR) | ~inside)] = 0.0
+        else:
+            a_sel[sh] = 0.0
+        # coverage averaged over 3x3: edge pixels decided with their neighbours (H.264 smears edges)
+        cover = np.zeros((h, w))
+        cover[sel] = a_sel
+        cover = ndimage.uniform_filter(cover, 3, mode="nearest")
+        r = np.full((h, w), np.inf)
+        r[sel] = r_sel
+        fit = np.isfinite(r)
+        hit = sel & (cover >= MIN_COVER)
+        blend_bg |= sel & fit & (cover < MIN_COVER)
         if m.lost:  # search by colour only, keep the largest piece
-            hit = np.zeros((h, w), bool)
-            hit[sel] = ok
-            ok = _largest(hit)[sel]
-        ys, xs = np.nonzero(sel)
-        better = ok & (r < best_r[ys, xs])
+            hit = _largest(hit)
+        ys, xs = np.nonzero(hit)
+        r = np.minimum(r[ys, xs], RESID)  # a pixel taken for its neighbours ranks as a just-fitting one
+        better = r < best_r[ys, xs]
         best_r[ys[better], xs[better]] = r[better]
         owner1[ys[better], xs[better]] = k
         if not m.lost:
             closer = win & (dist < near)
             near[closer] = dist[closer]
             owner2[closer] = k
-    strong = (dep > STRONG) & (owner1 < 0) & ~blend_bg
-    if strong.any():
-        strong &= ~shadow_like(fc, pc)
+    strong = (dep > STRONG) & (owner1 < 0) & ~blend_bg & ~shadow
     owner = np.where(owner1 >= 0, owner1, np.where(strong, owner2, -1))
     for k, m in enumerate(models):
         mk = _clean(owner == k)
@@ -202,6 +241,7 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
             m.extent = float(np.sqrt(((xs + x0 - c[0]) ** 2 + (ys + y0 - c[1]) ** 2).max())) + 1.0
             m.area, m.lost = area, False
             out[k, y0:y1, x0:x1] = mk
+            m.mask = out[k]
         else:
             m.lost = True
     return out
@@ -211,7 +251,7 @@ def segment_video(frames: np.ndarray, plate: np.ndarray, frame0: np.ndarray, lab
                   n_objects: int) -> np.ndarray:
     """Masks bool [T, N, H, W] of ``frames`` [T, H, W, 3] against ``plate`` [1 or T, H, W, 3], identities
     from the GT first frame ``frame0`` [H, W, 3] and its labels ``labels0`` [H, W] (0 background, k object k)."""
-    models = init_models(frame0, labels0, n_objects)
+    models = init_models(frame0, labels0, n_objects, plate[0])
     T, H, W, _ = frames.shape
     out = np.zeros((T, n_objects, H, W), bool)
     for t in range(T):
