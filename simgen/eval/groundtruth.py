@@ -14,12 +14,16 @@ from simgen.data import open_dataset
 from simgen.errors import UserError
 
 LIGHT = ["sample_id", "index", "scene", "split", "engine", "num_objects"]
+# what scoring reads of a GT row (not depth)
+READ = ["split", "fps", "physics_hz", "video", "masks", "times", "positions", "linear_velocity", "object_shape",
+        "object_size", "visible_fraction", "restitution", "friction", "first_contact_frame", "contacts", "intrinsics", "cam_to_world",
+        "projection", "gravity", "params"]
 
 
 class GroundTruth:
     def __init__(self, path: str):
         self.path = path
-        self.ds = open_dataset(path)
+        self.ds = open_dataset(path, columns=READ)
         meta = self.ds.metadata_table(LIGHT).to_pydict()
         self.order: list[str] = [str(s) for s in meta["sample_id"]]
         self.info = {sid: {k: meta[k][i] for k in LIGHT} for i, sid in enumerate(self.order)}

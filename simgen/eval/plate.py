@@ -18,13 +18,19 @@ import math
 import numpy as np
 from omegaconf import DictConfig
 
-from simgen.scenes_registry import make_scene
+from simgen.scenes_registry import make_scene, scene_config
 from simgen.spec import SceneSpec, Trajectory
+
+
+_SCENE_CFG: dict[int, tuple[DictConfig, object]] = {}
 
 
 def scene_from_row(cfg: DictConfig, row: dict) -> SceneSpec:
     """The sample's SceneSpec (objects included) with the row's camera."""
-    spec, _ = make_scene(cfg, int(row["index"]))
+    cached = _SCENE_CFG.get(id(cfg))
+    if cached is None or cached[0] is not cfg:  # validating a scene config costs ~0.2 s: once per config
+        cached = _SCENE_CFG[id(cfg)] = (cfg, scene_config(cfg.scene))
+    spec, _ = make_scene(cfg, int(row["index"]), cached[1])
     set_row_camera(spec, row)
     return spec
 

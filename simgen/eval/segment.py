@@ -43,13 +43,15 @@ from scipy import ndimage
 
 CAND = 12.0  # |pixel - plate| (max over channels) below which nothing is an object pixel
 STRONG = 30.0  # rule 2 departure
-MIN_COVER = 0.5  # 3x3-averaged coverage
+MIN_COVER = 0.45  # refined coverage (see _refine)
 RESID = 28.0  # rule 1 residual (0..255 units, Euclidean over RGB)
 SHADOW_CHROMA = 0.03
 SHADOW_NOISE = 9.0  # chromaticity noise x brightness sum (H.264, about 3 levels per channel)
 SHADOW_RATIO = (0.3, 0.97)  # brightness of a shadow / of the plate
 OWN_COLOUR = 0.85  # coverage from which a shadow-like pixel is taken as the object's own (dark) colour
 SHADOW_COLOURED = 0.15  # fraction of an object's first-frame pixels that look like shadow
+LOCAL_CONTRAST = 40.0  # |interior colour - plate| needed to trust a local coverage estimate
+GROWTH = 0.15  # per frame, as a fraction of its size, an object may grow beyond its moved last mask
 
 
 @dataclass
@@ -62,6 +64,7 @@ class ObjectModel:
     lost: bool = False
     shadow_coloured: bool = False  # many of its first-frame pixels look like a shadow on the plate
     mask: np.ndarray | None = None  # last mask found (full frame)
+    shape0: tuple = ((), ())  # first-frame mask pixels (rows, cols) relative to its centroid
 
 
 def palette_of(pixels: np.ndarray, bins: int = 8, min_frac: float = 0.02, max_colours: int = 12) -> np.ndarray:
@@ -98,7 +101,8 @@ def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int, plate0: np.ndar
             if p0 is not None:
                 dark = shadow_like(f0[m], p0[m]) & (np.abs(f0[m] - p0[m]).max(-1) > CAND)
                 shade = bool(dark.mean() > SHADOW_COLOURED)
-            models.append(ObjectModel(pal, c, ext, float(m.sum()), shadow_coloured=shade, mask=m))
+            models.append(ObjectModel(pal, c, ext, float(m.sum()), shadow_coloured=shade, mask=m,
+                                      shape0=(ys - int(round(c[1])), xs - int(round(c[0])))))
         else:
             models.append(ObjectModel(pal, np.array([W / 2.0, H / 2.0]), 0.5 * max(H, W), 0.0, lost=True))
     return models
@@ -146,14 +150,44 @@ def shadow_like(f: np.ndarray, p: np.ndarray) -> np.ndarray:
     return (ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & (chroma < tol)
 
 
-def _expected(m: ObjectModel) -> np.ndarray:
-    """The last mask moved by the last per-frame motion (whole pixels) and grown by 2 pixels."""
+def _refine(cover: np.ndarray, d: np.ndarray, f: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Edge coverage: the mean of (1) the palette coverage averaged over 3x3 and (2) the coverage of the
+    pixel as a blend of the plate and the colour of the nearest interior pixel (3x3 coverage >= 0.95),
+    within 3 px of the interior and contrasting with the plate by >= LOCAL_CONTRAST. H.264 smears edges and the palette's shades only approximate the
+    object's local colour; the two estimates err differently."""
+    smooth = ndimage.uniform_filter(cover, 3, mode="nearest")
+    core = smooth >= 0.95
+    if not core.any():
+        return smooth
+    dist, (iy, ix) = ndimage.distance_transform_edt(~core, return_indices=True)
+    e = f[iy, ix] - p
+    ee = (e * e).sum(-1)
+    local = np.clip((d * e).sum(-1) / np.maximum(ee, 1.0), 0.0, 1.0)
+    return np.where((dist <= 3.0) & (ee >= LOCAL_CONTRAST**2), 0.5 * (smooth + local), smooth)
+
+
+def _first_shape(m: ObjectModel, box: tuple[int, int, int, int], centre: np.ndarray) -> np.ndarray:
+    """The object's first-frame mask moved to ``centre``, grown by 2 px + 25 % of its size, in ``box``."""
+    y0, y1, x0, x1 = box
+    ys, xs = m.shape0
+    cy, cx = int(round(centre[1])), int(round(centre[0]))
+    grid = np.zeros((y1 - y0, x1 - x0), bool)
+    yy, xx = ys + cy - y0, xs + cx - x0
+    ok = (yy >= 0) & (yy < y1 - y0) & (xx >= 0) & (xx < x1 - x0)
+    grid[yy[ok], xx[ok]] = True
+    return ndimage.binary_dilation(grid, iterations=2 + int(round(0.25 * m.extent)))
+
+
+def _expected(m: ObjectModel, box: tuple[int, int, int, int], grow: int) -> np.ndarray:
+    """The last mask moved by the last per-frame motion (whole pixels), cut to ``box`` (y0, y1, x0, x1)
+    and grown by ``grow`` pixels."""
+    y0, y1, x0, x1 = box
     dx, dy = (int(round(v)) for v in m.velocity)
     H, W = m.mask.shape
     moved = np.zeros_like(m.mask)
     moved[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = m.mask[max(-dy, 0):H + min(-dy, 0),
                                                                          max(-dx, 0):W + min(-dx, 0)]
-    return ndimage.binary_dilation(moved, iterations=2)
+    return ndimage.binary_dilation(moved[y0:y1, x0:x1], iterations=grow) if grow > 0 else moved[y0:y1, x0:x1]
 
 
 def _window(m: ObjectModel) -> tuple[np.ndarray, float]:
@@ -187,7 +221,7 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
     cand = dep > CAND
     shadow = cand & shadow_like(fc, pc)
     yy, xx = np.mgrid[y0:y1, x0:x1]
-    best_r = np.full((h, w), np.inf)  # rule 1: smallest residual so far
+    best = np.full((h, w), np.inf)  # rule 1: lowest cost so far
     owner1 = np.full((h, w), -1)
     blend_bg = np.zeros((h, w), bool)  # explained only as a mostly-plate blend of some object's colour
     near = np.full((h, w), np.inf)  # rule 2: nearest window centre (in radii)
@@ -204,25 +238,33 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
         # plate) and only where the object's last mask, moved by its last motion, says it should be
         sh = shadow[sel]
         if m.shadow_coloured and m.mask is not None:
-            inside = _expected(m)[y0:y1, x0:x1][sel]
-            a_sel[sh & ((a_sel < OWN_COLOUR) | ~inside)] = 0.0
+            inside = _first_shape(m, (y0, y1, x0, x1), centre)[sel]
+            drop = sh & ((a_sel < OWN_COLOUR) | ~inside)
         else:
-            a_sel[sh] = 0.0
-        # coverage averaged over 3x3: edge pixels decided with their neighbours (H.264 smears edges)
+            drop = sh
+        a_sel[drop] = 0.0
+        excluded = np.zeros((h, w), bool)
+        excluded[sel] = drop
         cover = np.zeros((h, w))
         cover[sel] = a_sel
-        cover = ndimage.uniform_filter(cover, 3, mode="nearest")
+        cover = _refine(cover, d, fc, pc)
         r = np.full((h, w), np.inf)
         r[sel] = r_sel
         fit = np.isfinite(r)
-        hit = sel & (cover >= MIN_COVER)
+        hit = sel & (cover >= MIN_COVER) & ~excluded
         blend_bg |= sel & fit & (cover < MIN_COVER)
         if m.lost:  # search by colour only, keep the largest piece
             hit = _largest(hit)
         ys, xs = np.nonzero(hit)
-        r = np.minimum(r[ys, xs], RESID)  # a pixel taken for its neighbours ranks as a just-fitting one
-        better = r < best_r[ys, xs]
-        best_r[ys[better], xs[better]] = r[better]
+        # cost: residual (a pixel taken for its neighbours ranks as a just-fitting one), plus 1 where a
+        # tracked object would have to grow beyond its moved last mask (so a lost or occluded neighbour of
+        # similar colour gets its pixels back)
+        cost = np.minimum(r[ys, xs], RESID) / RESID
+        if not m.lost and m.mask is not None:
+            grow = 2 + int(round(GROWTH * m.extent))
+            cost += ~_expected(m, (y0, y1, x0, x1), grow)[ys, xs]
+        better = cost < best[ys, xs]
+        best[ys[better], xs[better]] = cost[better]
         owner1[ys[better], xs[better]] = k
         if not m.lost:
             closer = win & (dist < near)

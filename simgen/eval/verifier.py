@@ -9,6 +9,9 @@ faces the camera; when they do not move, the plane through them facing the camer
 of the plane (|cos| < 0.1) gives no point. The same lifting is applied to the GT masks' track, so
 ``*_fit_gt`` shows what the method itself measures on perfect footage.
 
+Only frames in which the GT object is at least 95 % visible (``visible_fraction``) are fitted: a mask cut
+by the image border or by another object has its centroid off the object's centre.
+
 Quantities (per object, NaN where the family or the object makes it uncheckable):
 
 - ``g_fit`` (m/s^2): ``h(t) = h0 + v0 t - g t^2 / 2`` fitted by least squares to the lifted height
@@ -16,11 +19,12 @@ Quantities (per object, NaN where the family or the object makes it uncheckable)
   before its first contact (``first_contact_frame``), at least 4 paired frames. The window is the GT's:
   a prediction that stops falling while the GT still falls gets a wrong g. ``g_true`` = |gravity|.
 - ``restitution_fit``: spheres whose first contact is with static geometry (the floor): on the lifted
-  height, the first local minimum is the impact, the highest point before it the drop height and the
-  highest point between it and the next minimum the rebound apex (which must lie inside that span);
-  ``e = sqrt((apex - h_c) / (drop - h_c))`` with ``h_c`` the GT centre height at the first contact.
+  height, the first local minimum in the lower half of the fall is the impact, the highest point before
+  it the drop apex (it must be seen: between two tracked frames, or the first frame when the GT object
+  starts at rest) and the highest point between it and the next impact the rebound apex (not the track's
+  last point); ``e = sqrt((apex - h_c) / (drop - h_c))`` with ``h_c`` the centre height at the GT contact
+  (contact point + radius). Sampled apexes are low by at most ``g (dt / 2)^2 / 2`` (5 mm at 16 fps).
   ``restitution_true`` = the object's simulated ``restitution`` (the floor's is 1; both engines multiply).
-  Frame sampling lowers sampled apexes by at most ``g (dt / 2)^2 / 2`` (5 mm at 16 fps).
 - ``slide_accel_fit`` (m/s^2, down-slope positive): ``ramp_down`` / ``ramp_up`` only: ``s(t)`` along the
   ramp's down-slope direction (from ``params.ramp_angle``) fitted with a quadratic over the frames in which
   the GT box is on the ramp and moving one way (down: until it reaches the ramp's foot; up: until it
@@ -36,6 +40,8 @@ import numpy as np
 VERIFIER_METRICS = ("g_fit", "g_fit_gt", "g_true", "restitution_fit", "restitution_fit_gt", "restitution_true",
                     "slide_accel_fit", "slide_accel_fit_gt", "slide_accel_true")
 MIN_POINTS = 4
+MOVING = 0.01  # m/s: slower is at rest (ramp windows)
+VISIBLE = 0.95  # frames where the GT object shows less of itself (occluded, leaving the image) are not fitted
 GRAZING = 0.1
 
 
@@ -116,13 +122,25 @@ class Verifier:
         self.g_true = float(np.linalg.norm(g))
         self.up = -g / self.g_true if self.g_true > 0 else np.array([0.0, 0.0, 1.0])
         self.pos = np.asarray(row["positions"], np.float64)  # [T, N, 3]
+        vel = row.get("linear_velocity")
+        self.vel = np.asarray(vel, np.float64) if vel is not None else np.zeros_like(self.pos)
         self.N = self.pos.shape[1]
         self.fps = float(row["fps"])
         self.shapes = list(row.get("object_shape") or [""] * self.N)
         self.fcf = np.asarray(row["first_contact_frame"], np.float64)
         self.contacts = row.get("contacts") or {}
+        self.sizes = row.get("object_size")
 
     # -- windows, as paired-frame masks [K] ---------------------------------------------------------
+    def visible(self, k: int) -> np.ndarray:
+        """Paired frames in which the GT object is (nearly) wholly visible: a truncated mask moves its
+        centroid off the object's centre."""
+        vf = self.row.get("visible_fraction")
+        if vf is None:
+            return np.ones(len(self.gt_idx), bool)
+        v = np.asarray(vf, np.float64)[self.gt_idx, k]
+        return ~(v < VISIBLE)  # NaN (not measured) counts as visible
+
     def flight(self, k: int) -> np.ndarray:
         f = self.fcf[k]
         return np.ones(len(self.gt_idx), bool) if not np.isfinite(f) else self.gt_idx < f
@@ -140,34 +158,39 @@ class Verifier:
 
     # -- quantities ----------------------------------------------------------------------------------
     def g_fit(self, uv: np.ndarray, t: np.ndarray, k: int) -> float:
-        sel = self.flight(k)
+        sel = self.flight(k) & self.visible(k)
         if sel.sum() < MIN_POINTS:
             return float("nan")
         h = self._lift(uv, k, sel) @ self.up
         c = quadratic_fit(t[sel], h[sel])
         return float("nan") if c is None else float(-2.0 * c[2])
 
-    def _first_static_contact(self, k: int) -> float:
+    def _first_static_contact(self, k: int) -> tuple[float, np.ndarray | None]:
+        """(frame, contact point) of object k's first contact if it is with static geometry, else NaN."""
         c = self.contacts
         if not len(c.get("frame", [])):
-            return float("nan")
-        for fr, a, b in sorted(zip(c["frame"], c["body_a"], c["body_b"])):
+            return float("nan"), None
+        pos = c.get("position")
+        for i in np.argsort(c["frame"], kind="stable"):
+            a, b = int(c["body_a"][i]), int(c["body_b"][i])
             if k + 1 in (a, b):
                 other = b if a == k + 1 else a
-                return float(fr) if other < 0 else float("nan")
-        return float("nan")
+                if other >= 0:
+                    return float("nan"), None
+                return float(c["frame"][i]), (None if pos is None else np.asarray(pos[i], np.float64))
+        return float("nan"), None
 
     def restitution(self, uv: np.ndarray, t: np.ndarray, k: int) -> float:
-        f1 = self._first_static_contact(k)
+        f1, point = self._first_static_contact(k)
         if self.shapes[k] != "sphere" or not np.isfinite(f1):
             return float("nan")
-        T = self.pos.shape[0]
-        i0 = min(int(math.floor(f1)), T - 1)
-        i1 = min(i0 + 1, T - 1)
-        h_c = float(np.interp(f1, [i0, i1], [self.pos[i0, k] @ self.up, self.pos[i1, k] @ self.up]))
-        sel = np.ones(len(uv), bool)
+        if point is not None and self.sizes is not None:  # centre height at contact: point + radius
+            h_c = float(point @ self.up) + float(np.asarray(self.sizes[k]).ravel()[0])
+        else:
+            h_c = float((self.pos[:, k] @ self.up).min())
         # the plane of the whole clip (the bounce is in it too)
-        h = self._lift(uv, k, sel) @ self.up
+        h = self._lift(uv, k, np.ones(len(uv), bool)) @ self.up
+        h[~self.visible(k)] = np.nan
         ok = np.isfinite(h)
         idx = np.nonzero(ok)[0]
         if len(idx) < 5:
@@ -176,15 +199,19 @@ class Verifier:
         m1 = _impact(hv, 0, h_c)
         if m1 is None:
             return float("nan")
-        drop = hv[: m1 + 1].max()
+        j = int(np.argmax(hv[: m1 + 1]))  # drop apex: seen inside the track, or the release at rest
+        at_rest = idx[j] == 0 and abs(float(self.vel[self.gt_idx[0], k] @ self.up)) < MOVING
+        if not (at_rest or (0 < j and idx[j - 1] == idx[j] - 1 and idx[j + 1] == idx[j] + 1)):
+            return float("nan")
+        drop = hv[j]
         m2 = _impact(hv, m1 + 1, h_c)
         seg = hv[m1 + 1 : (m2 if m2 is not None else len(hv))]
         if len(seg) < 2:
             return float("nan")
-        j = int(np.argmax(seg))
-        if m2 is None and j == len(seg) - 1:  # still rising when the clip ends
+        a = int(np.argmax(seg))
+        if a == len(seg) - 1 and m2 is None:  # still rising when the track ends
             return float("nan")
-        apex = seg[j]
+        apex = seg[a]
         if drop - h_c <= 0.02 or apex <= h_c:
             return float("nan")
         return float(math.sqrt((apex - h_c) / (drop - h_c)))
@@ -197,9 +224,9 @@ class Verifier:
         v = np.asarray(self.row["linear_velocity"], np.float64)[:, k] @ d
         if scene == "ramp_down":
             size = float(np.max(np.asarray(self.row["object_size"][k])))
-            on = (s < -size) & (v > 0)
+            on = (s < -size) & (v > MOVING)
         else:
-            on = v < 0
+            on = v < -MOVING
             first_stop = np.nonzero(~on)[0]
             if len(first_stop):
                 on[first_stop[0]:] = False
@@ -212,7 +239,7 @@ class Verifier:
         return self.g_true * (math.sin(theta) + sign * mu * math.cos(theta))
 
     def slide_accel(self, uv: np.ndarray, t: np.ndarray, k: int) -> float:
-        sel = self.slide_window(k)
+        sel = self.slide_window(k) & self.visible(k)
         if sel.sum() < MIN_POINTS:
             return float("nan")
         theta = math.radians(float(self.row["params"]["ramp_angle"]))
