@@ -95,10 +95,10 @@ def physiq_metrics(gt_video: np.ndarray, pd_video: np.ndarray, gt_masks: np.ndar
     union_w = np.maximum(w1, w2)
     valid = union_w > 0
     weighted = 1.0 if not valid.any() else float(np.minimum(w1, w2)[valid].sum() / union_w[valid].sum())
-    diff = gt_video.astype(np.float32) / 255.0 - pd_video.astype(np.float32) / 255.0
+    diff = gt_video.astype(np.int16) - pd_video.astype(np.int16)  # exact; squared below in int32
     return {
         "physiq_spatial_iou": _iou(m1.any(axis=0), m2.any(axis=0)),
         "physiq_spatiotemporal_iou": float(np.mean([_iou(a, b) for a, b in zip(m1, m2)])),
         "physiq_weighted_spatial_iou": weighted,
-        "physiq_mse": float(np.mean(np.mean(diff**2, axis=(1, 2, 3)))),
+        "physiq_mse": float(np.mean(np.mean(diff.astype(np.int32) ** 2, axis=(1, 2, 3)) / 255.0**2)),
     }

@@ -227,32 +227,43 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
     near = np.full((h, w), np.inf)  # rule 2: nearest window centre (in radii)
     owner2 = np.full((h, w), -1)
     for k, (m, (centre, radius)) in enumerate(zip(models, wins)):
-        dist = np.hypot(xx - centre[0], yy - centre[1]) / radius
-        win = np.ones((h, w), bool) if m.lost else dist <= 1.0
-        sel = cand & win
+        # the object's own box inside the crop (the whole crop while it is lost)
+        if m.lost:
+            by0, by1, bx0, bx1 = 0, h, 0, w
+        else:
+            by0, by1 = max(0, int(centre[1] - radius) - y0), min(h, int(centre[1] + radius) + 2 - y0)
+            bx0, bx1 = max(0, int(centre[0] - radius) - x0), min(w, int(centre[0] + radius) + 2 - x0)
+            if by0 >= by1 or bx0 >= bx1:
+                continue
+        b = (slice(by0, by1), slice(bx0, bx1))
+        box = (y0 + by0, y0 + by1, x0 + bx0, x0 + bx1)  # full-frame coordinates
+        bh, bw = by1 - by0, bx1 - bx0
+        dist = np.hypot(xx[b] - centre[0], yy[b] - centre[1]) / radius
+        win = np.ones((bh, bw), bool) if m.lost else dist <= 1.0
+        sel = cand[b] & win
         if not sel.any():
             continue
-        a_sel, r_sel = _explain(d[sel], pc[sel], m.palette)
+        db, pb, fb = d[b], pc[b], fc[b]
+        a_sel, r_sel = _explain(db[sel], pb[sel], m.palette)
         # a shadow-like pixel is never part of an object whose own colours are not shadow-like; for one
         # whose are (grey on grey), it counts only as the object's own colour (not a blend with the
-        # plate) and only where the object's last mask, moved by its last motion, says it should be
-        sh = shadow[sel]
+        # plate) and only near where its first-frame shape would now be
+        sh = shadow[b][sel]
         if m.shadow_coloured and m.mask is not None:
-            inside = _first_shape(m, (y0, y1, x0, x1), centre)[sel]
-            drop = sh & ((a_sel < OWN_COLOUR) | ~inside)
+            drop = sh & ((a_sel < OWN_COLOUR) | ~_first_shape(m, box, centre)[sel])
         else:
             drop = sh
         a_sel[drop] = 0.0
-        excluded = np.zeros((h, w), bool)
+        excluded = np.zeros((bh, bw), bool)
         excluded[sel] = drop
-        cover = np.zeros((h, w))
+        cover = np.zeros((bh, bw))
         cover[sel] = a_sel
-        cover = _refine(cover, d, fc, pc)
-        r = np.full((h, w), np.inf)
+        cover = _refine(cover, db, fb, pb)
+        r = np.full((bh, bw), np.inf)
         r[sel] = r_sel
         fit = np.isfinite(r)
         hit = sel & (cover >= MIN_COVER) & ~excluded
-        blend_bg |= sel & fit & (cover < MIN_COVER)
+        blend_bg[b] |= sel & fit & (cover < MIN_COVER)
         if m.lost:  # search by colour only, keep the largest piece
             hit = _largest(hit)
         ys, xs = np.nonzero(hit)
@@ -261,28 +272,33 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
         # similar colour gets its pixels back)
         cost = np.minimum(r[ys, xs], RESID) / RESID
         if not m.lost and m.mask is not None:
-            grow = 2 + int(round(GROWTH * m.extent))
-            cost += ~_expected(m, (y0, y1, x0, x1), grow)[ys, xs]
+            cost += ~_expected(m, box, 2 + int(round(GROWTH * m.extent)))[ys, xs]
+        ys, xs = ys + by0, xs + bx0
         better = cost < best[ys, xs]
         best[ys[better], xs[better]] = cost[better]
         owner1[ys[better], xs[better]] = k
         if not m.lost:
-            closer = win & (dist < near)
-            near[closer] = dist[closer]
-            owner2[closer] = k
+            closer = win & (dist < near[b])
+            near[b][closer] = dist[closer]
+            owner2[b][closer] = k
     strong = (dep > STRONG) & (owner1 < 0) & ~blend_bg & ~shadow
     owner = np.where(owner1 >= 0, owner1, np.where(strong, owner2, -1))
     for k, m in enumerate(models):
-        mk = _clean(owner == k)
-        area = float(mk.sum())
-        if area >= max(3.0, 0.2 * m.area):
+        ys, xs = np.nonzero(owner == k)
+        area = 0.0
+        if len(ys):
+            b = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+            mk = _clean(owner[b] == k)
             ys, xs = np.nonzero(mk)
-            c = np.array([xs.mean() + x0, ys.mean() + y0])
+            ys, xs = ys + b[0].start + y0, xs + b[1].start + x0  # full frame
+            area = float(len(ys))
+        if area >= max(3.0, 0.2 * m.area):
+            c = np.array([xs.mean(), ys.mean()])
             m.velocity = c - m.centre if not m.lost else np.zeros(2)
             m.centre = c
-            m.extent = float(np.sqrt(((xs + x0 - c[0]) ** 2 + (ys + y0 - c[1]) ** 2).max())) + 1.0
+            m.extent = float(np.sqrt(((xs - c[0]) ** 2 + (ys - c[1]) ** 2).max())) + 1.0
             m.area, m.lost = area, False
-            out[k, y0:y1, x0:x1] = mk
+            out[k, ys, xs] = True
             m.mask = out[k]
         else:
             m.lost = True
