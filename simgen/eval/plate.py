@@ -5,7 +5,8 @@ The SceneSpec is rebuilt from the generation config stored in the shard and the 
 taken from the row, which is the truth (``cam_to_world`` per frame, ``intrinsics``, ``projection``),
 whatever the sampler drew before any framing step. The objects are dropped and the renderer of the
 config (:func:`simgen.render.make_renderer`) draws an empty trajectory: one frame when the camera is
-still, every frame when it moves. Nothing here depends on the rendering backend.
+still, every frame when it moves (each as a still camera at that frame's pose, so it does not depend on
+the backend's support for camera paths). Nothing here depends on the rendering backend.
 
 The plate matches the GT pixels only when it is rendered by the simgen version (renderer and look)
 that made the dataset; :func:`plate_error` measures the match on the GT's first frame.
@@ -81,16 +82,36 @@ class Renderers:
         self._by_key.clear()
 
 
+def render_rgb(renderer, spec: SceneSpec, traj: Trajectory) -> np.ndarray:
+    """RGB frames of ``traj`` seen by ``spec.camera``; a moving camera (``camera.trajectory``) is rendered
+    one frame at a time with that frame's pose as a still camera, so that any backend draws it right."""
+    cam = spec.camera
+    if cam.trajectory is None:
+        return renderer.render(spec, traj, masks=False, depth=False).rgb
+    poses, T = np.asarray(cam.trajectory), traj.positions.shape[0]
+    frames = []
+    try:
+        for t in range(T):
+            cam.trajectory, cam.cam_to_world, spec.frames = None, poses[t], 1
+            one = Trajectory(times=traj.times[t : t + 1], positions=traj.positions[t : t + 1],
+                             quaternions=traj.quaternions[t : t + 1], linear_velocity=traj.linear_velocity[t : t + 1],
+                             angular_velocity=traj.angular_velocity[t : t + 1], mass=traj.mass,
+                             friction=traj.friction, restitution=traj.restitution, contacts=[],
+                             physics_hz=traj.physics_hz, engine=traj.engine)
+            frames.append(renderer.render(spec, one, masks=False, depth=False).rgb[0])
+    finally:
+        cam.trajectory, cam.cam_to_world, spec.frames = poses, poses[0], T
+    return np.stack(frames)
+
+
 def render_plate(renderers: Renderers, cfg: DictConfig, row: dict) -> np.ndarray:
     """uint8 [1, H, W, 3] for a still camera, [T, H, W, 3] for a moving one."""
     spec = scene_from_row(cfg, row)
     spec.objects = []
-    still = spec.camera.trajectory is None
-    frames = 1 if still else int(row["num_frames"])
+    frames = 1 if spec.camera.trajectory is None else int(row["num_frames"])
     spec.frames = frames
     traj = empty_trajectory(frames, float(row["fps"]), float(row.get("physics_hz") or 240.0))
-    out = renderers.get(cfg.render).render(spec, traj, masks=False, depth=False)
-    return out.rgb
+    return render_rgb(renderers.get(cfg.render), spec, traj)
 
 
 def plate_error(frame0: np.ndarray, plate0: np.ndarray, labels0: np.ndarray) -> float:

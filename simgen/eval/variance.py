@@ -21,7 +21,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from simgen.codecs import decode_video, encode_video
-from simgen.eval.plate import Renderers, scene_from_row
+from simgen.eval.plate import Renderers, render_rgb, scene_from_row
 
 PERTURBATION_M = 1e-3
 VARIANCE_KEY = 0x5A41  # spawn key of the perturbation's generator
@@ -56,8 +56,8 @@ class VarianceTakes:
         for obj, off in zip(spec.objects, perturbation(row["seed"], len(spec.objects))):
             obj.position = np.asarray(obj.position, np.float64) + off
         traj = self._pipeline(cfg).engine.simulate(spec)
-        frames = self.renderers.get(cfg.render).render(spec, traj, masks=False, depth=False)
-        return decode_video(encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset))
+        rgb = render_rgb(self.renderers.get(cfg.render), spec, traj)
+        return decode_video(encode_video(rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset))
 
     def close(self) -> None:
         for p in self._pipes.values():
