@@ -35,7 +35,7 @@ PHYSIQ_METRICS = ("physiq_spatial_iou", "physiq_spatiotemporal_iou", "physiq_wei
 THRESHOLD = 10
 ALPHA = 0.3
 KERNEL = 5
-_TAPS = np.array([1, 4, 6, 4, 1], np.int64)
+_TAPS = np.array([1, 4, 6, 4, 1], np.uint16)
 
 
 def grey(video: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ def grey(video: np.ndarray) -> np.ndarray:
 def blur5(img: np.ndarray) -> np.ndarray:
     """OpenCV ``GaussianBlur(img, (5, 5), 0)`` of uint8 [..., H, W]: separable [1,4,6,4,1]/16, reflect-101
     borders, rounded half up (exact integer arithmetic)."""
-    x = img.astype(np.int32)
+    x = img.astype(np.uint16)  # 255 * 16 * 16 + 128 < 2**16: exact in uint16
     x = ndimage.correlate1d(x, _TAPS, axis=-1, mode="mirror")
     x = ndimage.correlate1d(x, _TAPS, axis=-2, mode="mirror")
     return ((x + 128) >> 8).astype(np.uint8)
