@@ -66,7 +66,8 @@ def reference_pisa(gt: np.ndarray, pd: np.ndarray) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # PISA's nanmean of empty frames
         return {
-            "pisa_l2": reference_scaled_l2_distance(reference_find_centroid(gt), reference_find_centroid(pd), gt.shape[2]),
+            "pisa_l2": reference_scaled_l2_distance(reference_find_centroid(gt), reference_find_centroid(pd),
+                                                    gt.shape[2]),
             "pisa_chamfer": reference_chamfer_distance(gt, pd, gt.shape[2]),
             "pisa_iou": reference_binary_mask_IOU(gt, pd),
         }

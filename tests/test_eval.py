@@ -190,7 +190,8 @@ def test_masks_option_pisa_columns_equal_the_published_code(gt, samples, tmp_pat
         gt_m = (s["masks"] == 1)[:, None]
         pd_m = gt_m[::2].copy()  # 12 frames at 15 fps
         for t in range(len(pd_m)):
-            pd_m[t, 0] = np.roll(ndimage.binary_dilation(pd_m[t, 0]), (rng.integers(-3, 4), rng.integers(-3, 4)), (0, 1))
+            shift = (int(rng.integers(-3, 4)), int(rng.integers(-3, 4)))
+            pd_m[t, 0] = np.roll(ndimage.binary_dilation(pd_m[t, 0]), shift, (0, 1))
         pd_m[[3, 7]] = False
         np.savez_compressed(masks / f"{s['sample_id']}.npz", mask=pd_m)
         expected[s["sample_id"]] = reference_pisa(*reference_select_frames(gt_m, FPS, pd_m, FPS / 2))

@@ -23,8 +23,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("gt", metavar="GT", help="simgen dataset: folder, URI or one shard")
     p.add_argument("pred", metavar="PRED", help="folder of <sample_id>.mp4, or a Parquet file/folder with "
                                                 "sample_id and video (MP4 bytes) columns")
-    p.add_argument("--masks", metavar="DIR", help="<sample_id>.npz with 'mask' bool [T, N, H, W] (objects in GT "
-                                                  "order, one per predicted frame): used instead of simgen's segmentation")
+    p.add_argument("--masks", metavar="DIR",
+                   help="<sample_id>.npz with 'mask' bool [T, N, H, W] (objects in GT order, one per predicted "
+                        "frame): used instead of simgen's segmentation")
     p.add_argument("--out", metavar="DIR", help="output folder [PRED/eval]")
     p.add_argument("--variance", action="store_true",
                    help="also score a re-simulated take of each GT sample (1 mm start perturbation): the floor a "

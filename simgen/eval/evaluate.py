@@ -145,7 +145,7 @@ class Scorer:
         values, objects, info = self.compare(row, pred.frames, pred.fps, plate, masks)
         out = {**base, "status": "ok", "mask_source": "masks" if masks is not None else "plate",
                **{k: v for k, v in info.items() if not k.startswith("c_")},
-               "plate_rmse": plate_error(row["video"][0], plate[0], row["masks"][0]) if plate is not None else float("nan"),
+               "plate_rmse": float("nan") if plate is None else plate_error(row["video"][0], plate[0], row["masks"][0]),
                **values}
         if self.options.variance:
             with self.timed("variance"):

@@ -16,8 +16,8 @@ from simgen.errors import UserError
 LIGHT = ["sample_id", "index", "scene", "split", "engine", "num_objects"]
 # what scoring reads of a GT row (not depth)
 READ = ["split", "fps", "physics_hz", "video", "masks", "times", "positions", "linear_velocity", "object_shape",
-        "object_size", "visible_fraction", "restitution", "friction", "first_contact_frame", "contacts", "intrinsics", "cam_to_world",
-        "projection", "gravity", "params"]
+        "object_size", "visible_fraction", "restitution", "friction", "first_contact_frame", "contacts",
+        "intrinsics", "cam_to_world", "projection", "gravity", "params"]
 
 
 class GroundTruth:

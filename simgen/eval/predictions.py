@@ -96,7 +96,8 @@ class Mp4Folder(PredictionSource):
 
     def __init__(self, path: str, fps: float | None = None):
         super().__init__(path, fps)
-        self._files = {os.path.splitext(os.path.basename(f))[0]: f for f in sorted(glob.glob(os.path.join(path, "*.mp4")))}
+        files = sorted(glob.glob(os.path.join(path, "*.mp4")))
+        self._files = {os.path.splitext(os.path.basename(f))[0]: f for f in files}
 
     def ids(self) -> list[str]:
         return list(self._files)
@@ -160,7 +161,8 @@ class ParquetPredictions(PredictionSource):
         if not row["video"]:
             raise UserError(f"prediction {self.where(sample_id)} has an empty video cell.")
         frames, fps = _decode(row["video"], self.where(sample_id))
-        return Prediction(frames, self._fps(sample_id, self.fps_override or row.get("fps") or fps), self.where(sample_id))
+        fps = self._fps(sample_id, self.fps_override or row.get("fps") or fps)
+        return Prediction(frames, fps, self.where(sample_id))
 
 
 def open_predictions(path: str, fps: float | None = None) -> PredictionSource:

@@ -153,8 +153,9 @@ def shadow_like(f: np.ndarray, p: np.ndarray) -> np.ndarray:
 def _refine(cover: np.ndarray, d: np.ndarray, f: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Edge coverage: the mean of (1) the palette coverage averaged over 3x3 and (2) the coverage of the
     pixel as a blend of the plate and the colour of the nearest interior pixel (3x3 coverage >= 0.95),
-    within 3 px of the interior and contrasting with the plate by >= LOCAL_CONTRAST. H.264 smears edges and the palette's shades only approximate the
-    object's local colour; the two estimates err differently."""
+    within 3 px of the interior and contrasting with the plate by >= LOCAL_CONTRAST. H.264 smears edges
+    and the palette's shades only approximate the object's local colour; the two estimates err
+    differently."""
     smooth = ndimage.uniform_filter(cover, 3, mode="nearest")
     core = smooth >= 0.95
     if not core.any():
@@ -166,28 +167,31 @@ def _refine(cover: np.ndarray, d: np.ndarray, f: np.ndarray, p: np.ndarray) -> n
     return np.where((dist <= 3.0) & (ee >= LOCAL_CONTRAST**2), 0.5 * (smooth + local), smooth)
 
 
+def _grown_in_box(ys: np.ndarray, xs: np.ndarray, box: tuple[int, int, int, int], grow: int) -> np.ndarray:
+    """Pixels (ys, xs) (full-frame coordinates) grown by ``grow`` pixels, seen in ``box`` (y0, y1, x0, x1)."""
+    y0, y1, x0, x1 = box
+    g = max(grow, 0)
+    grid = np.zeros((y1 - y0 + 2 * g, x1 - x0 + 2 * g), bool)
+    yy, xx = ys - y0 + g, xs - x0 + g
+    ok = (yy >= 0) & (yy < grid.shape[0]) & (xx >= 0) & (xx < grid.shape[1])
+    grid[yy[ok], xx[ok]] = True
+    if g:
+        grid = ndimage.binary_dilation(grid, iterations=g)
+    return grid[g : g + y1 - y0, g : g + x1 - x0]
+
+
 def _first_shape(m: ObjectModel, box: tuple[int, int, int, int], centre: np.ndarray) -> np.ndarray:
     """The object's first-frame mask moved to ``centre``, grown by 2 px + 25 % of its size, in ``box``."""
-    y0, y1, x0, x1 = box
     ys, xs = m.shape0
-    cy, cx = int(round(centre[1])), int(round(centre[0]))
-    grid = np.zeros((y1 - y0, x1 - x0), bool)
-    yy, xx = ys + cy - y0, xs + cx - x0
-    ok = (yy >= 0) & (yy < y1 - y0) & (xx >= 0) & (xx < x1 - x0)
-    grid[yy[ok], xx[ok]] = True
-    return ndimage.binary_dilation(grid, iterations=2 + int(round(0.25 * m.extent)))
+    return _grown_in_box(ys + int(round(centre[1])), xs + int(round(centre[0])), box, 2 + int(round(0.25 * m.extent)))
 
 
 def _expected(m: ObjectModel, box: tuple[int, int, int, int], grow: int) -> np.ndarray:
-    """The last mask moved by the last per-frame motion (whole pixels), cut to ``box`` (y0, y1, x0, x1)
-    and grown by ``grow`` pixels."""
-    y0, y1, x0, x1 = box
+    """The last mask moved by the last per-frame motion (whole pixels) and grown by ``grow`` pixels,
+    seen in ``box``."""
+    ys, xs = np.nonzero(m.mask)
     dx, dy = (int(round(v)) for v in m.velocity)
-    H, W = m.mask.shape
-    moved = np.zeros_like(m.mask)
-    moved[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = m.mask[max(-dy, 0):H + min(-dy, 0),
-                                                                         max(-dx, 0):W + min(-dx, 0)]
-    return ndimage.binary_dilation(moved[y0:y1, x0:x1], iterations=grow) if grow > 0 else moved[y0:y1, x0:x1]
+    return _grown_in_box(ys + dy, xs + dx, box, grow)
 
 
 def _window(m: ObjectModel) -> tuple[np.ndarray, float]:
