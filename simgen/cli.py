@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from simgen.errors import UserError
+from simgen.errors import Stopped, UserError
 
 HELP = """usage: python -m simgen [key=value ...] [--cfg] [--help]
 
@@ -21,7 +21,7 @@ Common keys (defaults in brackets):
   n=INT                number of videos [100]
   seed=INT             run seed; sample i depends only on (seed, i, config) [0]
   out=PATH             output folder or URI (file://, s3://, gs://) [datasets/<scene>]
-  shard_size=INT       videos per Parquet file [100]
+  shard_size=INT       videos per Parquet file; 0 = auto: ceil(n/64), at most 100 [0]
   workers=INT          worker processes, 0 = all cores [0]
   runner=NAME          local | ray [local]
   split=id|ood         in- or out-of-distribution parameter bands [id]
@@ -68,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         run(cfg)
         return 0
     except UserError as exc:
-        print(f"simgen: error: {exc}", file=sys.stderr)
+        print(f"simgen: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except Stopped as exc:
+        print(f"simgen: {exc.message or 'stopped; finished shards are kept, rerun the same command to resume.'}",
+              file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print("simgen: interrupted; finished shards are kept, rerun the same command to resume.", file=sys.stderr)
         return 130
