@@ -279,10 +279,11 @@ def prepare(cfg: DictConfig, log=print, folder: OutputFolder | None = None) -> P
     chash = config_hash(run_cfg)
     if manifest is not None and manifest.get("config_hash") != chash:
         if not cfg.overwrite:
+            diff = config_diff(manifest.get("config") or {}, content_config(run_cfg))
             raise UserError(
                 f"The output folder {cfg.out!r} holds a dataset written with a different configuration "
-                f"(config hash {manifest.get('config_hash')}, this run {chash}). Refusing to mix them. "
-                "Choose another out=, or pass overwrite=true to delete the existing shards first."
+                f"(config hash {manifest.get('config_hash')}, this run {chash}{'; ' + diff if diff else ''}). "
+                "Refusing to mix them. Choose another out=, or pass overwrite=true to delete the existing shards first."
             )
         log(f"overwrite=true: removing {len(existing)} shard(s) written with another config from {cfg.out}")
         folder.remove_shards()
@@ -309,6 +310,23 @@ def prepare(cfg: DictConfig, log=print, folder: OutputFolder | None = None) -> P
     plan.complete = check_existing(plan, {k: v for k, v in existing.items() if k < plan.num_shards}, log)
     plan.flush()
     return plan
+
+
+def config_diff(old: dict, new: dict, limit: int = 4) -> str:
+    """``render.fps 16.0 -> 8.0, seed 0 -> 5``: the keys whose values differ (at most ``limit``)."""
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = v
+        return out
+
+    a, b = flat(old), flat(new)
+    keys = sorted(k for k in set(a) | set(b) if a.get(k, "<unset>") != b.get(k, "<unset>"))
+    parts = [f"{k} {a.get(k, '<unset>')} -> {b.get(k, '<unset>')}" for k in keys[:limit]]
+    return ", ".join(parts) + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def refuse_foreign(folder: OutputFolder, manifest: dict | None, out: str) -> None:

@@ -84,6 +84,7 @@ def test_changed_config_refuses_to_mix_and_damages_nothing(tmp_path):
     before = files()
     res = run_simgen("n=2", "shard_size=2", "workers=1", f"out={out}", *SMALL, "render.fps=8", check=False)
     assert res.returncode == 2 and "different configuration" in res.stderr and "overwrite=true" in res.stderr
+    assert "render.fps 16.0 -> 8.0" in res.stderr  # says what differs
     assert files() == before
     # explicitly allowed: replaced, consistent
     run_simgen("n=2", "shard_size=2", "workers=1", f"out={out}", *SMALL, "render.fps=8", "overwrite=true")
