@@ -24,6 +24,7 @@ Common keys (defaults in brackets):
   shard_size=INT       videos per Parquet file; 0 = auto: ceil(n/64), at most 100 [0]
   workers=INT          worker processes, 0 = all cores [0]
   runner=NAME          local | ray [local]
+  runner.max_failures=INT  shards allowed to fail while the rest finish; 0 stops at the first [0]
   split=id|ood         in- or out-of-distribution parameter bands [id]
   sampler=random|grid  random draws or an exhaustive parameter grid [random]
   overwrite=BOOL       replace a folder written with another config [false]
@@ -34,6 +35,9 @@ Common keys (defaults in brackets):
 
   --cfg                print the resolved configuration and exit
   --help               this message
+
+Ctrl-C or SIGTERM stops a job in seconds (exit 130/143); rerunning the same command resumes it.
+python -m simgen.repair OUT   rebuilds OUT/_simgen.json from the shards (checks each one)
 
 Examples:
   python -m simgen scene=freefall n=200 out=datasets/demo
