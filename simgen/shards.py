@@ -241,9 +241,11 @@ class ShardWriter:
         schema = schema_with_metadata(schema, {**metadata, "columns": schema.names})
         comp = None if output_cfg.compression == "none" else output_cfg.compression
         self._sink = HashingSink(folder.fs.open_output_stream(self.tmp))
+        # buffered in front of the hashing sink: pyarrow writes many small pieces (page headers, pages)
+        self._stream = pa.output_stream(self._sink, buffer_size=1 << 20)
         try:
             self._writer = pq.ParquetWriter(
-                self._sink,
+                self._stream,
                 schema,
                 compression=comp,
                 compression_level=output_cfg.compression_level if comp == "zstd" else None,
@@ -252,7 +254,7 @@ class ShardWriter:
                 write_page_checksum=True,
             )
         except BaseException:
-            self._sink.close()
+            self._stream.close()
             _delete_quietly(folder.fs, self.tmp)
             raise
         self.rows = 0
@@ -264,6 +266,7 @@ class ShardWriter:
     def commit(self) -> tuple[str, int]:
         """Finish the file and move it to its final name; returns its (SHA-256, size)."""
         self._writer.close()
+        self._stream.close()  # flushes into the hashing sink and closes it
         self._sink.close()
         self.folder.fs.move(self.tmp, self.info.path)
         return self._sink.sha256.hexdigest(), self._sink.size
@@ -273,8 +276,9 @@ class ShardWriter:
             self._writer.close()
         except BaseException:  # noqa: BLE001 - the file is discarded anyway
             pass
-        try:
-            self._sink.close()
-        except BaseException:  # noqa: BLE001
-            pass
+        for f in (self._stream, self._sink):
+            try:
+                f.close()
+            except BaseException:  # noqa: BLE001
+                pass
         _delete_quietly(self.folder.fs, self.tmp)

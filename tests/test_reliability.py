@@ -277,8 +277,8 @@ def test_every_flipped_byte_is_caught_on_read_or_changes_nothing_and_always_on_r
 
 def test_a_second_writer_is_refused_naming_the_running_job(jobs, tmp_path):
     out = tmp_path / "ds"
-    a = jobs.start(["n=6", "shard_size=2", "workers=1", "seed=0", f"out={out}", *TINY], sleep_s=0.4)
-    wait_for(lambda: temp_files(out) or shard_files(out), 240, what="job A to start writing")
+    a = jobs.start(["n=20", "shard_size=2", "workers=1", "seed=0", f"out={out}", *TINY], sleep_s=0.5)
+    wait_for(lambda: temp_files(out) or shard_files(out), 240, what="job A to start writing")  # 10 s of work left
     # another seed, overwrite=true: before the lock, this deleted A's shards and both "succeeded"
     b = subprocess.run([sys.executable, "-m", "simgen", "n=2", "shard_size=2", "seed=5", "overwrite=true", f"out={out}",
                         "runner.progress=false", *TINY], capture_output=True, text=True, timeout=120)
@@ -290,8 +290,8 @@ def test_a_second_writer_is_refused_naming_the_running_job(jobs, tmp_path):
     stdout, stderr = a.communicate(timeout=300)
     assert a.returncode == 0, stdout + stderr
     ds = open_dataset(str(out), columns=["run_seed", "scene"], decode_video=False)
-    assert len(ds) == 6 and {ds[i]["run_seed"] for i in range(6)} == {0}
-    assert {ds[i]["scene"] for i in range(6)} == {"ray_faulty"}
+    assert len(ds) == 20 and {ds[i]["run_seed"] for i in range(20)} == {0}
+    assert {ds[i]["scene"] for i in range(20)} == {"ray_faulty"}
 
 
 def test_temporaries_are_removed_only_when_their_writer_is_dead(tmp_path):
@@ -437,15 +437,15 @@ def test_empty_out_is_an_error(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_a_readme_simgen_did_not_write_is_never_replaced(tmp_path):
+def test_a_readme_simgen_did_not_write_is_never_replaced(pristine, tmp_path):
     out = tmp_path / "ds"
-    run_simgen("n=2", "shard_size=1", "workers=1", f"out={out}", *TINY)
+    shutil.copytree(pristine, out)
     assert "# simgen dataset" in (out / "README.md").read_text()
     (out / "README.md").write_text("# Physics drops\nMy own card for the Hub.\n")
-    res = run_simgen("n=3", "shard_size=1", "workers=1", f"out={out}", *TINY)
+    res = run_simgen("n=6", "shard_size=2", "workers=1", "seed=11", f"out={out}", *TINY)
     assert (out / "README.md").read_text() == "# Physics drops\nMy own card for the Hub.\n"
     assert "left as it is" in res.stdout
-    assert len(open_dataset(str(out))) == 3
+    assert len(open_dataset(str(out))) == 6
 
 
 # -- 7. errors that were tracebacks, hangs or late ------------------------------------------------------
