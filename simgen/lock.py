@@ -6,10 +6,11 @@ however it ends (``kill -9`` included), so a killed job never leaves the folder 
 content (host, pid, start, command) only says who holds it. On NFS, Linux maps ``flock`` to POSIX
 record locks, which NFSv4 servers honour.
 
-Object stores (``s3://``, ``gs://``, ...) have no locks: there the file is a lease, rewritten every
-:data:`LEASE_RENEW_S` seconds by the holder and considered abandoned after :data:`LEASE_TTL_S` without
-a renewal (or at once when its holder ran on this host and is dead). It is check-then-write, so two
-jobs started within the same second can both pass: advisory, not a guarantee.
+Object stores (``s3://``, ``gs://``, ...) and filesystems without ``flock`` have no locks: there the
+file is a lease, rewritten every :data:`LEASE_RENEW_S` seconds by the holder and considered abandoned
+after :data:`LEASE_TTL_S` without a renewal (or at once when its holder ran on this host and is dead).
+It is check-then-write, so two jobs started within the same second can both pass: advisory, not a
+guarantee.
 
 :class:`Writer` names a process by host, pid and start time (clock ticks after boot, from
 ``/proc/<pid>/stat``), so a recycled pid is not mistaken for the writer that died; temporaries carry
@@ -126,7 +127,9 @@ class FolderLock:
         self.release()
 
     def acquire(self) -> None:
-        (self._acquire_flock if self.folder.is_local else self._acquire_lease)()
+        if self.folder.is_local and self._acquire_flock():
+            return
+        self._acquire_lease()
 
     def release(self) -> None:
         if self._fd is not None:
@@ -147,23 +150,28 @@ class FolderLock:
                 pass
 
     # -- local folders: flock --------------------------------------------------------------------
-    def _acquire_flock(self) -> None:
+    def _acquire_flock(self) -> bool:
+        """True when locked; False where the filesystem has no flock (then a lease is used)."""
         import fcntl
 
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             try:
                 holder = json.loads(os.pread(fd, 65536, 0).decode() or "{}")
             except ValueError:
                 holder = {}
             os.close(fd)
             raise FolderLockedError(_describe(holder, self.folder.uri)) from None
+        except OSError:  # ENOLCK, EOPNOTSUPP: some network and FUSE filesystems
+            os.close(fd)
+            return False
         data = json.dumps(self.info).encode()
         os.pwrite(fd, data, 0)
         os.ftruncate(fd, len(data))
         self._fd = fd
+        return True
 
     # -- object stores: a lease ------------------------------------------------------------------
     def _read_lease(self) -> dict:

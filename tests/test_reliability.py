@@ -319,6 +319,42 @@ def test_temporaries_are_removed_only_when_their_writer_is_dead(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["live"], names["other_host"]])
 
 
+def test_object_store_lease_refuses_a_live_holder_and_expires(tmp_path):
+    """Where flock is impossible (s3://, gs://: not a LocalFileSystem) the lock is a renewed lease."""
+    import pyarrow.fs as pafs
+
+    from simgen.errors import FolderLockedError
+    from simgen.lock import LEASE_TTL_S, FolderLock
+    from simgen.shards import OutputFolder
+
+    def folder():
+        f = OutputFolder(str(tmp_path))
+        f.fs, f.root = pafs.SubTreeFileSystem(str(tmp_path), pafs.LocalFileSystem()), ""
+        assert not f.is_local
+        return f
+
+    lease = tmp_path / ".simgen.lock"
+    with FolderLock(folder(), command="job A"):
+        assert json.loads(lease.read_text())["command"] == "job A"
+        with pytest.raises(FolderLockedError, match="command: job A"):
+            FolderLock(folder(), command="job B").acquire()
+    assert not lease.exists()  # released
+    # a lease not renewed for longer than the TTL is taken over, even from a host we cannot check
+    lease.write_text(json.dumps({"host": "elsewhere.example", "pid": 1, "start": 1, "since": 0,
+                                 "renewed": time.time() - LEASE_TTL_S - 1, "command": "old"}))
+    with FolderLock(folder(), command="job C"):
+        assert json.loads(lease.read_text())["command"] == "job C"
+    # a fresh lease of a dead process on this host is taken over at once
+    from simgen.lock import Writer
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lease.write_text(json.dumps({**Writer(Writer.current().host, dead.pid, 1).__dict__, "since": 0,
+                                 "renewed": time.time(), "command": "dead"}))
+    with FolderLock(folder(), command="job D"):
+        pass
+
+
 # -- 3. Ctrl-C and SIGTERM ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
