@@ -7,9 +7,9 @@ The plan is lazy: shards are numbered ``0 .. ceil(n / shard_size) - 1`` and only
 in the folder are looked at, so planning costs the same for ``n=10`` and ``n=10**12``. A job holds the
 folder's lock (:mod:`simgen.lock`) from planning to its last write. Resuming checks every existing
 shard before trusting it: against the SHA-256 recorded in ``_simgen.json`` when the shard was finished
-(a read of the file, about 3 ms of CPU per MB), or, for a shard finished after the last manifest update
-(the job was killed within seconds of it), by decoding every page with its checksum (about 90 ms of
-CPU per MB); a shard that fails is deleted and regenerated.
+(a read of the file, 2.8 CPU-ms per MB), or, for a shard finished after the last manifest update (the
+job was killed within seconds of it), by decoding every page with its checksum (45 CPU-ms per MB;
+``benchmarks/bench_integrity.py``); a shard that fails is deleted and regenerated.
 """
 
 from __future__ import annotations
