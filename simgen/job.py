@@ -569,9 +569,13 @@ def _run_locked(cfg: DictConfig, folder: OutputFolder, t0: float, log) -> dict:
         results = get_runner(cfg.runner.name)(plan.cfg, plan, log=log) if plan.pending else []
     except Stopped as exc:
         _flush_quietly(plan)
+        try:  # the folder is the truth: a worker may have finished a shard it had no time to report
+            finished = len([k for k in folder.shard_names() if k < plan.num_shards])
+        except OSError:
+            finished = plan.finished_shards
         raise Stopped(exc.signum, (
             f"stopped by {exc.signal_name}: pending shards cancelled, workers ended; "
-            f"{plan.finished_shards} of {plan.num_shards} shard(s) are finished and kept in {cfg.out}. "
+            f"{finished} of {plan.num_shards} shard(s) are finished and kept in {cfg.out}. "
             "Rerun the same command to resume.")) from None
     except JobFailed as exc:
         _flush_quietly(plan)
