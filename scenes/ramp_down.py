@@ -60,7 +60,8 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
     d, _, _ = _ramp.ramp_frame(theta)
     pts = np.array([obj.position, -length * d, np.zeros(3), [0.6, 0.0, 0.05], [0.0, 0.5 * _ramp.WIDTH, 0.0], [0.0, -0.5 * _ramp.WIDTH, 0.0]])
     camera = fit_camera(rng, ctx, pts, 0.15, cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
-    start = f"pushed at {v0:.1f} m/s" if v0 > 0 else "released"
+    speed = f"{v0:.1f}" if v0 >= 0.1 else f"{v0:.2g}"  # a slow push reads "0.03 m/s", never "0.0 m/s"
+    start = f"pushed at {speed} m/s" if v0 > 0 else "released"
     motion = "slides down" if accel > 0 or v0 > 0 else "stays put"
     caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is {start} on a {theta:.0f} degree {tex} ramp with a "
                f"{friction_word(mu)} surface (friction {mu:.2f}) and {motion} onto {floor_phrase(floor_kind)}.")

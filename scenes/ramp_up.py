@@ -61,7 +61,8 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
                     [0.0, 0.5 * _ramp.WIDTH, 0.0], [0.0, -0.5 * _ramp.WIDTH, 0.0]])
     camera = fit_camera(rng, ctx, pts, 0.15, cfg.camera_elevation, cfg.camera_azimuth, cfg.yfov)
     after = "slides back down" if slides_back else "stays there"
-    caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is pushed at {v0:.1f} m/s up a {theta:.0f} degree {tex} "
+    speed = f"{v0:.1f}" if v0 >= 0.1 else f"{v0:.2g}"  # a slow push reads "0.03 m/s", never "0.0 m/s"
+    caption = (f"{a_an(describe(obj)).capitalize()} {describe(obj)} is pushed at {speed} m/s up a {theta:.0f} degree {tex} "
                f"ramp with a {friction_word(mu)} surface (friction {mu:.2f}), climbs {climb:.1f} m, stops and {after}.")
     return make_spec(
         "ramp_up", ctx, cfg.gravity,

@@ -25,11 +25,17 @@ if ! have_libs; then
 fi
 
 # 2. A virtual environment with simgen (editable, so the checkout's conf/ and scenes/ are used).
-[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+#    Quiet: a few lines of progress; pip's own output only when something fails.
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=1
+[ -x "$VENV/bin/python" ] || { echo "setup: creating $VENV"; "$PY" -m venv "$VENV"; }
 "$VENV/bin/python" -m pip install -q --upgrade pip
 if [ -n "$extras" ]; then
   # CPU build of torch, pinned: a bare `torch` requirement pulls a multi-GB CUDA build.
+  echo "setup: installing torch 2.13.0 (CPU build)"
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
 fi
-"$VENV/bin/python" -m pip install -q -e ".$extras"
+echo "setup: installing simgen${extras:+ with $extras} (editable)"
+# setuptools warns on every editable install of a package-dir mapping (conf/, scenes/, assets/ map into
+# simgen.*); the layout is deliberate (simgen/paths.py), so that one warning is silenced.
+PYTHONWARNINGS="ignore:Editable installation" "$VENV/bin/python" -m pip install -q -e ".$extras"
 echo "setup: ready ($("$VENV/bin/python" -c 'import simgen; print("simgen", simgen.__version__)'), $VENV)"

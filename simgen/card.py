@@ -12,7 +12,6 @@ footers: rows, shards and compressed bytes per column.
 from __future__ import annotations
 
 import json
-import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +21,8 @@ import pyarrow.parquet as pq
 
 import simgen
 from simgen.schema import SCHEMA
+from simgen.shards import CARD_NAME
 
-CARD_NAME = "README.md"
 
 # One line per column for the schema table; shapes use T frames, N objects, H x W pixels.
 COLUMN_DOCS: dict[str, str] = {
@@ -254,22 +253,48 @@ def render_card(cfg_dict: dict[str, Any], stats: FooterStats, counts: dict[str, 
     return "\n".join(lines)
 
 
-def write_card(cfg, plan, summary: dict | None = None) -> str:
-    """Write ``README.md`` into the dataset folder (atomically, through the OutputFolder).
+def looks_like_card(text: str) -> bool:
+    """Whether a README.md is a dataset card as simgen writes it (front matter, then the title)."""
+    return text.startswith("---\nconfigs:") and "\n# simgen dataset: " in text
+
+
+def card_is_ours(folder, manifest: dict | None) -> bool:
+    """Whether the folder's README.md may be replaced: it is the card simgen last wrote (its SHA-256 is
+    in the manifest), or, in a folder whose manifest does not record one, it reads as a simgen card."""
+    import hashlib
+
+    text = folder.read_text(CARD_NAME)
+    if text is None:
+        return True
+    recorded = (manifest or {}).get("card_sha256")
+    if recorded:
+        return hashlib.sha256(text.encode()).hexdigest() == recorded
+    return looks_like_card(text)
+
+
+def write_card(cfg, plan, summary: dict | None = None, log=print) -> str | None:
+    """Write ``README.md`` into the dataset folder (atomically, through the OutputFolder) unless a
+    README.md that simgen did not write (or that was edited since) is there.
 
     ``cfg``: the resolved run config; ``plan``: :class:`simgen.job.Plan`; ``summary``: the dict of
-    :func:`simgen.job.summarize` (optional). Returns the card's path."""
+    :func:`simgen.job.summarize` (optional). Returns the card's SHA-256, or None when it was left alone."""
+    import hashlib
+
     from simgen.config import content_config
 
     folder = plan.folder
-    files = [s.path for s in plan.shards]
-    present = set(folder.list_names())
-    files = [f for f in files if posixpath.basename(f) in present]
+    if not card_is_ours(folder, getattr(plan, "manifest", None)):
+        log(f"simgen: {folder.path(CARD_NAME)} was not written by simgen (or was edited since): left as it is, "
+            "the dataset card is not updated")
+        return None
+    names = folder.shard_names()
+    files = [folder.path(name) for k, name in sorted(names.items()) if k < len(plan.shards)]
     stats = footer_stats(folder.fs, files)
     try:
         counts = _light_counts(folder.fs, files)
     except (OSError, pa.ArrowException, KeyError):
         counts = None
     text = render_card(content_config(cfg), stats, counts, str(cfg.out), getattr(plan, "config_hash", ""))
-    folder.write_atomic(CARD_NAME, text.encode())
-    return folder.path(CARD_NAME)
+    data = text.encode()
+    folder.write_atomic(CARD_NAME, data)
+    return hashlib.sha256(data).hexdigest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from simgen.errors import UserError
+from simgen.errors import Stopped, UserError
 
 HELP = """usage: python -m simgen [key=value ...] [--cfg] [--help]
 
@@ -21,9 +21,10 @@ Common keys (defaults in brackets):
   n=INT                number of videos [100]
   seed=INT             run seed; sample i depends only on (seed, i, config) [0]
   out=PATH             output folder or URI (file://, s3://, gs://) [datasets/<scene>]
-  shard_size=INT       videos per Parquet file [100]
+  shard_size=INT       videos per Parquet file; 0 = auto: ceil(n/64), at most 100 [0]
   workers=INT          worker processes, 0 = all cores [0]
   runner=NAME          local | ray [local]
+  runner.max_failures=INT  shards allowed to fail while the rest finish; 0 stops at the first [0]
   split=id|ood         in- or out-of-distribution parameter bands [id]
   sampler=random|grid  random draws or an exhaustive parameter grid [random]
   overwrite=BOOL       replace a folder written with another config [false]
@@ -38,6 +39,9 @@ Common keys (defaults in brackets):
 
   --cfg                print the resolved configuration and exit
   --help               this message
+
+Ctrl-C or SIGTERM stops a job in seconds (exit 130/143); rerunning the same command resumes it.
+python -m simgen.repair OUT   rebuilds OUT/_simgen.json from the shards (checks each one)
 
 Examples:
   python -m simgen scene=freefall n=200 out=datasets/demo
@@ -72,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         run(cfg)
         return 0
     except UserError as exc:
-        print(f"simgen: error: {exc}", file=sys.stderr)
+        print(f"simgen: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except Stopped as exc:
+        print(f"simgen: {exc.message or 'stopped; finished shards are kept, rerun the same command to resume.'}",
+              file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print("simgen: interrupted; finished shards are kept, rerun the same command to resume.", file=sys.stderr)
         return 130

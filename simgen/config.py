@@ -173,10 +173,11 @@ class RunnerConfig:
     name: str = bounded("local", choices=["local", "ray"], doc="local process pool or a Ray cluster")
     progress: bool = bounded(True, doc="show a progress bar")
     address: Optional[str] = bounded(None, doc="ray: cluster address ('auto', 'ray://host:10001'); empty starts a local one")
-    max_failures: int = bounded(0, ge=0, doc="ray: shards allowed to fail (after retries) before the job fails")
+    max_failures: int = bounded(0, ge=0, doc="shards allowed to fail (ray: after retries) before the job stops")
     max_retries: int = bounded(3, ge=0, le=100, doc="ray: retries of a task whose worker died or raised")
     num_cpus: float = bounded(1.0, gt=0, doc="ray: CPUs reserved per task")
     num_gpus: float = bounded(0.0, ge=0, doc="ray: GPUs reserved per task")
+    connect_timeout_s: float = bounded(15.0, gt=0, le=3600, doc="ray: seconds to wait for runner.address to answer")
 
 
 @dataclass
@@ -197,7 +198,7 @@ class SimgenConfig:
     n: int = bounded(100, ge=1, doc="number of videos")
     seed: int = bounded(0, ge=0, lt=2**63, doc="run seed; sample i depends only on (seed, i, config)")
     out: str = bounded("datasets/${scene.name}", doc="output folder or pyarrow filesystem URI")
-    shard_size: int = bounded(100, ge=1, le=1000000, doc="videos per Parquet file")
+    shard_size: int = bounded(0, ge=0, le=1000000, doc="videos per Parquet file; 0 = auto (ceil(n / 64), at most 100)")
     workers: int = bounded(0, ge=0, le=4096, doc="worker processes; 0 = all cores")
     overwrite: bool = bounded(False, doc="replace an output folder written with another config")
     split: str = bounded("id", choices=["id", "ood"], doc="draw parameters from in- or out-of-distribution bands")
@@ -238,6 +239,12 @@ def _hydra_message(exc: Exception) -> str:
     import re
 
     msg = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    m = re.search(r"Could not find '(\w+)/([^']*)'\s+Available options in '\w+':\s+(.*?)\s+Config search path", msg)
+    if m:
+        return f"{m.group(1)}={m.group(2)!r} is not allowed; choose one of: {', '.join(m.group(3).split())}."
+    m = re.search(r"Value '([^']*)' is not a valid bool \(type \w+\)\s+full_key: (\S+)", msg)
+    if m:
+        return f"{m.group(2)}={m.group(1)!r} is not a valid bool; use true or false."
     m = re.search(r"Could not override '([^']+)'", msg)
     if m:
         return _unknown_key(m.group(1))
@@ -264,6 +271,28 @@ def _unknown_key(key: str) -> str:
     return f"there is no config key {key!r} (check the spelling; `python -m simgen --cfg` prints every key)."
 
 
+def _check_syntax(overrides: list[str]) -> None:
+    """An override Hydra's grammar cannot parse (spaces after a special character, non-ASCII letters,
+    parentheses, commas, '=' inside a value) gets one line saying how to quote it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for o in overrides:
+        if o.startswith("hydra."):
+            continue
+        try:
+            parser.parse_override(o)
+        except HydraException:
+            key, _, value = o.partition("=")
+            quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+            raise ConfigError(
+                f"{key}={value!r} cannot be read as a value: Hydra needs quotes around values with spaces, non-ASCII "
+                "letters, parentheses, commas, brackets or '='. Quote it inside the argument, e.g. "
+                f"{key}=\"{quoted}\" in a shell."
+            ) from None
+
+
 def compose(overrides: list[str]) -> DictConfig:
     """Compose ``conf/config.yaml`` with Hydra override strings; raise ConfigError on bad input."""
     from hydra import compose as hydra_compose
@@ -274,6 +303,7 @@ def compose(overrides: list[str]) -> DictConfig:
 
     from simgen.scenes_registry import available_scenes, conf_search_path
 
+    _check_syntax(overrides)
     extra = conf_search_path()
     if extra and not any(o.startswith("hydra.searchpath") for o in overrides):
         overrides = [*overrides, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in extra) + "]"]
@@ -319,6 +349,15 @@ def load_config(overrides: list[str] | None = None) -> DictConfig:
             f"engine.physics_hz={eng.physics_hz} is not a whole multiple of render.fps={rnd.fps}; "
             f"frames must fall on physics steps (for fps={rnd.fps:g}, e.g. physics_hz={rnd.fps * round(max(ratio, 1)):g})."
         )
+    for key in ("width", "height"):
+        v = getattr(rnd, key)
+        if v % 2:
+            raise ConfigError(
+                f"render.{key}={v} is odd: H.264 video (yuv420p) needs an even width and height; "
+                f"use render.{key}={v - 1} or {v + 1}."
+            )
+    if not str(top_obj.out).strip():
+        raise ConfigError("out= is empty: give the output folder (e.g. out=datasets/demo) or a URI (s3://bucket/prefix).")
     _check_look(top_obj, scene_obj)
     top.scene = OmegaConf.structured(scene_obj)
     import os

@@ -1,8 +1,11 @@
 """Reading simgen datasets back: ``open_dataset(path)[i]`` returns the sample contract as numpy.
 
 Random access reads one row group (one sample by default) from one file; nothing else is loaded.
-The index over files is built from Parquet footers only. A corrupt or truncated shard raises
-:class:`simgen.errors.CorruptShardError` naming the file.
+The index over files is built from Parquet footers only; each footer is checked on open (simgen's
+columns and types, the simgen metadata against its SHA-256) and every page read is checked against
+its CRC (:mod:`simgen.integrity`). A corrupt or truncated shard raises
+:class:`simgen.errors.CorruptShardError` naming the file; a Parquet file that is not a simgen shard
+raises :class:`simgen.errors.UserError` saying so.
 
 Keys returned (see README, "Sample contract"): ``sample_id, scene, engine, seed, caption, split,
 video [T,H,W,3] uint8, masks [T,H,W] uint8, depth [T,H,W] float32, positions [T,N,3],
@@ -13,7 +16,6 @@ restitution [N], intrinsics [3,3], cam_to_world [T,4,4] (OpenCV), fps, gravity [
 from __future__ import annotations
 
 import bisect
-import json
 import posixpath
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -25,6 +27,7 @@ import pyarrow.parquet as pq
 
 from simgen.codecs import decode_video, unpack
 from simgen.errors import CorruptShardError, UserError
+from simgen.integrity import open_parquet, shard_metadata
 from simgen.schema import HEAVY_COLUMNS, SCHEMA, params_from_cells
 from simgen.shards import resolve_output
 
@@ -43,6 +46,9 @@ def list_shards(path: str) -> tuple[pafs.FileSystem, list[str]]:
     fs, root = resolve_output(path)
     info = fs.get_file_info(root)
     if info.type == pafs.FileType.File:
+        if not root.endswith(".parquet"):
+            raise UserError(f"{path!r} is not a Parquet shard (simgen shards are named shard-NNNNNN.parquet): "
+                            "give the dataset folder or one of its .parquet files.")
         return fs, [root]
     if info.type == pafs.FileType.NotFound:
         raise UserError(f"No dataset at {path!r}: the folder does not exist.")
@@ -57,14 +63,15 @@ def list_shards(path: str) -> tuple[pafs.FileSystem, list[str]]:
     return fs, files
 
 
+_ADVICE = ("Rerun the command that generated the dataset (same config and out=): it checks every shard and "
+           "regenerates the damaged ones.")
+
+
 def _open_parquet(fs: pafs.FileSystem, path: str) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(fs.open_input_file(path))
-    except (pa.ArrowInvalid, OSError, pa.ArrowException) as exc:
-        raise CorruptShardError(
-            f"Shard {path} is corrupt or truncated and cannot be read ({exc}). "
-            "Delete it and rerun the generation command: only the missing shards are regenerated."
-        ) from None
+        return open_parquet(fs, path)
+    except CorruptShardError as exc:
+        raise CorruptShardError(f"{exc} {_ADVICE}") from None
 
 
 def _nested(col: pa.Array, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
@@ -166,11 +173,14 @@ class SimgenDataset(Sequence):
         for f in files:
             pf = _open_parquet(self.fs, f)
             md = pf.metadata
+            try:
+                meta = shard_metadata(pf, f)
+            except CorruptShardError as exc:
+                raise CorruptShardError(f"{exc} {_ADVICE}") from None
+            except UserError as exc:
+                raise UserError(f"{path!r} is not a simgen dataset: {exc}") from None
             if not self.metadata:
-                try:
-                    self.metadata = json.loads((md.metadata or {}).get(b"simgen", b"{}"))
-                except ValueError:
-                    raise CorruptShardError(f"Shard {f} has unreadable simgen metadata.") from None
+                self.metadata = meta
             rgs = [md.row_group(g).num_rows for g in range(md.num_row_groups)]
             self.shards.append(_Shard(f, rgs, offset))
             offset += sum(rgs)
@@ -211,7 +221,8 @@ class SimgenDataset(Sequence):
         try:
             table = self._file(shard.path).read_row_group(g, columns=self.columns)
         except (pa.ArrowInvalid, OSError, pa.ArrowException) as exc:
-            raise CorruptShardError(f"Shard {shard.path} is corrupt: row group {g} cannot be read ({exc}).") from None
+            raise CorruptShardError(f"Shard {shard.path} is corrupt: row group {g} cannot be read "
+                                    f"({' '.join(str(exc).split())[:300]}). {_ADVICE}") from None
         return table, row
 
     def __getitem__(self, index: int) -> dict[str, Any]:
@@ -223,7 +234,14 @@ class SimgenDataset(Sequence):
     def metadata_table(self, columns: Sequence[str] = ("sample_id", "scene", "engine", "split", "caption", "num_objects")):
         """All rows of the light columns, as a pyarrow Table (no video, masks or depth)."""
         cols = [c for c in columns if c not in HEAVY_COLUMNS]
-        return pa.concat_tables(self._file(s.path).read(columns=cols) for s in self.shards)
+        tables = []
+        for s in self.shards:
+            try:
+                tables.append(self._file(s.path).read(columns=cols))
+            except (OSError, pa.ArrowException) as exc:
+                raise CorruptShardError(f"Shard {s.path} is corrupt ({' '.join(str(exc).split())[:300]}). "
+                                        f"{_ADVICE}") from None
+        return pa.concat_tables(tables)
 
 
 def open_dataset(path: str, columns: Iterable[str] | None = None, decode_video: bool = True) -> SimgenDataset:

@@ -193,8 +193,11 @@ def summary_text(ds) -> str:
             lines.append(f"    {name:<24} {vals.min():.4g} .. {vals.max():.4g} {unit}".rstrip())
     ranges: dict[str, list[float]] = {}
     texts: dict[str, Counter] = {}
+    shown = {"mass", "friction", "restitution"}  # printed above from the simulated per-object columns
     for cells in t.column("params").to_pylist():
         for c in cells or []:
+            if c["name"] in shown:
+                continue
             if c["text"] is not None:
                 texts.setdefault(c["name"], Counter())[c["text"]] += 1
             elif c["values"]:

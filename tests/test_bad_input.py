@@ -29,6 +29,14 @@ from conftest import SMALL, run_simgen
         ("runner.max_retries=1", "runner.max_retries applies only with runner=ray"),
         ("engine=havok", "engine"),
         ("render.width=7", "render.width=7 is out of range"),
+        ("render.width=65", "render.width=65 is odd: H.264 video (yuv420p) needs an even width and height"),
+        ("render.height=255", "render.height=255 is odd"),
+        ("engine=bulet", "engine='bulet' is not allowed; choose one of: mujoco, pybullet."),
+        ("runner=dask", "runner='dask' is not allowed; choose one of: local, ray."),
+        ("render.masks=maybe", "render.masks='maybe' is not a valid bool; use true or false."),
+        ("overwrite=maybe", "overwrite='maybe' is not a valid bool"),
+        ("out=données", "Quote it inside the argument, e.g. out=\"'données'\""),
+        ("out=my (copy)", "Hydra needs quotes around values with spaces"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path, override, expect):
@@ -69,10 +77,15 @@ def test_unwritable_output(tmp_path):
 def test_changed_config_refuses_to_mix_and_damages_nothing(tmp_path):
     out = tmp_path / "ds"
     run_simgen("n=2", "shard_size=2", "workers=1", f"out={out}", *SMALL)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def files():  # the lock file only says who last held the folder's lock
+        return {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".simgen.lock"}
+
+    before = files()
     res = run_simgen("n=2", "shard_size=2", "workers=1", f"out={out}", *SMALL, "render.fps=8", check=False)
     assert res.returncode == 2 and "different configuration" in res.stderr and "overwrite=true" in res.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert "render.fps 16.0 -> 8.0" in res.stderr  # says what differs
+    assert files() == before
     # explicitly allowed: replaced, consistent
     run_simgen("n=2", "shard_size=2", "workers=1", f"out={out}", *SMALL, "render.fps=8", "overwrite=true")
     ds = open_dataset(str(out))

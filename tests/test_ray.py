@@ -32,7 +32,8 @@ from conftest import run_simgen  # noqa: E402
 from simgen.data import open_dataset  # noqa: E402
 from simgen.errors import UserError  # noqa: E402
 from simgen.config import config_hash  # noqa: E402
-from simgen.shards import TMP_PREFIX, OutputFolder, ShardInfo  # noqa: E402
+from simgen.integrity import verify_file  # noqa: E402
+from simgen.shards import TMP_PREFIX, OutputFolder  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -234,8 +235,8 @@ def test_worker_killed_mid_shard_costs_only_a_retry(cluster, tmp_path):
             folder = OutputFolder(str(out))
             for s in range(n // 2):
                 if (out / f"shard-{s:06d}.parquet").exists():
-                    info = ShardInfo(s, 2 * s, 2 * s + 2, folder.path(f"shard-{s:06d}.parquet"))
-                    assert folder.shard_complete(info, config_hash(cfg))
+                    meta = verify_file(folder.fs, folder.path(f"shard-{s:06d}.parquet"))
+                    assert meta["rows"] == 2 and meta["config_hash"] == config_hash(cfg)
         time.sleep(0.2)
     th.join(timeout=180)
     assert killed is not None, "no running shard task to kill"
@@ -329,3 +330,67 @@ def test_progress_bar_counts_samples_not_shards(cluster, tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert "3/3" in err
     assert "1/3" in err or "2/3" in err, err[-2000:]
+
+
+# A job of the test-only scene through the CLI entry point, as its own process (it can be signalled).
+DRIVER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import ray_scenes, simgen.config
+from simgen import cli
+cfg = ray_scenes.make_config(json.loads(sys.argv[2]), **json.loads(sys.argv[3]))
+simgen.config.load_config = lambda overrides: cfg
+sys.exit(cli.main(["n=1"]))
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_a_killed_or_interrupted_driver_leaves_no_task_running(cluster, tmp_path, sig):
+    """kill -9 of the driver: Ray ends the job and kills its task workers; Ctrl-C: the driver cancels
+    its tasks itself and exits 130. Either way no shard is written afterwards."""
+    import json
+
+    from ray.util.state import list_tasks
+
+    out = tmp_path / "ds"
+    overrides = ["n=8", "shard_size=2", f"out={out}", "runner=ray", f"runner.address={cluster.address}",
+                 "runner.max_retries=0", "runner.progress=false", *TINY]
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(TESTS), json.dumps(overrides), json.dumps({"sleep_s": 1.0})],
+                            env=cluster.env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.time() + 180
+        pids: list[int] = []
+        while time.time() < deadline and proc.poll() is None:
+            running = list_tasks(filters=[("name", "=", "simgen_shard"), ("state", "=", "RUNNING")], detail=True)
+            pids = [t.worker_pid for t in running if t.worker_pid and _alive(t.worker_pid)]
+            if pids and len([f for f in _files(out) if f.startswith(TMP_PREFIX)]) >= len(pids):
+                break
+            time.sleep(0.2)
+        assert pids, "no running shard task" + (proc.communicate()[1] if proc.poll() is not None else "")
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=60)
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130, err
+            lines = [line for line in err.splitlines() if line.strip()]
+            assert len(lines) == 1 and "stopped by SIGINT" in lines[0], err
+        deadline = time.time() + 60
+        while time.time() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.5)
+        assert not any(_alive(p) for p in pids), f"task workers {pids} outlived their driver"
+        shards = sorted(f for f in _files(out) if f.startswith("shard-"))
+        time.sleep(3)
+        assert sorted(f for f in _files(out) if f.startswith("shard-")) == shards, "a shard appeared after the driver ended"
+        assert len(shards) < 4
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()

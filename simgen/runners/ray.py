@@ -18,48 +18,28 @@ same command generates only them (resume).
 
 Progress is per sample: tasks report to a small actor that the driver polls (only when
 ``runner.progress`` is on); a retried shard does not count its samples twice.
+
+Connecting to ``host:port`` or ``ray://host:port`` first opens a plain TCP connection with a
+``runner.connect_timeout_s`` deadline, so an address where nothing listens fails in seconds with one
+line instead of Ray's minutes of retries. SIGINT / SIGTERM on the driver cancel every task in flight
+(``ray.cancel(force=True)``) before it exits; a driver killed outright (``kill -9``) ends its Ray job,
+and Ray then kills the job's workers and their tasks (tested).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
-from dataclasses import dataclass
 
 from omegaconf import DictConfig
 
-from simgen.errors import UserError
-from simgen.job import Plan, ShardResult, run_shard
+from simgen.errors import Stopped, UserError
+from simgen.job import Plan, ShardFailed, ShardResult, describe_failure, failure_error, run_shard
 
 TASK_NAME = "simgen_shard"
 _POLL_S = 0.25
-
-
-class ShardFailed(Exception):
-    """Raised inside a task: which shard, which sample, what went wrong."""
-
-    def __init__(self, k: int, start: int, stop: int, index: int, error: str):
-        super().__init__(k, start, stop, index, error)
-        self.k, self.start, self.stop, self.index, self.error = k, start, stop, index, error
-
-    def __str__(self) -> str:
-        return f"shard {self.k} (samples {self.start}..{self.stop - 1}) failed at sample {self.index}: {self.error}"
-
-
-@dataclass
-class Failure:
-    k: int
-    start: int
-    stop: int
-    index: int | None  # the sample being generated, when known
-    error: str
-
-    def describe(self, scene: str, seed: int) -> str:
-        where = f"shard {self.k} (samples {self.start}..{self.stop - 1}"
-        if self.index is not None:
-            where += f"; failed at sample {self.index}, sample_id {scene}-{seed}-{self.index:08d}"
-        return where + f"): {self.error}"
 
 
 def _import_ray():
@@ -89,18 +69,33 @@ def _apply_env(env: dict[str, str]) -> None:
         os.environ.setdefault(key, value)
 
 
+def _address(cfg: DictConfig) -> tuple[str, str]:
+    """The address to connect to and the setting it came from."""
+    address = cfg.runner.address or os.environ.get("RAY_ADDRESS") or "local"
+    key = "runner.address" if cfg.runner.address else ("$RAY_ADDRESS" if address != "local" else "runner.address")
+    return address, key
+
+
+def preflight(cfg: DictConfig) -> None:
+    """Before the job touches the output folder: Ray is installed and the cluster's address answers."""
+    _import_ray()
+    address, key = _address(cfg)
+    probe(address, key, float(cfg.runner.connect_timeout_s))
+
+
 def connect(cfg: DictConfig, log=print) -> bool:
     """Connect to (or start) Ray. Returns True when this call initialised Ray (and should shut it down)."""
     ray = _import_ray()
     if ray.is_initialized():
         return False
-    address = cfg.runner.address or os.environ.get("RAY_ADDRESS") or "local"
+    address, key = _address(cfg)
     kwargs: dict = {"log_to_driver": True, "configure_logging": True, "logging_level": "warning"}
     if address == "local":
         if cfg.workers:
             kwargs["num_cpus"] = cfg.workers * cfg.runner.num_cpus
         kwargs["include_dashboard"] = False
         kwargs["_node_ip_address"] = "127.0.0.1"  # a one-machine instance listens on loopback only
+    probe(address, key, float(cfg.runner.connect_timeout_s))
     try:
         ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -113,13 +108,33 @@ def connect(cfg: DictConfig, log=print) -> bool:
         if "authenticat" in " ".join(chain).lower():
             hint = (" The cluster uses token authentication (the default of `ray start` in recent Ray versions): "
                     "set RAY_AUTH_MODE=token and make its token available (~/.ray/auth_token or RAY_AUTH_TOKEN).")
-        key = "runner.address" if cfg.runner.address else ("$RAY_ADDRESS" if address != "local" else "runner.address")
         raise UserError(f"Cannot connect to a Ray cluster at {key}={address!r} ({msg}). Start one "
                         "with `ray start --head`, or leave runner.address unset to start a local one." + hint) from None
     res = ray.cluster_resources()
     where = "a new local Ray instance" if address == "local" else f"the Ray cluster at {address}"
     log(f"simgen: using {where}: {len(ray.nodes())} node(s), {res.get('CPU', 0):g} CPU(s), {res.get('GPU', 0):g} GPU(s)")
     return True
+
+
+def probe(address: str, key: str, timeout: float) -> None:
+    """Fail fast (within ``timeout`` seconds) when nothing listens at a ``host:port`` address."""
+    import re
+    import socket
+
+    m = re.match(r"^(?:ray://)?\[?([^\]/]+?)\]?:(\d+)/?$", address)
+    if not m:
+        return  # auto, local, a dashboard URL: Ray resolves it
+    host, port = m.group(1), int(m.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise UserError(
+            f"Cannot connect to a Ray cluster at {key}={address!r}: nothing answers at {host}:{port} ({why}, "
+            f"waited at most runner.connect_timeout_s={timeout:g} s). Start one with `ray start --head`, check the "
+            "address, or leave runner.address unset to start a local one."
+        ) from None
 
 
 # -- inside the workers ---------------------------------------------------------------------------
@@ -151,6 +166,8 @@ def _shard_task(cfg: DictConfig, k: int, scenes: dict, progress, env: dict) -> S
 
     try:
         return run_shard(cfg, k, progress=report)
+    except ShardFailed:
+        raise
     except Exception as exc:
         error = " ".join(f"{type(exc).__name__}: {exc}".split())
         raise ShardFailed(k, start, stop, start + done, error) from exc
@@ -171,10 +188,10 @@ class _Progress:
 
 # -- the driver -----------------------------------------------------------------------------------
 
-def _failure_from(ray, exc: BaseException, shard) -> Failure:
+def _failure_from(ray, exc: BaseException, shard) -> ShardFailed:
     cause = getattr(exc, "cause", None)
     if isinstance(cause, ShardFailed):
-        return Failure(shard.k, shard.start, shard.stop, cause.index, cause.error)
+        return cause
     if isinstance(exc, ray.exceptions.TaskCancelledError):
         what = "task cancelled"
     elif isinstance(exc, (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError)):
@@ -184,7 +201,22 @@ def _failure_from(ray, exc: BaseException, shard) -> Failure:
     else:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         what = f"{type(exc).__name__}: {first}"
-    return Failure(shard.k, shard.start, shard.stop, None, what)
+    return ShardFailed(shard.k, shard.start, shard.stop, None, what)
+
+
+def _cancel(ray, inflight: dict) -> None:
+    """Cancel every task in flight (force: their worker processes are killed) and wait briefly."""
+    refs = list(inflight)
+    for r in refs:
+        try:
+            ray.cancel(r, force=True)
+        except Exception:  # noqa: BLE001 - already finished or gone
+            pass
+    if refs:
+        try:
+            ray.wait(refs, num_returns=len(refs), timeout=5)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
@@ -224,52 +256,51 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
             log("simgen: warning: the progress actor did not start within 60 s; progress is counted per shard")
     scenes, _conf_dirs = scenes_registry.registrations()  # workers get the composed config: no Hydra search
     env = worker_env()
-    todo = list(plan.pending)
-    total = sum(s.stop - s.start for s in todo)
+    todo = iter(plan.pending)
+    total = plan.pending_videos
     cpus = ray.cluster_resources().get("CPU", 0)
     # workers=N caps the tasks in flight; otherwise keep plenty queued (an autoscaler sees the demand)
     # without handing Ray tens of thousands of tasks at once.
     window = cfg.workers if cfg.workers else max(256, 4 * int(cpus / rc.num_cpus))
     cfg_ref = ray.put(cfg)  # shipped once, not once per task
-    log(f"simgen: {total} video(s) in {len(todo)} shard(s) as Ray tasks ({rc.num_cpus:g} CPU"
+    log(f"simgen: {total} video(s) in {len(plan.pending)} shard(s) as Ray tasks ({rc.num_cpus:g} CPU"
         f"{f', {rc.num_gpus:g} GPU' if rc.num_gpus else ''} each; cluster {cpus:g} CPUs"
         f"{f', at most {window} at once' if cfg.workers else ''}) -> {cfg.out}")
+    temps_before = set(plan.folder.temporaries())
     results: list[ShardResult] = []
-    failures: list[Failure] = []
+    failures: list[ShardFailed] = []
     inflight: dict = {}
     bar = progress_bar(cfg, total, f"{cfg.scene.name}/{cfg.engine.name} ray")
     committed = 0  # samples in shards that finished
     last_poll = 0.0
+    nxt = next(todo, None)
     try:
-        while todo or inflight:
-            while todo and len(inflight) < window:
-                s = todo.pop(0)
-                inflight[task.remote(cfg_ref, s.k, scenes, progress, env)] = s
+        while nxt is not None or inflight:
+            while nxt is not None and len(inflight) < window:
+                inflight[task.remote(cfg_ref, nxt.k, scenes, progress, env)] = nxt
+                nxt = next(todo, None)
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=_POLL_S)
             if ready and len(inflight) > 1:  # collect everything else that is done too
                 ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0)
             for ref in ready:
                 s = inflight.pop(ref)
                 try:
-                    results.append(ray.get(ref))
-                    committed += s.stop - s.start
+                    result = ray.get(ref)
                 except ray.exceptions.RayError as exc:
                     f = _failure_from(ray, exc, s)
                     failures.append(f)
                     bar.set_postfix(failed=len(failures))
-                    log(f"simgen: FAILED after {rc.max_retries} retr{'y' if rc.max_retries == 1 else 'ies'}: "
-                        f"{f.describe(cfg.scene.name, cfg.seed)}")
                     if len(failures) > rc.max_failures:
-                        for r in inflight:
-                            ray.cancel(r, force=True)
-                        raise UserError(
-                            f"{len(failures)} shard(s) failed, more than runner.max_failures={rc.max_failures}; "
-                            f"stopping. First failure: {failures[0].describe(cfg.scene.name, cfg.seed)}. "
-                            "Finished shards are kept: fix the cause and rerun the same command to resume, or "
-                            "raise runner.max_failures to let the rest of the job finish without the failing shards."
-                        )
+                        _cancel(ray, inflight)
+                        raise failure_error(cfg, failures) from None
+                    log(f"simgen: FAILED after {rc.max_retries} retr{'y' if rc.max_retries == 1 else 'ies'}: "
+                        f"{describe_failure(f, cfg.scene.name, cfg.seed)}")
+                    continue
+                results.append(result)
+                plan.record(result)
+                committed += s.stop - s.start
             now = time.monotonic()
-            if progress is not None and (now - last_poll >= _POLL_S or not (todo or inflight)):
+            if progress is not None and (now - last_poll >= _POLL_S or not (nxt is not None or inflight)):
                 last_poll = now
                 try:
                     seen = ray.get(progress.total.remote(), timeout=5)
@@ -278,6 +309,9 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
                 n = max(seen, committed)
                 if n > bar.n:
                     bar.update(min(n, total) - bar.n)
+    except KeyboardInterrupt as exc:
+        _cancel(ray, inflight)
+        raise (exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)) from None
     finally:
         bar.close()
         if progress is not None:
@@ -285,8 +319,10 @@ def _run(ray, cfg: DictConfig, plan: Plan, log) -> list[ShardResult]:
                 ray.kill(progress)
             except Exception:  # noqa: BLE001 - best effort cleanup
                 pass
-    # Attempts killed mid-shard (worker or node died) leave their temporary file behind.
-    removed = plan.folder.remove_temporaries() if not inflight else 0
+    # Attempts killed mid-shard (worker or node died) leave their temporary file behind: those of dead
+    # processes on this host, and on any host those that appeared while this job ran (its tasks are done).
+    new = set(plan.folder.temporaries()) - temps_before
+    removed = plan.folder.remove_temporaries(also=new)
     if removed:
         log(f"simgen: removed {removed} temporary file(s) left by task attempts that died")
     if failures:
