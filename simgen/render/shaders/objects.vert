@@ -1,0 +1,30 @@
+// Objects of every frame of a chunk in one instanced draw: instance i draws frame frame0 + i into
+// layer i. gl_Position is computed exactly as pyrender's segmentation.vert computes it (same
+// matrices, same operation order), so silhouettes and masks match the pyrender reference.
+layout(location = 0) in vec3 position;  // body frame
+layout(location = 1) in vec3 normal;    // body frame
+layout(location = 2) in float obj;      // object index k
+
+uniform mat4 inst_m;  // identity, applied like pyrender's per-instance matrix
+
+out vec3 v_world;
+out vec3 v_normal;
+out vec3 v_next;      // the same surface point at frame t + 1 (world), for optical flow
+flat out int v_k;
+flat out int v_t;
+
+void main() {
+    int t = frame0 + gl_InstanceID;
+    int k = int(obj + 0.5);
+    mat4 M = models[t * n_objects + k];
+    mat4 V = cams[t].V;
+    mat4 light_matrix = P * V;
+    gl_Position = light_matrix * M * inst_m * vec4(position, 1.0);
+    gl_Layer = gl_InstanceID;
+    v_world = (M * vec4(position, 1.0)).xyz;
+    v_normal = mat3(M) * normal;
+    int tn = min(t + 1, n_frames - 1);
+    v_next = (models[tn * n_objects + k] * vec4(position, 1.0)).xyz;
+    v_k = k;
+    v_t = t;
+}

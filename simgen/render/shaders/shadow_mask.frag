@@ -1,0 +1,38 @@
+// Shadow mask, one caster per tile: the key light's visibility through object k's shadow map (r,
+// blended by minimum) and its ambient occlusion (a, blended by product) at the surface each pixel
+// shows (an object from the id pass, else the background). Every pixel pays only for the casters
+// whose shadow or occlusion can reach it.
+flat in int v_layer;
+flat in int v_frame;
+flat in int v_k;
+flat in mat4 v_lvp;
+flat in vec4 v_sphere;
+flat in float v_occ;
+
+uniform usampler2DArray ids;
+uniform sampler2DArray gbuf;    // objects: normal, metric depth
+uniform sampler2DArray bg_key;  // background: a = metric depth (0: none)
+uniform sampler2DArray bg_nrm;
+
+layout(location = 0) out vec4 o_vis;
+
+void main() {
+    ivec3 ij = ivec3(ivec2(gl_FragCoord.xy), v_layer);
+    ivec3 bij = ivec3(ij.xy, moving == 1 ? v_layer : 0);
+    uint id = texelFetch(ids, ij, 0).r;
+    vec4 g = texelFetch(gbuf, ij, 0);
+    float z = id == 0u ? texelFetch(bg_key, bij, 0).a : g.w;
+    if (z <= 0.0) discard;  // no surface
+    vec3 n = id == 0u ? texelFetch(bg_nrm, bij, 0).xyz : normalize(g.xyz);
+    int t = v_frame;
+    vec3 p = unproject_cv(cams[t], cv_pixel(gl_FragCoord.xy), z);
+    if (id != 0u) {  // the surface faces the camera
+        Cam c = cams[t];
+        vec3 v = ortho == 1 ? -c.c2w[2].xyz : normalize(c.c2w[3].xyz - p);
+        if (dot(n, v) < 0.0) n = -n;
+    }
+    vec2 rot = ign_rotation(gl_FragCoord.xy);
+    float vis = caster_shadow(p, n, v_lvp, v_sphere.xyz, v_sphere.w, float(v_layer * n_objects + v_k), rot);
+    float ao = id == uint(v_k + 1) ? 1.0 : caster_ao(p, n, v_sphere.xyz, v_occ);
+    o_vis = vec4(vis, 1.0, 1.0, ao);
+}

@@ -1,0 +1,138 @@
+"""Screen rectangles ("tiles") where a frame differs from its background.
+
+With a background that is drawn once per video, a frame needs new pixels only where an object is,
+and (with shadows) where its shadow or ambient occlusion falls on the static geometry. The
+multisampled passes (fill, objects, resolve) run only inside these rectangles; the rest of every
+frame is a copy of the background. Rectangles are conservative: the projected corners of each
+object's bounding box (and, for shadows, of the box swept along the light down to the lowest
+receiver), padded, merged where they overlap, and aligned to even pixels (2x2 chroma blocks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simgen.render.camera import project
+
+PAD = 2  # pixels around each projected box
+AO_REACH = 2.5  # ambient occlusion reaches this many occluder radii (shaders/common.glsl object_ao)
+
+
+def _cube(centers: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """The 8 corners [..., 8, 3] of axis-aligned cubes of half-size ``half`` [...] around ``centers``."""
+    signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], np.float64)
+    return centers[..., None, :] + np.asarray(half)[..., None, None] * signs
+
+
+def box_corners(bounds: np.ndarray, models: np.ndarray) -> np.ndarray:
+    """World corners [T, N, 8, 3] of each object's body-frame bounds [N, 2, 3] posed by models [T, N, 4, 4]."""
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    sel = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)])
+    local = np.where(sel[None] == 1, hi[:, None, :], lo[:, None, :])  # [N, 8, 3]
+    return np.einsum("tnij,nkj->tnki", models[..., :3, :3], local) + models[:, :, None, :3, 3]
+
+
+def screen_rects(points: np.ndarray, w2c: np.ndarray, cam, near: float) -> np.ndarray:
+    """Pixel boxes [T, M, 4] (u0, v0, u1, v1 inclusive, OpenCV) of point sets [T, M, K, 3] (NaN points
+    are ignored); the whole image where a point is not in front of the camera; u0 > u1 where the set
+    is empty or wholly outside."""
+    W, H = cam.width, cam.height
+    uv, z = project(points, w2c, cam)
+    behind = (z <= near).any(axis=-1)
+    none = np.isnan(z).all(axis=-1)
+    with np.errstate(invalid="ignore"):
+        uv = np.where(np.isnan(z)[..., None], np.nan, uv)
+        lo = np.floor(np.nanmin(np.where(none[..., None, None], 0.0, uv), axis=-2)) - PAD
+        hi = np.ceil(np.nanmax(np.where(none[..., None, None], 0.0, uv), axis=-2)) + PAD
+    rect = np.concatenate([lo, hi], axis=-1)
+    rect[behind] = (0, 0, W - 1, H - 1)
+    empty = (rect[..., 0] > W - 1) | (rect[..., 2] < 0) | (rect[..., 1] > H - 1) | (rect[..., 3] < 0) | none
+    rect[..., 0::2] = np.clip(rect[..., 0::2], 0, W - 1)
+    rect[..., 1::2] = np.clip(rect[..., 1::2], 0, H - 1)
+    rect[empty] = (1, 1, 0, 0)
+    return rect.astype(np.int64)
+
+
+def shadow_points(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
+                  receivers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Points [T, N, K, 3] whose projected box holds where an object's shadow and ambient occlusion
+    can fall on the static receivers, each given as a world box (lo [3], hi [3]).
+
+    The shadow: the bounding sphere moved along the light direction ``travel`` meets a receiver box
+    (grown by the radius) between two distances; the cubes at both ends bound the shadow on it. The
+    occlusion: the cube of the occlusion's reach around the centre, where it reaches a receiver."""
+    L = np.asarray(travel, np.float64)
+    L = L / np.linalg.norm(L)
+    r = np.broadcast_to(np.asarray(radius, np.float64), centers.shape[:-1])
+    ao = np.broadcast_to(np.asarray(occluder, np.float64), centers.shape[:-1]) * AO_REACH
+    pts = []
+    for lo, hi in receivers:
+        # slab intersection of the ray c + s L (s >= 0) with the box grown by r
+        s0 = np.zeros(centers.shape[:-1])
+        s1 = np.full(centers.shape[:-1], 50.0)
+        for a in range(3):
+            lo_a, hi_a = lo[a] - r, hi[a] + r
+            c = centers[..., a]
+            if abs(L[a]) < 1e-9:
+                outside = (c < lo_a) | (c > hi_a)
+                s1 = np.where(outside, -1.0, s1)
+                continue
+            ta, tb = (lo_a - c) / L[a], (hi_a - c) / L[a]
+            s0 = np.maximum(s0, np.minimum(ta, tb))
+            s1 = np.minimum(s1, np.maximum(ta, tb))
+        half = np.where(s1 >= s0, r, np.nan)  # NaN: no shadow on this receiver
+        for s_end in (s0, s1):
+            pts.append(np.clip(_cube(centers + s_end[..., None] * L, half), lo, hi))  # on the receiver only
+        # occlusion reach, where it meets the receiver
+        gap = np.maximum(0.0, np.maximum(lo - centers, centers - hi)).max(axis=-1)
+        pts.append(np.clip(_cube(centers, np.where(gap < ao, ao, np.nan)), lo, hi))
+    if not pts:
+        return np.full(centers.shape[:-1] + (1, 3), np.nan)
+    return np.concatenate(pts, axis=-2)
+
+
+def to_gl(rects: np.ndarray, W: int, H: int) -> np.ndarray:
+    """Inclusive OpenCV pixel boxes [..., 4] (u0, v0, u1, v1) as even-aligned OpenGL window boxes
+    [..., 4] = [x0, y0, x1, y1) (y up, 2x2 chroma blocks whole); empty boxes get x0 >= x1."""
+    r = np.asarray(rects, np.int64)
+    u0, v0, u1, v1 = r[..., 0], r[..., 1], r[..., 2], r[..., 3]
+    out = np.stack([(u0 // 2) * 2, ((H - 1 - v1) // 2) * 2, np.minimum(W, ((u1 + 2) // 2) * 2),
+                    np.minimum(H, ((H - v0 + 1) // 2) * 2)], axis=-1)
+    out[(u0 > u1) | (v0 > v1)] = (0, 0, 0, 0)
+    return out
+
+
+def merge_boxes(boxes: list[list[int]]) -> list[list[int]]:
+    """Merge boxes [x0, y0, x1, y1) while a pair's bounding box has fewer pixels than the two apart
+    (overlapping boxes that are left stand: every pass computes the same values in an overlap)."""
+    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
+    if len(boxes) < 2:
+        return boxes
+    merged = True
+    while merged and len(boxes) > 1:
+        merged = False
+        for i in range(len(boxes)):
+            a = boxes[i]
+            area_a = (a[2] - a[0]) * (a[3] - a[1])
+            for j in range(i + 1, len(boxes)):
+                b = boxes[j]
+                u = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                if (u[2] - u[0]) * (u[3] - u[1]) <= area_a + (b[2] - b[0]) * (b[3] - b[1]):
+                    boxes[i] = u
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
+
+
+def tile_rows(rects: np.ndarray, W: int, H: int) -> np.ndarray:
+    """int32 rows (x0, y0, x1, y1, layer=0, frame, tag=0, 0) of the merged boxes of each frame's pixel
+    boxes [T, M, 4] (inclusive, OpenCV)."""
+    gl = to_gl(rects, W, H).tolist()
+    return as_array([(*b, 0, t, 0, 0) for t in range(len(gl)) for b in merge_boxes(gl[t])])
+
+
+def as_array(rows: list[tuple]) -> np.ndarray:
+    return np.array(rows, np.int64).reshape(-1, 8).astype(np.int32) if rows else np.zeros((0, 8), np.int32)
