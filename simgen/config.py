@@ -117,7 +117,7 @@ class RenderConfig:
     shading: str = bounded("fast", choices=["fast", "pbr"], doc="fast: Blinn-Phong; pbr: GGX (pyrender: its PBR shader)")
     shadows: bool = bounded(True, doc="key-light shadows and contact occlusion (gl backend)")
     msaa: int = bounded(4, choices=[1, 2, 4, 8], doc="multisamples per pixel of the colour (gl backend)")
-    shadow_map_size: int = bounded(128, choices=[64, 128, 256, 512], doc="texels per side of each object's shadow map")
+    shadow_map_size: int = bounded(256, choices=[64, 128, 256, 512, 1024], doc="most texels per side of an object shadow map (fitted to the image size of the objects)")
     flow: bool = bounded(False, doc="write forward optical flow (column flow)")
     masks: bool = bounded(True, doc="write instance masks")
     depth: bool = bounded(True, doc="write metric depth")

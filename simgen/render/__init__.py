@@ -39,5 +39,5 @@ def make_renderer(render_cfg):
     from simgen.render.batched import BatchedRenderer
 
     return BatchedRenderer(width, height, shading=shading, shadows=bool(get("shadows", True)),
-                           msaa=int(get("msaa", 4)), shadow_map_size=int(get("shadow_map_size", 128)),
+                           msaa=int(get("msaa", 4)), shadow_map_size=int(get("shadow_map_size", 256)),
                            depth_dtype=depth_dtype, flow=flow)

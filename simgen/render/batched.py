@@ -41,7 +41,7 @@ from simgen.render.frames import Frames
 from simgen.render.materials import (
     NOISE_PATTERNS, environment_kind, environment_of, light_uniforms, material_records, object_material, static_surface,
 )
-from simgen.render.meshes import object_meshes, static_mesh
+from simgen.render.meshes import image_radius_px, is_convex, object_meshes, static_mesh
 from simgen.render.resources import ArrayTarget, Framebuffer, copy_layers, mipmapped_texture, program, set_uniforms
 from simgen.render.shadows import object_light_matrices, receiver_masks, static_light_matrix
 from simgen.render.tiles import as_array, box_corners, merge_boxes, screen_rects, shadow_points, tile_rows, to_gl
@@ -55,7 +55,7 @@ MAX_BITS = 32  # objects that cast shadows / have silhouettes counted (one bit e
 
 # texture units
 UNITS = {"env_image": 0, "obj_shadow": 1, "static_shadow": 2, "bg_a": 3, "bg_key": 4, "bg_amb": 5, "bg_nrm": 6,
-         "bg_z": 7, "bg_d": 8, "ms_a": 9, "ms_ids": 12, "ids": 13, "gbuf": 14,
+         "bg_z": 7, "bg_d": 8, "centre_a": 9, "sids": 10, "ms_ids": 12, "ids": 13, "gbuf": 14,
          "bg_shaded": 15, "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19}
 
 
@@ -97,18 +97,20 @@ class _Layers:
         self.v = arr(W // 2, H // 2, layers, 1, "f1")
         # background: one layer (static camera) or one per frame (moving camera)
         B = bg_layers
-        self.ms_a = ArrayTarget(gl, RGBA16F, W, H, B, S)
-        self.ms_bg_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
-        self.bg_a = arr(W, H, B, 4, "f2")
-        self.bg_key = arr(W, H, B, 4, "f2")
-        self.bg_amb = arr(W, H, B, 4, "f2")
-        self.bg_nrm = arr(W, H, B, 4, "f2")
-        self.bg_z = arr(W, H, B, 1, zdt)
-        self.bg_d = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B)
+        self.bg_centre = arr(W, H, B, 4, "f2")  # colour at pixel centres
+        self.bg_a = arr(W, H, B, 4, "f2")  # anti-aliased colour, high range
         self.bg_rgba = arr(W, H, B, 4, "f1")
         self.bg_y = arr(W, H, B, 1, "f1")
         self.bg_u = arr(W // 2, H // 2, B, 1, "f1")
         self.bg_v = arr(W // 2, H // 2, B, 1, "f1")
+        self.bg_key = arr(W, H, B, 4, "f2")
+        self.bg_amb = arr(W, H, B, 4, "f2")
+        self.bg_nrm = arr(W, H, B, 4, "f2")
+        self.bg_z = arr(W, H, B, 1, zdt)
+        self.bg_sid = arr(W, H, B, 1, "u1")
+        self.bg_d = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B)
+        self.ms_sid = ArrayTarget(gl, 0x8232, W, H, B, S)  # GL_R8UI
+        self.ms_bg_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
         self._textures = tex
         self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.flow.glo, self.gbuf.glo], self.zbuf.glo)
         self.fb_flow = Framebuffer(gl, [self.flow.glo])
@@ -118,8 +120,11 @@ class _Layers:
         self.fb_obj_shade = Framebuffer(gl, [self.obj_shaded.glo, self.rgba.glo, self.y.glo])
         self.fb_resolve = Framebuffer(gl, [self.rgba.glo, self.y.glo])
         self.fb_chroma = Framebuffer(gl, [self.u.glo, self.v.glo])
-        self.fb_bg_ms = Framebuffer(gl, [self.ms_a.glo], self.ms_bg_depth.glo)
-        self.fb_bg_split = Framebuffer(gl, [self.bg_key.glo, self.bg_amb.glo, self.bg_nrm.glo, self.bg_z.glo], self.bg_d.glo)
+        self.fb_bg_sky = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo])
+        self.fb_bg_split = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo, self.bg_key.glo,
+                                            self.bg_amb.glo, self.bg_nrm.glo, self.bg_z.glo, self.bg_sid.glo],
+                                       self.bg_d.glo)
+        self.fb_bg_cover = Framebuffer(gl, [self.ms_sid.glo], self.ms_bg_depth.glo)
         self.fb_bg_resolve = Framebuffer(gl, [self.bg_a.glo, self.bg_rgba.glo, self.bg_y.glo])
         self.fb_bg_chroma = Framebuffer(gl, [self.bg_u.glo, self.bg_v.glo])
 
@@ -135,7 +140,7 @@ class BatchedRenderer:
     """Renders SceneSpec + Trajectory into Frames; one per process (it holds the GL context)."""
 
     def __init__(self, width: int, height: int, *, shading: str = "fast", shadows: bool = True, msaa: int = 4,
-                 shadow_map_size: int = 128, static_shadow_size: int = 1024, depth_dtype: str = "float32",
+                 shadow_map_size: int = 256, static_shadow_size: int = 1024, depth_dtype: str = "float32",
                  flow: bool = False):
         if width % 2 or height % 2:
             raise ValueError(f"the batched renderer needs an even width and height, got {width}x{height}")
@@ -239,10 +244,12 @@ class BatchedRenderer:
 
     # -- one video ------------------------------------------------------------------------------
     def render(self, spec: SceneSpec, traj: Trajectory, masks: bool = True, depth: bool = True,
-               silhouettes: bool = False, flow: bool | None = None) -> Frames:
+               silhouettes: bool = False, flow: bool | None = None, rgb: bool = True) -> Frames:
         """Render every frame of ``traj``. ``silhouettes=True`` also counts, per frame and object, the
         in-image pixels the object would cover with nothing in front of it (``Frames.unoccluded``; -1
-        for objects past the 32nd). ``flow`` (default: the renderer's setting) adds forward optical flow."""
+        for objects past the 32nd). ``flow`` (default: the renderer's setting) adds forward optical flow.
+        The video always comes as I420 planes (``Frames.yuv420``, what the encoder takes);
+        ``rgb=False`` skips the RGB copy (``Frames.rgb`` is None)."""
         cam = spec.camera
         W, H = self.width, self.height
         if (cam.width, cam.height) != (W, H):
@@ -266,8 +273,10 @@ class BatchedRenderer:
         casters = [st for st in statics if st.kind != "plane"]
         static_shadow = shadows and bool(casters)
         noise = any(object_material(o).pattern in NOISE_PATTERNS for o in spec.objects)
+        env_define = ("", "ENV_SKY", "ENV_EQUIRECT", "ENV_SCREEN")[environment_kind(env)]
         self._defines = tuple(d for d, on in (("SHADOWS", shadows), ("STATIC_SHADOW", static_shadow),
-                                               ("PBR", self.shading == "pbr"), ("NOISE_PATTERNS", noise)) if on)
+                                               ("PBR", self.shading == "pbr"), ("NOISE_PATTERNS", noise),
+                                               (env_define, bool(env_define))) if on)
         self._moving = moving
 
         self.ctx.__enter__()
@@ -275,7 +284,8 @@ class BatchedRenderer:
             # --- per-video data ---
             self._ssbo(0, models.astype(np.float32).transpose(0, 1, 3, 2))
             self._ssbo(1, camera_records(cam, poses))
-            self._ssbo(2, material_records(spec.objects, radius, occluder) if N else np.zeros(16, np.float32))
+            convex = np.array([is_convex(o) for o in spec.objects], bool)
+            self._ssbo(2, material_records(spec.objects, radius, occluder, convex) if N else np.zeros(16, np.float32))
             if N:
                 lvp = object_light_matrices(travel, traj.positions, radius)
                 self._ssbo(3, lvp.astype(np.float32).transpose(0, 1, 3, 2))
@@ -283,19 +293,25 @@ class BatchedRenderer:
                 self._ssbo(6, sph.astype(np.float32))
             k = cam.intrinsics()
             env_tex, env_lod = self._environment_texture(env, cam, k)
+            # shadow-map texels about the size of the objects' pixels: a power of two >= 2 image radii
+            px = float(image_radius_px(spec, traj).max()) if N else 0.0
+            self._shadow_size = int(min(self.shadow_map_size, max(32, 2 ** math.ceil(math.log2(max(2.0 * px, 1.0))))))
             common = dict(
                 P=gl_projection(cam), intr=np.array([k[0, 0], k[1, 1], k[0, 2], k[1, 2]], np.float32),
                 ortho=int(cam.projection == "orthographic"), size=np.array([W, H], np.int32), n_objects=N,
                 n_frames=T, moving=int(moving), n_lights=lights.n_lights, light_dir=lights.light_dir,
                 light_rgb=lights.light_rgb, key_light=lights.key_light,
                 amb_sky=np.asarray(env.ambient_sky, np.float32)[:3], amb_ground=np.asarray(env.ambient_ground, np.float32)[:3],
-                env_kind=environment_kind(env), env_zenith=np.asarray(env.zenith, np.float32)[:3],
+                env_zenith=np.asarray(env.zenith, np.float32)[:3],
                 env_horizon=np.asarray(env.horizon, np.float32)[:3], env_ground=np.asarray(env.ground, np.float32)[:3],
-                env_yaw=float(env.yaw), env_lod=float(env_lod), obj_shadow_size=float(self.shadow_map_size), frame0=0,
+                env_yaw=float(env.yaw), env_lod=float(env_lod), obj_shadow_size=float(self._shadow_size),
+                obj_shadow_alloc=float(self.shadow_map_size), frame0=0,
             )
-            static_draws = [self._static_draw(st) for st in statics]
+            if len(statics) > 254:
+                raise ValueError("at most 254 visible statics per scene")
+            static_draws = [self._static_draw(st, i) for i, st in enumerate(statics)]
             if static_shadow:
-                corners = np.concatenate([_world(st, static_mesh(st).positions) for st in casters])
+                corners = np.concatenate([d.world for d in static_draws if d.kind != "plane"])
                 svp, span = static_light_matrix(travel, corners)
                 common.update(static_vp=svp, static_texel=span / self.static_shadow_size)
             self._common = common
@@ -303,12 +319,12 @@ class BatchedRenderer:
             if static_shadow:
                 self._draw_static_shadow(static_draws)
             objects = self._object_arrays(meshes) if N else None
-            tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, travel, statics, shadows)
+            tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
             Tc = max(1, min(T, CHUNK_PIXELS // (W * H)))
             L = self._layers_for(Tc, Tc if moving else 1)
-            out = _Outputs(T, N, H, W, masks, depth, flow, silhouettes, self.depth_dtype)
+            out = _Outputs(T, N, H, W, rgb, masks, depth, flow, silhouettes, self.depth_dtype)
             for f0 in range(0, T, Tc):
                 f1 = min(T, f0 + Tc)
                 n = f1 - f0
@@ -318,7 +334,7 @@ class BatchedRenderer:
                 if shadows and N:
                     self._draw_object_shadows(objects, n, N)
                 counts = self._ids(L, objects, f0, n, N, flow, silhouettes and N > 0)
-                self._colour(L, objects, tiles, f0, f1, N)
+                self._colour(L, objects, tiles, f0, f1, N, rgb)
                 out.read(L, f0, f1, counts)
             if env_tex is not None:
                 env_tex.release()
@@ -342,17 +358,18 @@ class BatchedRenderer:
             texels_per_px = max(iw / cam.width, ih / cam.height)
         return tex, max(0.0, math.log2(max(texels_per_px, 1e-6)))
 
-    def _static_draw(self, st) -> "_StaticDraw":
-        return _StaticDraw(self, st)
+    def _static_draw(self, st, index: int) -> "_StaticDraw":
+        return _StaticDraw(self, st, index)
 
     def _object_arrays(self, meshes) -> "_ObjectArrays":
         return _ObjectArrays(self, meshes)
 
-    def _tiles(self, spec, traj, models, w2c, meshes, radius, occluder, travel, statics, shadows):
-        """Tiles (rows as :func:`simgen.render.tiles.tile_rows`): ``obj`` where objects are (coverage,
-        object shading, resolve), ``all`` where frames differ from the background (objects, their
-        shadows and occlusion on the statics: re-shading), ``cast`` per caster k (tag k) where its
-        shadow or occlusion can fall (itself, its shadow on the statics, the objects it may shadow)."""
+    def _tiles(self, spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
+        """Tiles (rows as :func:`simgen.render.tiles.tile_rows`): ``obj`` per object k (tag k) where
+        it is (coverage, object shading, resolve), ``all`` where frames differ from the background
+        (objects, their shadows and occlusion on the statics: re-shading), ``cast`` per caster k (tag
+        k) where its shadow or occlusion can fall (its shadow on the statics, the objects it may
+        shadow, itself if it is not convex)."""
         cam = spec.camera
         W, H = cam.width, cam.height
         N = len(meshes)
@@ -361,26 +378,25 @@ class BatchedRenderer:
             return {"obj": empty, "all": empty, "cast": empty}
         bounds = np.stack([m.bounds for m in meshes])
         obj_rects = screen_rects(box_corners(bounds, models), w2c, cam, cam.znear)  # [T, N, 4]
-        tiles = {"obj": tile_rows(obj_rects, W, H), "all": None, "cast": empty}
+        gl_obj = to_gl(obj_rects, W, H)
+        tiles = {"obj": as_array([(*gl_obj[t, k], 0, t, k, 0) for t in range(len(gl_obj)) for k in range(N)
+                                  if gl_obj[t, k, 2] > gl_obj[t, k, 0]]),
+                 "all": tile_rows(obj_rects, W, H), "cast": empty}
         if not shadows:
-            tiles["all"] = tiles["obj"]
             return tiles
         sh_rects = np.full_like(obj_rects, 0)
         sh_rects[..., :2], sh_rects[..., 2:] = 1, 0  # empty
-        if statics:
-            boxes = []
-            for st in statics:
-                world = _world(st, static_mesh(st).positions)
-                boxes.append((world.min(axis=0), world.max(axis=0)))
+        if static_draws:
+            boxes = [(d.world.min(axis=0), d.world.max(axis=0)) for d in static_draws]
             pts = shadow_points(traj.positions, radius, occluder, travel, boxes)
             sh_rects = screen_rects(pts, w2c, cam, cam.znear)
         tiles["all"] = tile_rows(np.concatenate([obj_rects, sh_rects], axis=1), W, H)
         recv = receiver_masks(traj.positions, radius, occluder, travel)  # [T, N] bit j: j may reach k
-        gl_obj, gl_sh = to_gl(obj_rects, W, H).tolist(), to_gl(sh_rects, W, H).tolist()
+        gl_obj, gl_sh = gl_obj.tolist(), to_gl(sh_rects, W, H).tolist()
         rows = []
         for t in range(len(gl_obj)):
             for j in range(min(N, MAX_BITS)):
-                boxes = [gl_obj[t][j], gl_sh[t][j]]
+                boxes = [gl_sh[t][j]] + ([] if convex[j] else [gl_obj[t][j]])
                 boxes += [gl_obj[t][k] for k in range(N) if k != j and (int(recv[t, k]) >> j) & 1]
                 rows.extend((*b, 0, t, j, 0) for b in merge_boxes(boxes))
         tiles["cast"] = as_array(rows)
@@ -407,33 +423,34 @@ class BatchedRenderer:
         full = np.zeros((B, 8), np.int32)
         full[:, 2], full[:, 3], full[:, 4], full[:, 5] = W, H, np.arange(B), bg0 + np.arange(B)
         self._ssbo(4, full)
-        # multisampled: environment, then the statics (double-sided, as pyrender draws them)
-        L.fb_bg_ms.use(W, H)
+        # pixel centres: the environment, then the statics, front faces only (pyrender's segmentation
+        # pass: the same depth values), lit, with the terms the tile passes re-shade with
+        L.fb_bg_split.use(W, H)
+        for i, v in ((3, 0.0), (4, 1.0), (5, 0.0), (6, 0.0)):
+            gl.ClearBufferfv(GL_COLOR, i, _f(0.0, 0.0, 0.0, v))
+        gl.ClearBufferuiv(GL_COLOR, 7, (ctypes.c_uint * 4)(0, 0, 0, 0))
         gl.ClearBufferfv(GL_DEPTH, 0, _f(1.0))
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
-        if self._common["env_kind"] == 0:  # flat
-            gl.ClearBufferfv(GL_COLOR, 0, _f(*self._common["env_zenith"].tolist(), 1.0))
-        else:
-            self._quad(self._prog("quad.vert", "sky.frag"), B)
-        ctx.enable(ctx.DEPTH_TEST)
+        L.fb_bg_sky.use(W, H)
+        self._quad(self._prog("quad.vert", "sky.frag", *self._defines), B)
+        L.fb_bg_split.use(W, H)
+        ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
+        ctx.cull_face = "back"
         ctx.depth_func = "<"
         for d in static_draws:
             d.draw(self._prog("statics.vert", "statics.frag", *self._defines, *d.defines), B, bg0)
-        # pixel centres, front faces only (pyrender's segmentation pass: the same depth values):
-        # the terms the tile passes re-shade with, normal, metric depth
-        L.fb_bg_split.use(W, H)
-        for i in range(4):
-            gl.ClearBufferfv(GL_COLOR, i, _f(0.0, 0.0, 0.0, 1.0 if i == 1 else 0.0))
+        # multisampled coverage (double-sided, as pyrender draws its colour pass), then the edges
+        L.fb_bg_cover.use(W, H)
+        gl.ClearBufferuiv(GL_COLOR, 0, (ctypes.c_uint * 4)(0, 0, 0, 0))
         gl.ClearBufferfv(GL_DEPTH, 0, _f(1.0))
-        ctx.enable(ctx.CULL_FACE)
-        ctx.cull_face = "back"
+        ctx.disable(ctx.CULL_FACE)
         for d in static_draws:
-            d.draw(self._prog("statics.vert", "statics.frag", "SPLIT", *self._defines, *d.defines), B, bg0)
-        # resolve: colour (high range, and 8-bit with its Y, U, V)
-        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
-        self._use(ms_a=L.ms_a)
+            d.draw(self._prog("statics.vert", "ms_static.frag"), B, bg0)
+        ctx.disable(ctx.DEPTH_TEST)
+        copy_layers(gl, L.bg_centre.glo, L.bg_a.glo, B, W, H, True)
+        self._use(ms_ids=L.ms_sid, sids=L.bg_sid, centre_a=L.bg_centre)
         L.fb_bg_resolve.use(W, H)
-        p = self._prog("quad.vert", "resolve_bg.frag")
+        p = self._prog("quad.vert", "resolve_bg.frag", *self._defines)
         set_uniforms(p, samples=self.msaa)
         self._quad(p, B)
         half = full.copy()
@@ -446,7 +463,7 @@ class BatchedRenderer:
     def _draw_object_shadows(self, objects: "_ObjectArrays", n: int, N: int) -> None:
         ctx = self.ctx
         sm = self._shadow_layers(n * N)
-        S = self.shadow_map_size
+        S = self._shadow_size  # this video's corner of each layer
         self._obj_shadow_fb.use(S, S)
         self.gl.ClearTexSubImage(sm.glo, 0, 0, 0, 0, S, S, n * N, C.DEPTH_COMPONENT, C.FLOAT, ctypes.byref(ctypes.c_float(1.0)))
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
@@ -490,12 +507,14 @@ class BatchedRenderer:
         gl.MemoryBarrier(C.ALL_BARRIER_BITS)
         return np.frombuffer(self._buffers[5].read(n * N * 4), np.uint32).reshape(n, N).astype(np.int32)
 
-    def _colour(self, L: _Layers, objects, tiles: dict, f0: int, f1: int, N: int) -> None:
+    def _colour(self, L: _Layers, objects, tiles: dict, f0: int, f1: int, N: int, rgb: bool) -> None:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         n = f1 - f0
         moving = self._moving
-        # every layer starts as the background
-        copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
+        # every layer starts as the background (the colour layers are read only inside the tiles,
+        # which the passes below write, unless they are read back)
+        if rgb:
+            copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
         copy_layers(gl, L.bg_y.glo, L.y.glo, n, W, H, moving)
         copy_layers(gl, L.bg_u.glo, L.u.glo, n, W // 2, H // 2, moving)
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
@@ -541,7 +560,7 @@ class BatchedRenderer:
         if n_obj:
             # objects, once per pixel
             L.fb_obj_shade.use(W, H)
-            self._quad(self._prog("quad.vert", "obj_shade.frag", *self._defines), n_obj, tile0=o_obj)
+            self._quad(self._prog("objtile.vert", "obj_shade.frag", *self._defines), n_obj, tile0=o_obj)
             # resolve the samples
             self._use(ms_ids=L.ms_ids, bg_shaded=L.bg_shaded, obj_shaded=L.obj_shaded)
             L.fb_resolve.use(W, H)
@@ -557,9 +576,10 @@ class BatchedRenderer:
 class _StaticDraw:
     """A static's mesh, texture and uniforms, for the passes that draw it."""
 
-    def __init__(self, r: BatchedRenderer, st):
+    def __init__(self, r: BatchedRenderer, st, index: int):
         self.r, self.kind = r, st.kind
         m = static_mesh(st)
+        self.world = _world(st, m.positions)  # vertices in the world frame
         data = np.concatenate([m.positions, m.normals, m.uv], axis=1).astype(np.float32)
         self.vbo = r.ctx.buffer(data.tobytes())
         self.ibo = r.ctx.buffer(m.faces.astype(np.uint32).tobytes())
@@ -567,7 +587,7 @@ class _StaticDraw:
         self.defines = ("TEXTURED",) if self.tex is not None else ()
         rough, ks = static_surface(st)
         self.uniforms = dict(M=pose_matrix(st.position, st.quaternion), color=np.asarray(st.color, np.float32)[:3],
-                             rough=float(rough), ks=float(ks))
+                             rough=float(rough), ks=float(ks), static_id=index + 1)
         self.vaos: dict[int, object] = {}
 
     def draw(self, p, instances: int, bg0: int = 0) -> None:
@@ -623,9 +643,9 @@ class _ObjectArrays:
 class _Outputs:
     """The video's output arrays, filled chunk by chunk from the layered targets."""
 
-    def __init__(self, T, N, H, W, masks, depth, flow, silhouettes, depth_dtype):
+    def __init__(self, T, N, H, W, rgb, masks, depth, flow, silhouettes, depth_dtype):
         self.T, self.H, self.W = T, H, W
-        self.rgba = np.empty((T, H, W, 4), np.uint8)
+        self.rgba = np.empty((T, H, W, 4), np.uint8) if rgb else None
         self.y = np.empty((T, H, W), np.uint8)
         self.u = np.empty((T, H // 2, W // 2), np.uint8)
         self.v = np.empty((T, H // 2, W // 2), np.uint8)
@@ -652,7 +672,7 @@ class _Outputs:
         yuv[:, H:H + q] = self.u[:, ::-1].reshape(T, q, W)
         yuv[:, H + q:] = self.v[:, ::-1].reshape(T, q, W)
         return Frames(
-            rgb=self.rgba[:, ::-1, :, :3],
+            rgb=self.rgba[:, ::-1, :, :3] if self.rgba is not None else None,
             masks=self.ids[:, ::-1] if self.ids is not None else None,
             depth=self.z[:, ::-1] if self.z is not None else None,
             unoccluded=self.sil,

@@ -47,9 +47,10 @@ def object_material(obj: ObjectSpec) -> MaterialSpec:
     return MaterialSpec(pattern="plain")
 
 
-def material_records(objects: list[ObjectSpec], bounding: np.ndarray, occluder: np.ndarray) -> np.ndarray:
+def material_records(objects: list[ObjectSpec], bounding: np.ndarray, occluder: np.ndarray,
+                     convex: np.ndarray) -> np.ndarray:
     """float32 [N, 16]: per object (colour, seed), (second colour, scale), (pattern, roughness, ks, 0),
-    (bounding radius, occluder radius, 0, 0), as shaders/common.glsl's ``Mat``."""
+    (bounding radius, occluder radius, 1 if not convex, 0), as shaders/common.glsl's ``Mat``."""
     rec = np.zeros((len(objects), 16), np.float32)
     for k, obj in enumerate(objects):
         m = object_material(obj)
@@ -58,7 +59,7 @@ def material_records(objects: list[ObjectSpec], bounding: np.ndarray, occluder: 
         rec[k, 0:3], rec[k, 3] = color, float(m.seed)
         rec[k, 4:7], rec[k, 7] = c2, max(float(m.scale), 1e-4)
         rec[k, 8:11] = PATTERNS.index(m.pattern), float(m.roughness), specular_strength(m.roughness, m.specular)
-        rec[k, 12:14] = bounding[k], occluder[k]
+        rec[k, 12:15] = bounding[k], occluder[k], 0.0 if convex[k] else 1.0
     return rec
 
 

@@ -7,13 +7,15 @@ transformed on the GPU by the same matrices.
 Objects: round bodies (sphere, cylinder, capsule) have smooth vertex normals, boxes and meshes flat
 ones (one vertex per face corner). Round bodies are tessellated for the largest size they reach in
 the image (level of detail): just fine enough that the polygon departs from the true surface by at
-most :data:`TOLERANCE_PX` pixels. Small triangles are what a rasteriser pays for, on a CPU most of all. Statics: a plane is two triangles, a box twelve, in the static's
-own frame; texture coordinates are world-metre coordinates divided by ``texture_scale``.
+most :data:`TOLERANCE_PX` pixels (small triangles are what a rasteriser pays for, on a CPU most of
+all). Statics: a plane is two triangles, a box twelve, in the static's own frame; texture
+coordinates are metres along the face divided by ``texture_scale``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,18 +25,17 @@ from simgen.shapes import body_mesh, bounding_radius
 from simgen.spec import ObjectSpec, SceneSpec, StaticSpec, Trajectory
 
 ROUND_SHAPES = ("sphere", "cylinder", "capsule")
-TOLERANCE_PX = 0.35  # largest gap between a round body's polygon and its surface, in pixels
-# (level, gap as a fraction of the radius at face centres), coarse to fine
+TOLERANCE_PX = 0.5  # largest gap between a round body's polygon and its surface, in pixels
+# icosphere (subdivisions, gap as a fraction of the radius at face centres), coarse to fine
 _ICOSPHERE = ((1, 0.0658), (2, 0.0178), (3, 0.00453), (4, 0.00114))
-_CAPSULE = ((8, 0.0830), (12, 0.0375), (16, 0.0212), (24, 0.00949), (32, 0.00534), (48, 0.0024))
-_CYLINDER = tuple((n, float(1.0 - np.cos(np.pi / n))) for n in (12, 16, 24, 32, 48, 64, 96))
+_SEGMENTS = (8, 12, 16, 24, 32, 48, 64, 96)  # segments around a cylinder / capsule: gap 1 - cos(pi / n)
 
 
 @dataclass
 class Mesh:
     positions: np.ndarray  # float32 [V, 3], body (or static) frame
     normals: np.ndarray  # float32 [V, 3]
-    faces: np.ndarray  # int32 [F, 3]
+    faces: np.ndarray  # int32 [F, 3], counter-clockwise seen from outside
     uv: np.ndarray | None = None  # float32 [V, 2] (statics)
 
     @property
@@ -43,22 +44,82 @@ class Mesh:
         return np.stack([self.positions.min(axis=0), self.positions.max(axis=0)])
 
 
-def _level(table, radius_px: float):
-    for level, gap in table:
-        if gap * radius_px <= TOLERANCE_PX:
-            return level
-    return table[-1][0]
+def _segments(radius_px: float) -> int:
+    for n in _SEGMENTS:
+        if (1.0 - np.cos(np.pi / n)) * radius_px <= TOLERANCE_PX:
+            return n
+    return _SEGMENTS[-1]
 
 
-def round_trimesh(obj: ObjectSpec, radius_px: float) -> trimesh.Trimesh:
-    """A round body tessellated for an image radius of ``radius_px`` pixels."""
+@lru_cache(maxsize=None)
+def _unit_icosphere(level: int) -> tuple[np.ndarray, np.ndarray]:
+    tm = trimesh.creation.icosphere(subdivisions=level, radius=1.0)
+    v = np.asarray(tm.vertices, np.float64)
+    return v / np.linalg.norm(v, axis=1, keepdims=True), np.asarray(tm.faces, np.int32)
+
+
+def _grid_faces(rows: int, cols: int, start: int = 0) -> np.ndarray:
+    """Quads between consecutive rings of ``cols`` vertices (``rows`` rings, ring r at start + r*cols),
+    wrapping around; ring r+1 lies below ring r (z decreasing), vertices go counter-clockwise seen
+    from +z: triangles counter-clockwise seen from outside."""
+    r, c = np.meshgrid(np.arange(rows - 1), np.arange(cols), indexing="ij")
+    a = start + r * cols + c
+    b = start + r * cols + (c + 1) % cols
+    a2, b2 = a + cols, b + cols
+    return np.concatenate([np.stack([a, a2, b2], -1).reshape(-1, 3), np.stack([a, b2, b], -1).reshape(-1, 3)]).astype(np.int32)
+
+
+@lru_cache(maxsize=None)
+def _unit_capsule(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A capsule of unit radius around the z axis, cut at the equator (the caller moves the halves
+    apart): vertices on the unit sphere [V, 3], a +1/-1 half flag [V], faces."""
+    m = max(2, n // 4)  # rings per hemisphere, pole excluded: steps of about 2 pi / n
+    phi = np.arange(n) * (2.0 * np.pi / n)
+    lat = np.arange(1, m + 1) * (0.5 * np.pi / m)  # from the top pole down to the equator
+    rings_top = np.stack([np.sin(lat)[:, None] * np.cos(phi), np.sin(lat)[:, None] * np.sin(phi),
+                          np.cos(lat)[:, None] * np.ones_like(phi)], -1).reshape(-1, 3)
+    rings_bot = rings_top.reshape(m, n, 3)[::-1].reshape(-1, 3) * np.array([1.0, 1.0, -1.0])  # equator first
+    v = np.concatenate([[[0.0, 0.0, 1.0]], rings_top, rings_bot, [[0.0, 0.0, -1.0]]])
+    half = np.concatenate([[1.0], np.ones(m * n), -np.ones(m * n), [-1.0]])
+    top_fan = np.stack([np.zeros(n, int), 1 + np.arange(n), 1 + (np.arange(n) + 1) % n], -1)
+    body = _grid_faces(2 * m, n, start=1)  # top rings, the band between the equators, bottom rings
+    last = len(v) - 1
+    bot_ring = 1 + (2 * m - 1) * n
+    bot_fan = np.stack([np.full(n, last), bot_ring + (np.arange(n) + 1) % n, bot_ring + np.arange(n)], -1)
+    return v, half, np.concatenate([top_fan, body, bot_fan]).astype(np.int32)
+
+
+def _cylinder(radius: float, half_length: float, n: int) -> Mesh:
+    """Smooth sides, flat caps (their own vertices)."""
+    phi = np.arange(n) * (2.0 * np.pi / n)
+    ring = np.stack([np.cos(phi), np.sin(phi), np.zeros(n)], -1)
+    side = np.concatenate([ring * [radius, radius, 0] + [0, 0, half_length], ring * [radius, radius, 0] - [0, 0, half_length]])
+    side_n = np.concatenate([ring, ring])
+    top = np.concatenate([[[0.0, 0.0, half_length]], ring * [radius, radius, 0] + [0, 0, half_length]])
+    bot = np.concatenate([[[0.0, 0.0, -half_length]], ring * [radius, radius, 0] - [0, 0, half_length]])
+    i = np.arange(n)
+    f_side = _grid_faces(2, n)
+    t0, b0 = 2 * n, 3 * n + 1
+    f_top = np.stack([np.full(n, t0), t0 + 1 + i, t0 + 1 + (i + 1) % n], -1)
+    f_bot = np.stack([np.full(n, b0), b0 + 1 + (i + 1) % n, b0 + 1 + i], -1)
+    pos = np.concatenate([side, top, bot])
+    nrm = np.concatenate([side_n, np.tile([0.0, 0.0, 1.0], (n + 1, 1)), np.tile([0.0, 0.0, -1.0], (n + 1, 1))])
+    return Mesh(pos.astype(np.float32), nrm.astype(np.float32), np.concatenate([f_side, f_top, f_bot]).astype(np.int32))
+
+
+def round_mesh(obj: ObjectSpec, radius_px: float) -> Mesh:
+    """A round body tessellated for an image radius of ``radius_px`` pixels: smooth normals (flat caps
+    on cylinders)."""
     s = np.asarray(obj.size, dtype=np.float64)
     if obj.shape == "sphere":
-        return trimesh.creation.icosphere(subdivisions=_level(_ICOSPHERE, radius_px), radius=s[0])
+        level = next((lv for lv, gap in _ICOSPHERE if gap * radius_px <= TOLERANCE_PX), _ICOSPHERE[-1][0])
+        v, f = _unit_icosphere(level)
+        return Mesh((v * s[0]).astype(np.float32), v.astype(np.float32), f)
     if obj.shape == "cylinder":
-        return trimesh.creation.cylinder(radius=s[0], height=2.0 * s[1], sections=_level(_CYLINDER, radius_px * s[0] / max(s[0], s[1])))
-    n = _level(_CAPSULE, radius_px * s[0] / (s[0] + s[1]))
-    return trimesh.creation.capsule(height=2.0 * s[1], radius=s[0], count=[n, n])
+        return _cylinder(s[0], s[1], _segments(radius_px * s[0] / max(s[0], s[1])))
+    v, half, f = _unit_capsule(_segments(radius_px * s[0] / (s[0] + s[1])))
+    pos = v * s[0] + half[:, None] * np.array([0.0, 0.0, s[1]])
+    return Mesh(pos.astype(np.float32), v.astype(np.float32), f)
 
 
 def image_radius_px(spec: SceneSpec, traj: Trajectory) -> np.ndarray:
@@ -84,13 +145,12 @@ def object_meshes(spec: SceneSpec, traj: Trajectory) -> list[Mesh]:
     return [object_mesh(o, float(px[k])) for k, o in enumerate(spec.objects)]
 
 
-def object_mesh(obj: ObjectSpec, radius_px: float | None = None) -> Mesh:
-    """The render mesh of an object in its body frame (round bodies: for an image radius of
-    ``radius_px`` pixels; None: the finest tessellation of :func:`simgen.shapes.body_mesh`)."""
-    tm = round_trimesh(obj, radius_px) if (radius_px is not None and obj.shape in ROUND_SHAPES) else body_mesh(obj)
+def object_mesh(obj: ObjectSpec, radius_px: float = 256.0) -> Mesh:
+    """The render mesh of an object in its body frame (round bodies tessellated for an image radius
+    of ``radius_px`` pixels)."""
     if obj.shape in ROUND_SHAPES:
-        return Mesh(np.asarray(tm.vertices, np.float32), np.asarray(tm.vertex_normals, np.float32),
-                    np.asarray(tm.faces, np.int32))
+        return round_mesh(obj, radius_px)
+    tm = body_mesh(obj)
     faces = np.asarray(tm.faces, np.int64)
     pos = np.asarray(tm.vertices, np.float64)[faces].reshape(-1, 3)
     fn = np.repeat(np.asarray(tm.face_normals, np.float64), 3, axis=0)
@@ -117,3 +177,10 @@ def static_mesh(st: StaticSpec) -> Mesh:
     keep = np.array([[1, 2], [0, 2], [0, 1]])[axis]  # the two axes other than the dominant one
     uv = np.take_along_axis(verts, keep, axis=1) / scale
     return Mesh(verts.astype(np.float32), normals.astype(np.float32), faces, uv.astype(np.float32))
+
+
+def is_convex(obj: ObjectSpec) -> bool:
+    """Whether an object's surface is convex (then it cannot shadow itself)."""
+    if obj.shape != "mesh":
+        return True
+    return bool(trimesh.Trimesh(vertices=obj.mesh.vertices, faces=obj.mesh.faces, process=False).is_convex)

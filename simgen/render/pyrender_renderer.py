@@ -412,11 +412,12 @@ class Renderer:
         return depth.astype(np.float32)
 
     def render(self, spec: SceneSpec, traj: Trajectory, masks: bool = True, depth: bool = True,
-               silhouettes: bool = False, flow: bool | None = None) -> Frames:
+               silhouettes: bool = False, flow: bool | None = None, rgb: bool = True) -> Frames:
         """``silhouettes=True`` also counts, per frame and object, the in-image pixels the object would
         cover with nothing in front of it (``Frames.unoccluded``; at most 24 objects, else -1): one extra
         flat pass per frame, read back as 1 byte per pixel for up to 8 objects. ``flow`` (default: the
-        renderer's setting) adds optical flow computed from depth, masks and poses."""
+        renderer's setting) adds optical flow computed from depth, masks and poses. RGB is always
+        returned (``rgb`` is accepted for the batched renderer's signature)."""
         flow = self.flow if flow is None else bool(flow)
         if (spec.camera.width, spec.camera.height) != (self.width, self.height):
             raise ValueError("camera size does not match the renderer size")

@@ -155,14 +155,17 @@ def mip_levels(image: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
-def mipmapped_texture(ctx, image: np.ndarray, repeat: bool = True, anisotropy: float = 4.0):
+def mipmapped_texture(ctx, image: np.ndarray, repeat: bool = True, anisotropy: float = 1.0, components: int = 4):
     """An RGB texture with its mip levels computed by :func:`mip_levels`. Row 0 of ``image`` is
     texture row 0."""
     import moderngl
 
-    img = np.ascontiguousarray(np.asarray(image, np.uint8)[..., :3])
-    h, w = img.shape[:2]
-    tex = ctx.texture((w, h), 3, img.tobytes(), alignment=1)
+    rgb = np.asarray(image, np.uint8)[..., :3]
+    h, w = rgb.shape[:2]
+    img = np.empty((h, w, components), np.uint8)  # RGBA: llvmpipe samples 3-byte texels slowly
+    img[..., :3] = rgb
+    img[..., 3:] = 255
+    tex = ctx.texture((w, h), components, img.tobytes(), alignment=1)
     tex.build_mipmaps()  # allocates the levels; overwritten below
     for level, data in enumerate(mip_levels(img), start=1):
         tex.write(np.ascontiguousarray(data).tobytes(), level=level, alignment=1)

@@ -24,7 +24,7 @@ void main() {
         c -= (1.0 - m.a) * am.rgb + max(am.a - m.r, 0.0) * kz.rgb;
     }
 #endif
-    vec3 c8 = floor(clamp(c, 0.0, 1.0) * 255.0 + 0.5) / 255.0;
+    vec3 c8 = quantize(tonemap(c));
     o_rgba = vec4(c8, 1.0);
     o_y = luma(c8);
     o_bg = vec4(c8, 1.0);

@@ -9,6 +9,9 @@ flat out int v_k;
 flat out mat4 v_lvp;
 flat out vec4 v_sphere;  // centre, bounding radius
 flat out float v_occ;    // occluder radius
+flat out int v_self;     // 1: the caster may shadow itself (not convex)
+flat out mat4 v_c2w;     // the frame's camera
+flat out mat4 v_w2c;
 
 void main() {
     Tile tl = tiles[tile0 + gl_InstanceID];
@@ -23,4 +26,7 @@ void main() {
     v_lvp = light_vp[i];
     v_sphere = vec4(spheres[i].xyz, mats[tl.info.z].q.x);
     v_occ = spheres[i].w;
+    v_self = int(mats[tl.info.z].q.z);
+    v_c2w = cams[tl.info.y].c2w;
+    v_w2c = cams[tl.info.y].w2c;
 }

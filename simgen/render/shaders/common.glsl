@@ -14,7 +14,8 @@ struct Mat {
     vec4 color;   // rgb, a = pattern seed
     vec4 color2;  // rgb, a = metres per pattern period
     vec4 p;       // x = pattern id, y = roughness, z = specular strength ks, w = unused
-    vec4 q;       // x = bounding radius (shadow maps), y = occluder radius (ambient occlusion)
+    vec4 q;       // x = bounding radius (shadow maps), y = occluder radius (ambient occlusion),
+                  // z = 1 if the object can shadow itself (not convex)
 };
 
 struct Tile {
@@ -48,7 +49,6 @@ uniform vec3 amb_sky;
 uniform vec3 amb_ground;
 
 // ---- environment ----------------------------------------------------------------------------
-uniform int env_kind;  // 0 flat, 1 sky gradient, 2 equirect image, 3 screen image
 uniform vec3 env_zenith;
 uniform vec3 env_horizon;
 uniform vec3 env_ground;
@@ -59,7 +59,8 @@ uniform sampler2D env_image;
 // ---- shadow maps ----------------------------------------------------------------------------
 uniform sampler2DArray obj_shadow;  // depth, layer (t - frame0) * n_objects + k; compared in the shader
                                     // (Mesa 22's llvmpipe returns 0 from array shadow samplers)
-uniform float obj_shadow_size;      // texels per side
+uniform float obj_shadow_size;      // texels per side used (the map's corner of each layer)
+uniform float obj_shadow_alloc;     // texels per side of the layers
 uniform sampler2DShadow static_shadow;
 uniform mat4 static_vp;
 uniform float static_texel;         // metres per texel of the static map
@@ -68,6 +69,18 @@ const float PI = 3.14159265358979;
 
 // BT.601 limited-range luma of an 8-bit colour (the encoder's Y plane)
 float luma(vec3 c8) { return dot(c8, vec3(0.256788, 0.504129, 0.097906)) + 16.0 / 255.0; }
+
+// the 8-bit value a colour in [0, 1] is stored as (so Y/U/V are computed from the stored colour)
+vec3 quantize(vec3 c) { return floor(clamp(c, 0.0, 1.0) * 255.0 + 0.5) / 255.0; }
+
+// display: colours pass unchanged up to TONE_KNEE; brighter ones are compressed toward 1, all
+// channels by one factor (hue kept), instead of clipping (where a shadow would only change hue)
+const float TONE_KNEE = 0.8;
+vec3 tonemap(vec3 c) {
+    float m = max(max(c.r, c.g), c.b);
+    float shoulder = TONE_KNEE + (1.0 - TONE_KNEE) * (1.0 - exp(-(m - TONE_KNEE) / (1.0 - TONE_KNEE)));
+    return m > TONE_KNEE ? c * (shoulder / m) : c;
+}
 
 // OpenCV pixel (u right, v down, integer centres) of a GL fragment
 vec2 cv_pixel(vec2 frag_xy) { return vec2(frag_xy.x - 0.5, float(size.y) - frag_xy.y - 0.5); }
@@ -94,14 +107,20 @@ vec3 view_dir(Cam c, vec2 uv) {
 }
 
 #ifdef FRAGMENT
+// the environment seen along world direction d (OpenCV pixel uv); the kind is compiled in:
+// ENV_SKY (gradient by elevation), ENV_EQUIRECT / ENV_SCREEN (image), else flat
 vec3 environment(vec3 d, vec2 uv) {
-    vec3 sky = d.z >= 0.0 ? mix(env_horizon, env_zenith, sqrt(clamp(d.z, 0.0, 1.0)))
-                          : mix(env_horizon, env_ground, clamp(-d.z * 6.0, 0.0, 1.0));
-    float u = 0.5 + (atan(d.y, d.x) - env_yaw) / (2.0 * PI);
-    float v = acos(clamp(d.z, -1.0, 1.0)) / PI;
-    vec2 st = env_kind == 2 ? vec2(u, v) : (uv + 0.5) / vec2(size);
-    vec3 img = textureLod(env_image, st, env_lod).rgb;
-    return env_kind == 0 ? env_zenith : (env_kind == 1 ? sky : img);
+#if defined(ENV_SKY)
+    return d.z >= 0.0 ? mix(env_horizon, env_zenith, sqrt(clamp(d.z, 0.0, 1.0)))
+                      : mix(env_horizon, env_ground, clamp(-d.z * 6.0, 0.0, 1.0));
+#elif defined(ENV_EQUIRECT)
+    vec2 st = vec2(0.5 + (atan(d.y, d.x) - env_yaw) / (2.0 * PI), acos(clamp(d.z, -1.0, 1.0)) / PI);
+    return textureLod(env_image, st, env_lod).rgb;
+#elif defined(ENV_SCREEN)
+    return textureLod(env_image, (uv + 0.5) / vec2(size), env_lod).rgb;
+#else
+    return env_zenith;
+#endif
 }
 
 // ---- procedural materials (body frame) ---------------------------------------------------------
@@ -208,9 +227,9 @@ vec2 ign_rotation(vec2 p) { float a = ign(p) * 2.0 * PI; return vec2(cos(a), sin
 
 // one bilinear 2x2 depth comparison (what a shadow sampler with linear filtering does)
 float shadow_tap(vec2 uv, float layer, float ref) {
-    vec2 st = uv * obj_shadow_size - 0.5;
+    vec2 st = clamp(uv * obj_shadow_size - 0.5, vec2(0.0), vec2(obj_shadow_size - 1.001));  // stay in the used corner
     vec2 f = fract(st);
-    vec4 g = textureGather(obj_shadow, vec3((floor(st) + 1.0) / obj_shadow_size, layer), 0);
+    vec4 g = textureGather(obj_shadow, vec3((floor(st) + 1.0) / obj_shadow_alloc, layer), 0);
     vec4 lit = step(vec4(ref), g);  // (u0,v1) (u1,v1) (u1,v0) (u0,v0)
     return mix(mix(lit.w, lit.z, f.x), mix(lit.x, lit.y, f.x), f.y);
 }

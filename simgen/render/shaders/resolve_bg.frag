@@ -1,10 +1,14 @@
-// The background's resolve: the average of the samples of its colour (anti-aliased edges of ramps
-// and the horizon), kept in high range for re-shading, and as 8-bit colour with its Y plane.
+// The background's anti-aliasing, on its edge pixels only (where a sample's static differs from the
+// one at the pixel centre; the others keep what the centre pass wrote): each sample takes the
+// colour of what covers it: the pixel's own colour, the environment, or the neighbour's colour of
+// that static.
 flat in int v_layer;
 flat in int v_frame;
 flat in uint v_mask;
 
-uniform sampler2DMSArray ms_a;
+uniform usampler2DMSArray ms_ids;
+uniform usampler2DArray sids;
+uniform sampler2DArray centre_a;
 uniform int samples;
 
 layout(location = 0) out vec4 o_a;
@@ -12,12 +16,30 @@ layout(location = 1) out vec4 o_rgba;
 layout(location = 2) out float o_y;
 
 void main() {
-    ivec3 ij = ivec3(ivec2(gl_FragCoord.xy), v_layer);
-    vec4 s = vec4(0.0);
-    for (int i = 0; i < samples; i++) s += texelFetch(ms_a, ij, i);
-    s /= float(samples);
-    o_a = s;
-    vec3 c8 = floor(clamp(s.rgb, 0.0, 1.0) * 255.0 + 0.5) / 255.0;
+    ivec2 xy = ivec2(gl_FragCoord.xy);
+    ivec3 ij = ivec3(xy, v_layer);
+    uint c = texelFetch(sids, ij, 0).r;
+    bool edge = false;
+    for (int s = 0; s < samples; s++) edge = edge || texelFetch(ms_ids, ij, s).r != c;
+    if (!edge) discard;
+    vec4 own = texelFetch(centre_a, ij, 0);
+    vec2 uv = cv_pixel(gl_FragCoord.xy);
+    vec4 env = vec4(environment(view_dir(cams[v_frame], uv), uv), 1.0);
+    ivec2 hi = size - 1;
+    ivec3 nb0 = ivec3(clamp(xy + ivec2(-1, 0), ivec2(0), hi), v_layer), nb1 = ivec3(clamp(xy + ivec2(1, 0), ivec2(0), hi), v_layer);
+    ivec3 nb2 = ivec3(clamp(xy + ivec2(0, -1), ivec2(0), hi), v_layer), nb3 = ivec3(clamp(xy + ivec2(0, 1), ivec2(0), hi), v_layer);
+    uvec4 nid = uvec4(texelFetch(sids, nb0, 0).r, texelFetch(sids, nb1, 0).r, texelFetch(sids, nb2, 0).r, texelFetch(sids, nb3, 0).r);
+    vec4 nc0 = texelFetch(centre_a, nb0, 0), nc1 = texelFetch(centre_a, nb1, 0);
+    vec4 nc2 = texelFetch(centre_a, nb2, 0), nc3 = texelFetch(centre_a, nb3, 0);
+    vec4 sum = vec4(0.0);
+    for (int s = 0; s < samples; s++) {
+        uint si = texelFetch(ms_ids, ij, s).r;
+        vec4 other = si == nid.w ? nc3 : si == nid.z ? nc2 : si == nid.y ? nc1 : si == nid.x ? nc0 : own;
+        sum += si == c ? own : (si == 0u ? env : other);
+    }
+    sum /= float(samples);
+    o_a = sum;
+    vec3 c8 = quantize(tonemap(sum.rgb));
     o_rgba = vec4(c8, 1.0);
     o_y = luma(c8);
 }

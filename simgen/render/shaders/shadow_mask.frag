@@ -8,6 +8,9 @@ flat in int v_k;
 flat in mat4 v_lvp;
 flat in vec4 v_sphere;
 flat in float v_occ;
+flat in int v_self;  // 1: the caster may shadow itself (not convex)
+flat in mat4 v_c2w;
+flat in mat4 v_w2c;
 
 uniform usampler2DArray ids;
 uniform sampler2DArray gbuf;    // objects: normal, metric depth
@@ -24,15 +27,25 @@ void main() {
     float z = id == 0u ? texelFetch(bg_key, bij, 0).a : g.w;
     if (z <= 0.0) discard;  // no surface
     vec3 n = id == 0u ? texelFetch(bg_nrm, bij, 0).xyz : normalize(g.xyz);
-    int t = v_frame;
-    vec3 p = unproject_cv(cams[t], cv_pixel(gl_FragCoord.xy), z);
+    Cam c;
+    c.c2w = v_c2w;
+    c.w2c = v_w2c;
+    vec3 p = unproject_cv(c, cv_pixel(gl_FragCoord.xy), z);
     if (id != 0u) {  // the surface faces the camera
-        Cam c = cams[t];
-        vec3 v = ortho == 1 ? -c.c2w[2].xyz : normalize(c.c2w[3].xyz - p);
+        vec3 v = ortho == 1 ? -v_c2w[2].xyz : normalize(v_c2w[3].xyz - p);
         if (dot(n, v) < 0.0) n = -n;
     }
+    // outside the caster's shadow cylinder and occlusion reach: nothing to do
+    vec3 w = p - v_sphere.xyz;
+    vec3 L = light_dir[key_light];
+    float behind = -dot(w, L);
+    vec3 perp = w + behind * L;
+    float reach = v_sphere.w + PENUMBRA0 + PENUMBRA_SLOPE * max(behind - v_sphere.w, 0.0);
+    bool own = id == uint(v_k + 1);
+    bool shadowed = behind > -v_sphere.w && dot(perp, perp) < reach * reach && (!own || v_self == 1);
+    if (!shadowed && dot(w, w) > AO_REACH * AO_REACH * v_occ * v_occ) discard;
     vec2 rot = ign_rotation(gl_FragCoord.xy);
-    float vis = caster_shadow(p, n, v_lvp, v_sphere.xyz, v_sphere.w, float(v_layer * n_objects + v_k), rot);
-    float ao = id == uint(v_k + 1) ? 1.0 : caster_ao(p, n, v_sphere.xyz, v_occ);
+    float vis = shadowed ? caster_shadow(p, n, v_lvp, v_sphere.xyz, v_sphere.w, float(v_layer * n_objects + v_k), rot) : 1.0;
+    float ao = own ? 1.0 : caster_ao(p, n, v_sphere.xyz, v_occ);
     o_vis = vec4(vis, 1.0, 1.0, ao);
 }
