@@ -56,7 +56,7 @@ MAX_BITS = 32  # objects that cast shadows / have silhouettes counted (one bit e
 # texture units
 UNITS = {"env_image": 0, "obj_shadow": 1, "static_shadow": 2, "bg_a": 3, "bg_key": 4, "bg_amb": 5, "bg_nrm": 6,
          "bg_z": 7, "bg_d": 8, "centre_a": 9, "sids": 10, "ms_ids": 12, "ids": 13, "gbuf": 14,
-         "bg_shaded": 15, "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19}
+         "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19}
 
 
 def _f(*values) -> ctypes.Array:
@@ -84,12 +84,11 @@ class _Layers:
         self.flow = arr(W, H, layers, 2, "f2")
         self.gbuf = arr(W, H, layers, 4, "f4")
         self.sil = arr(W, H, layers, 1, "u4")
-        self.zbuf = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, layers)
+        self.zbuf = ArrayTarget(gl, C.DEPTH24_STENCIL8, W, H, layers)  # stencil: the visible object's id
         # per frame: coverage, shading, output planes
         self.ms_ids = ArrayTarget(gl, 0x8232, W, H, layers, S)  # GL_R8UI
         self.ms_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, layers, S)
         self.vis = arr(W, H, layers, 4, "f1")  # shadow mask: r = key light visibility, a = occlusion
-        self.bg_shaded = arr(W, H, layers, 4, "f1")
         self.obj_shaded = arr(W, H, layers, 4, "f1")
         self.rgba = arr(W, H, layers, 4, "f1")
         self.y = arr(W, H, layers, 1, "f1")
@@ -108,24 +107,27 @@ class _Layers:
         self.bg_nrm = arr(W, H, B, 4, "f2")
         self.bg_z = arr(W, H, B, 1, zdt)
         self.bg_sid = arr(W, H, B, 1, "u1")
-        self.bg_d = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B)
+        self.bg_d = ArrayTarget(gl, C.DEPTH24_STENCIL8, W, H, B)
         self.ms_sid = ArrayTarget(gl, 0x8232, W, H, B, S)  # GL_R8UI
         self.ms_bg_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
         self._textures = tex
-        self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.flow.glo, self.gbuf.glo], self.zbuf.glo)
+        self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.flow.glo, self.gbuf.glo], self.zbuf.glo, True)
         self.fb_flow = Framebuffer(gl, [self.flow.glo])
         self.fb_cover = Framebuffer(gl, [self.ms_ids.glo], self.ms_depth.glo)
         self.fb_vis = Framebuffer(gl, [self.vis.glo])
-        self.fb_bg_shade = Framebuffer(gl, [self.rgba.glo, self.y.glo, self.bg_shaded.glo])
-        self.fb_obj_shade = Framebuffer(gl, [self.obj_shaded.glo, self.rgba.glo, self.y.glo])
-        self.fb_resolve = Framebuffer(gl, [self.rgba.glo, self.y.glo])
+        # the shading passes test the id pass's stencil (the visible object at each pixel)
+        self.fb_bg_shade = Framebuffer(gl, [self.rgba.glo, self.y.glo], self.zbuf.glo, True)
+        self.fb_obj_shade = Framebuffer(gl, [self.obj_shaded.glo, self.rgba.glo, self.y.glo], self.zbuf.glo, True)
+        self.fb_mark = Framebuffer(gl, [], self.zbuf.glo, True)
+        self.fb_resolve = Framebuffer(gl, [self.rgba.glo, self.y.glo], self.zbuf.glo, True)
         self.fb_chroma = Framebuffer(gl, [self.u.glo, self.v.glo])
         self.fb_bg_sky = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo])
         self.fb_bg_split = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo, self.bg_key.glo,
                                             self.bg_amb.glo, self.bg_nrm.glo, self.bg_z.glo, self.bg_sid.glo],
-                                       self.bg_d.glo)
+                                       self.bg_d.glo, True)
         self.fb_bg_cover = Framebuffer(gl, [self.ms_sid.glo], self.ms_bg_depth.glo)
-        self.fb_bg_resolve = Framebuffer(gl, [self.bg_a.glo, self.bg_rgba.glo, self.bg_y.glo])
+        self.fb_bg_mark = Framebuffer(gl, [], self.bg_d.glo, True)
+        self.fb_bg_resolve = Framebuffer(gl, [self.bg_a.glo, self.bg_rgba.glo, self.bg_y.glo], self.bg_d.glo, True)
         self.fb_bg_chroma = Framebuffer(gl, [self.bg_u.glo, self.bg_v.glo])
 
     def release(self) -> None:
@@ -236,6 +238,23 @@ class BatchedRenderer:
             self._obj_shadow = ArrayTarget(self.gl, 0x81A5, S, S, layers)  # GL_DEPTH_COMPONENT16: ample in 2.2 radii
             self._obj_shadow_fb = Framebuffer(self.gl, [], self._obj_shadow.glo)
         return self._obj_shadow
+
+    def _stencil(self, mode: str | None, ref: int = 0) -> None:
+        """None: off; "write": keep the fragment's exported value (ids pass); "mark": set 255;
+        "equal": pass where the stencil equals ``ref`` (no writes)."""
+        gl = self.gl
+        if mode is None:
+            gl.Disable(C.STENCIL_TEST)
+            return
+        gl.Enable(C.STENCIL_TEST)
+        if mode == "equal":
+            gl.StencilFunc(C.EQUAL, ref, 0xFF)
+            gl.StencilOp(C.KEEP, C.KEEP, C.KEEP)
+            gl.StencilMask(0)
+        else:
+            gl.StencilFunc(C.ALWAYS, 255 if mode == "mark" else 0, 0xFF)
+            gl.StencilOp(C.KEEP, C.KEEP, C.REPLACE)
+            gl.StencilMask(0xFF)
 
     def _use(self, **textures) -> None:
         """Bind textures (moderngl or raw array targets) to the units of their sampler names."""
@@ -375,13 +394,14 @@ class BatchedRenderer:
         N = len(meshes)
         empty = np.zeros((0, 8), np.int32)
         if N == 0:
-            return {"obj": empty, "all": empty, "cast": empty}
+            return {"obj": empty, "objm": empty, "all": empty, "cast": empty}
         bounds = np.stack([m.bounds for m in meshes])
         obj_rects = screen_rects(box_corners(bounds, models), w2c, cam, cam.znear)  # [T, N, 4]
         gl_obj = to_gl(obj_rects, W, H)
-        tiles = {"obj": as_array([(*gl_obj[t, k], 0, t, k, 0) for t in range(len(gl_obj)) for k in range(N)
+        tiles = {"obj": as_array([(*gl_obj[t, k], 0, t, k, 0) for k in range(N) for t in range(len(gl_obj))
                                   if gl_obj[t, k, 2] > gl_obj[t, k, 0]]),
-                 "all": tile_rows(obj_rects, W, H), "cast": empty}
+                 "objm": tile_rows(obj_rects, W, H), "all": None, "cast": empty}
+        tiles["all"] = tiles["objm"]
         if not shadows:
             return tiles
         sh_rects = np.full_like(obj_rects, 0)
@@ -448,11 +468,18 @@ class BatchedRenderer:
             d.draw(self._prog("statics.vert", "ms_static.frag"), B, bg0)
         ctx.disable(ctx.DEPTH_TEST)
         copy_layers(gl, L.bg_centre.glo, L.bg_a.glo, B, W, H, True)
-        self._use(ms_ids=L.ms_sid, sids=L.bg_sid, centre_a=L.bg_centre)
+        self._use(ms_ids=L.ms_sid, sids=L.bg_sid, centre_a=L.bg_centre, ids=L.bg_sid)
+        L.fb_bg_mark.use(W, H)  # the pixels next to another static or the sky
+        self._stencil("mark")
+        self._quad(self._prog("quad.vert", "mark_edges.frag"), B)
         L.fb_bg_resolve.use(W, H)
+        self._stencil("equal", 255)
         p = self._prog("quad.vert", "resolve_bg.frag", *self._defines)
         set_uniforms(p, samples=self.msaa)
         self._quad(p, B)
+        self._stencil(None)
+        L.fb_bg_mark.use(W, H)
+        gl.ClearBufferiv(C.STENCIL, 0, (ctypes.c_int * 1)(0))  # the frames' stencil starts at 0
         half = full.copy()
         half[:, 2], half[:, 3] = W // 2, H // 2
         self._ssbo(4, half)
@@ -501,7 +528,9 @@ class BatchedRenderer:
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.cull_face = "back"
         ctx.depth_func = "<"
+        self._stencil("write")
         objects.draw(p, n)
+        self._stencil(None)
         if not do_sil:
             return None
         gl.MemoryBarrier(C.ALL_BARRIER_BITS)
@@ -520,22 +549,23 @@ class BatchedRenderer:
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
         if N == 0:
             return
-        sel_obj, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "all", "cast"))
-        n_obj, n_all, n_cast = len(sel_obj), len(sel_all), len(sel_cast)
+        sel_obj, sel_objm, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "objm", "all", "cast"))
+        n_obj, n_objm, n_all, n_cast = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast)
         if n_all == 0:
             return
         half = sel_all.copy()
         half[:, :4] //= 2
-        self._ssbo(4, np.concatenate([sel_obj, sel_all, half, sel_cast]))
-        o_obj, o_all, o_half, o_cast = 0, n_obj, n_obj + n_all, n_obj + 2 * n_all
+        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast]))
+        o_obj, o_objm, o_all = 0, n_obj, n_obj + n_objm
+        o_half, o_cast = o_all + n_all, o_all + 2 * n_all
         self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf)
         # coverage: object ids per sample over the background's depth
-        if n_obj:
+        if n_objm:
             L.fb_cover.use(W, H)
             ctx.enable(ctx.DEPTH_TEST)
             ctx.disable(ctx.CULL_FACE)
             ctx.depth_func = "1"  # always: every sample takes the background's depth
-            self._quad(self._prog("quad.vert", "ms_fill.frag"), n_obj, tile0=o_obj)
+            self._quad(self._prog("quad.vert", "ms_fill.frag"), n_objm, tile0=o_objm)
             ctx.depth_func = "<"
             ctx.enable(ctx.CULL_FACE)
             ctx.cull_face = "back"
@@ -553,20 +583,32 @@ class BatchedRenderer:
                 gl.BlendEquationSeparate(0x8006, 0x8006)
                 gl.BlendFuncSeparate(1, 0, 1, 0)
                 ctx.disable(ctx.BLEND)
-            self._use(vis=L.vis)
-        # the background re-shaded with the shadow mask, into the output planes
+        self._use(vis=L.vis)
+        # the background where no object is (stencil 0), re-shaded with the shadow mask
         L.fb_bg_shade.use(W, H)
+        self._stencil("equal", 0)
         self._quad(self._prog("quad.vert", "bg_shade.frag", *self._defines), n_all, tile0=o_all)
         if n_obj:
-            # objects, once per pixel
+            # each object, once per pixel, on its own pixels (stencil k + 1)
             L.fb_obj_shade.use(W, H)
-            self._quad(self._prog("objtile.vert", "obj_shade.frag", *self._defines), n_obj, tile0=o_obj)
-            # resolve the samples
-            self._use(ms_ids=L.ms_ids, bg_shaded=L.bg_shaded, obj_shaded=L.obj_shaded)
+            p = self._prog("objtile.vert", "obj_shade.frag", *self._defines)
+            k_of = sel_obj[:, 6]
+            for k in np.unique(k_of):
+                first = int(np.argmax(k_of == k))
+                count = int((k_of == k).sum())  # an object's tiles are contiguous (rows sorted by object)
+                self._stencil("equal", int(k) + 1)
+                self._quad(p, count, tile0=o_obj + first)
+            # anti-aliasing: mark the pixels next to another id, resolve the samples there
+            L.fb_mark.use(W, H)
+            self._stencil("mark")
+            self._quad(self._prog("quad.vert", "mark_edges.frag"), n_objm, tile0=o_objm)
+            self._use(ms_ids=L.ms_ids, obj_shaded=L.obj_shaded)
             L.fb_resolve.use(W, H)
-            p = self._prog("quad.vert", "resolve.frag")
+            self._stencil("equal", 255)
+            p = self._prog("quad.vert", "resolve.frag", *self._defines)
             set_uniforms(p, samples=self.msaa)
-            self._quad(p, n_obj, tile0=o_obj)
+            self._quad(p, n_objm, tile0=o_objm)
+        self._stencil(None)
         # chroma of the changed tiles
         self._use(rgba=L.rgba)
         L.fb_chroma.use(W // 2, H // 2)

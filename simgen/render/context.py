@@ -24,6 +24,14 @@ READ_FRAMEBUFFER = 0x8CA8
 DRAW_FRAMEBUFFER = 0x8CA9
 COLOR_ATTACHMENT0 = 0x8CE0
 DEPTH_ATTACHMENT = 0x8D00
+DEPTH_STENCIL_ATTACHMENT = 0x821A
+DEPTH24_STENCIL8 = 0x88F0
+STENCIL_TEST = 0x0B90
+STENCIL = 0x1802
+ALWAYS = 0x0207
+EQUAL = 0x0202
+KEEP = 0x1E00
+REPLACE = 0x1E01
 FRAMEBUFFER_COMPLETE = 0x8CD5
 DEPTH_COMPONENT = 0x1902
 DEPTH_COMPONENT24 = 0x81A6
@@ -81,6 +89,12 @@ _SIGNATURES = {
     "glBlitFramebuffer": (None, [_i, _i, _i, _i, _i, _i, _i, _i, _u, _u]),
     "glMemoryBarrier": (None, [_u]),
     "glBlendEquationSeparate": (None, [_u, _u]),
+    "glEnable": (None, [_u]),
+    "glDisable": (None, [_u]),
+    "glStencilFunc": (None, [_u, _i, _u]),
+    "glStencilOp": (None, [_u, _u, _u]),
+    "glStencilMask": (None, [_u]),
+    "glClearBufferiv": (None, [_u, _i, ctypes.POINTER(_i)]),
     "glBlendFuncSeparate": (None, [_u, _u, _u, _u]),
     "glGetError": (_u, []),
     "glFinish": (None, []),

@@ -30,7 +30,8 @@ def program(ctx, vertex: str, fragment: str, defines: tuple[str, ...] = ()):
     defs = "".join(f"#define {d}\n" for d in defines)
     common = _source("common.glsl") + "\n#line 1\n"
     return ctx.program(vertex_shader=HEADER + defs + "#define VERTEX\n" + common + _source(vertex),
-                       fragment_shader=HEADER + defs + "#define FRAGMENT\n" + common + _source(fragment))
+                       fragment_shader=HEADER + "#extension GL_ARB_shader_stencil_export : require\n" + defs
+                       + "#define FRAGMENT\n" + common + _source(fragment))
 
 
 def set_uniforms(prog, **values) -> None:
@@ -92,7 +93,8 @@ class ArrayTarget:
 class Framebuffer:
     """A layered framebuffer over array textures (every attachment has the same layers)."""
 
-    def __init__(self, gl: C.RawGL, colors: list[int], depth: int | None = None):
+    def __init__(self, gl: C.RawGL, colors: list[int], depth: int | None = None, stencil: bool = False):
+        """``depth``: a depth texture, or a depth-stencil one (``stencil=True``)."""
         self.gl = gl
         self.glo = gl.gen_framebuffer()
         self.n_colors = len(colors)
@@ -100,7 +102,7 @@ class Framebuffer:
         for i, tex in enumerate(colors):
             gl.FramebufferTexture(C.FRAMEBUFFER, C.COLOR_ATTACHMENT0 + i, tex, 0)
         if depth is not None:
-            gl.FramebufferTexture(C.FRAMEBUFFER, C.DEPTH_ATTACHMENT, depth, 0)
+            gl.FramebufferTexture(C.FRAMEBUFFER, C.DEPTH_STENCIL_ATTACHMENT if stencil else C.DEPTH_ATTACHMENT, depth, 0)
         gl.draw_buffers(len(colors))
         status = gl.CheckFramebufferStatus(C.FRAMEBUFFER)
         gl.BindFramebuffer(C.FRAMEBUFFER, 0)

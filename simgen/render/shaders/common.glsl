@@ -56,6 +56,12 @@ uniform float env_yaw;
 uniform float env_lod;
 uniform sampler2D env_image;
 
+// ---- background layers (re-shading) ----------------------------------------------------------
+uniform sampler2DArray bg_a;    // colour, high range (static shadows in)
+uniform sampler2DArray bg_key;  // key light direct term, a = metric depth (0: no surface)
+uniform sampler2DArray bg_amb;  // ambient term, a = static shadow at the pixel centre
+uniform sampler2DArray vis;     // shadow mask of the frame: r = key light visibility, a = ambient occlusion
+
 // ---- shadow maps ----------------------------------------------------------------------------
 uniform sampler2DArray obj_shadow;  // depth, layer (t - frame0) * n_objects + k; compared in the shader
                                     // (Mesa 22's llvmpipe returns 0 from array shadow samplers)
@@ -107,6 +113,30 @@ vec3 view_dir(Cam c, vec2 uv) {
 }
 
 #ifdef FRAGMENT
+// whether any of the 8 neighbours of pixel xy (layer) has another value than the pixel in an
+// integer texture (2 gathers): a pixel that multisampling can change has such a neighbour
+bool near_edge(usampler2DArray t, ivec2 xy, int layer, uint c) {
+    vec2 inv = 1.0 / vec2(textureSize(t, 0).xy);
+    uvec4 a = textureGather(t, vec3((vec2(xy) + vec2(1.0)) * inv, float(layer)), 0);  // xy .. xy + (1, 1)
+    uvec4 b = textureGather(t, vec3(vec2(xy) * inv, float(layer)), 0);                // xy - (1, 1) .. xy
+    uvec4 cc = uvec4(c);
+    return any(notEqual(a, cc)) || any(notEqual(b, cc));
+}
+
+// the background at pixel xy of frame layer `layer` (background layer `bg_layer`), re-shaded with
+// the frame's shadow mask (SHADOWS); high range
+vec3 shade_background(ivec2 xy, int layer, int bg_layer) {
+    ivec3 bij = ivec3(xy, bg_layer);
+    vec3 c = texelFetch(bg_a, bij, 0).rgb;
+#ifdef SHADOWS
+    vec4 kz = texelFetch(bg_key, bij, 0);
+    vec4 am = texelFetch(bg_amb, bij, 0);
+    vec4 m = texelFetch(vis, ivec3(xy, layer), 0);
+    if (kz.a > 0.0) c -= (1.0 - m.a) * am.rgb + max(am.a - m.r, 0.0) * kz.rgb;
+#endif
+    return c;
+}
+
 // the environment seen along world direction d (OpenCV pixel uv); the kind is compiled in:
 // ENV_SKY (gradient by elevation), ENV_EQUIRECT / ENV_SCREEN (image), else flat
 vec3 environment(vec3 d, vec2 uv) {

@@ -24,6 +24,7 @@ void main() {
         if ((prev & bit) == 0u) atomicAdd(counts[(v_t - frame0) * n_objects + v_k], 1u);
     }
     o_id = uint(v_k + 1);
+    gl_FragStencilRefARB = v_k + 1;  // the stencil keeps the visible object's id, for the shading passes
     float z;
     vec2 uv = project_cv(cams[v_t], v_world, z);
     o_depth = z;

@@ -1,4 +1,5 @@
-// One object (the tile's), shaded once per pixel (deferred) from the id pass: material pattern in the
+// One object (the tile's; its pixels pass the stencil test), shaded once per pixel (deferred) from
+// the id pass: material pattern in the
 // body frame, every light, the key light through the shadow mask (objects) and the static shadow
 // map, ambient occlusion from the other objects (shadow mask). Written to the output planes (edge
 // pixels are then re-done by the resolve) and kept for the resolve.
@@ -12,9 +13,7 @@ flat in vec4 v_color;
 flat in vec4 v_color2;
 flat in vec4 v_mat;
 
-uniform usampler2DArray ids;
 uniform sampler2DArray gbuf;  // world normal, metric depth
-uniform sampler2DArray vis;   // shadow mask: r = key light visibility, a = ambient occlusion
 
 layout(location = 0) out vec4 o_obj;
 layout(location = 1) out vec4 o_rgba;
@@ -22,7 +21,6 @@ layout(location = 2) out float o_y;
 
 void main() {
     ivec3 ij = ivec3(ivec2(gl_FragCoord.xy), v_layer);
-    if (texelFetch(ids, ij, 0).r != uint(v_k + 1)) discard;
     vec4 g = texelFetch(gbuf, ij, 0);
     Cam c;
     c.c2w = v_c2w;

@@ -1,14 +1,13 @@
-// MSAA resolve of the object tiles' edge pixels (where a sample's id differs from the id at the
-// pixel centre; the others were written by bg_shade / obj_shade and are discarded here): each sample
-// takes the colour of what covers it: the background's shaded colour for id 0, the shaded object at
-// this pixel for the object seen at the pixel centre, else that object's colour at a neighbour.
+// MSAA resolve of the object tiles' edge pixels (marked in the stencil; the others were written by
+// bg_shade / obj_shade): each sample takes the colour of what covers it (the id the coverage pass
+// left): the re-shaded background for id 0, the shaded object at this pixel for the object seen at
+// the pixel centre, else that object's colour at a neighbouring pixel.
 flat in int v_layer;
 flat in int v_frame;
 flat in uint v_mask;
 
 uniform usampler2DMSArray ms_ids;
 uniform usampler2DArray ids;
-uniform sampler2DArray bg_shaded;
 uniform sampler2DArray obj_shaded;
 uniform int samples;
 
@@ -19,10 +18,7 @@ void main() {
     ivec2 xy = ivec2(gl_FragCoord.xy);
     ivec3 ij = ivec3(xy, v_layer);
     uint c = texelFetch(ids, ij, 0).r;
-    bool edge = false;
-    for (int s = 0; s < samples; s++) edge = edge || texelFetch(ms_ids, ij, s).r != c;
-    if (!edge) discard;
-    vec3 bg = texelFetch(bg_shaded, ij, 0).rgb;
+    vec3 bg = quantize(tonemap(shade_background(xy, v_layer, moving == 1 ? v_layer : 0)));
     vec3 ob = c == 0u ? bg : texelFetch(obj_shaded, ij, 0).rgb;
     // the 4 neighbours, for samples covered by an object the pixel centre misses
     ivec2 hi = size - 1;

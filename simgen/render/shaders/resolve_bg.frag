@@ -1,7 +1,6 @@
-// The background's anti-aliasing, on its edge pixels only (where a sample's static differs from the
-// one at the pixel centre; the others keep what the centre pass wrote): each sample takes the
-// colour of what covers it: the pixel's own colour, the environment, or the neighbour's colour of
-// that static.
+// The background's anti-aliasing, on its edge pixels (marked in the stencil; the others keep what
+// the centre pass wrote): each sample takes the colour of what covers it: the pixel's own colour,
+// the environment, or the neighbour's colour of that static.
 flat in int v_layer;
 flat in int v_frame;
 flat in uint v_mask;
@@ -19,9 +18,6 @@ void main() {
     ivec2 xy = ivec2(gl_FragCoord.xy);
     ivec3 ij = ivec3(xy, v_layer);
     uint c = texelFetch(sids, ij, 0).r;
-    bool edge = false;
-    for (int s = 0; s < samples; s++) edge = edge || texelFetch(ms_ids, ij, s).r != c;
-    if (!edge) discard;
     vec4 own = texelFetch(centre_a, ij, 0);
     vec2 uv = cv_pixel(gl_FragCoord.xy);
     vec4 env = vec4(environment(view_dir(cams[v_frame], uv), uv), 1.0);

@@ -14,7 +14,6 @@ flat in mat4 v_w2c;
 
 uniform usampler2DArray ids;
 uniform sampler2DArray gbuf;    // objects: normal, metric depth
-uniform sampler2DArray bg_key;  // background: a = metric depth (0: none)
 uniform sampler2DArray bg_nrm;
 
 layout(location = 0) out vec4 o_vis;
