@@ -49,6 +49,7 @@ from simgen.shapes import volume
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
 
 RGBA16F = 0x881A
+_PROGRAMS: dict[int, dict] = {}  # per context: (vertex, fragment, defines) -> program
 GL_COLOR, GL_DEPTH = 0x1800, 0x1801
 CHUNK_PIXELS = 1 << 22  # at most this many pixels per chunk of frames (memory of the layered targets)
 MAX_BITS = 32  # objects that cast shadows / have silhouettes counted (one bit each)
@@ -56,7 +57,7 @@ MAX_BITS = 32  # objects that cast shadows / have silhouettes counted (one bit e
 # texture units
 UNITS = {"env_image": 0, "obj_shadow": 1, "static_shadow": 2, "bg_a": 3, "bg_key": 4, "bg_amb": 5, "bg_nrm": 6,
          "bg_z": 7, "bg_d": 8, "centre_a": 9, "sids": 10, "ms_ids": 12, "ids": 13, "gbuf": 14,
-         "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19}
+         "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19, "bg_rgba": 20}
 
 
 def _f(*values) -> ctypes.Array:
@@ -150,7 +151,8 @@ class BatchedRenderer:
         self.shading, self.shadows, self.flow = shading, bool(shadows), bool(flow)
         self.depth_dtype = depth_dtype
         self.shadow_map_size, self.static_shadow_size = int(shadow_map_size), int(static_shadow_size)
-        self.ctx = C.create_context()
+        self.ctx = C.shared_context()
+        self.ctx.__enter__()
         self.gl = C.RawGL()
         max_samples = int(self.ctx.max_samples)
         if msaa > max_samples:
@@ -159,7 +161,7 @@ class BatchedRenderer:
             raise UserError(f"render.msaa={msaa} is more than this OpenGL device allows ({max_samples}); "
                             f"choose render.msaa<={max_samples}.")
         self.msaa = max(1, int(msaa))
-        self._programs: dict[tuple, object] = {}
+        self._programs = _PROGRAMS.setdefault(id(self.ctx), {})  # compiled once per process
         self._quads: dict[int, object] = {}
         self._layers: _Layers | None = None
         self._obj_shadow: ArrayTarget | None = None
@@ -173,19 +175,21 @@ class BatchedRenderer:
         self._dummy_rgb = ctx.texture((1, 1), 3, bytes(3))
         self._buffers: dict[int, object] = {}
         self._common: dict = {}
+        self.ctx.__exit__(None, None, None)
 
     # -- resources ------------------------------------------------------------------------------
     def close(self) -> None:
+        """Free this renderer's textures and buffers (the shared context and programs stay)."""
         if self.ctx is None:
             return
         self.ctx.__enter__()
         if self._layers is not None:
             self._layers.release()
-        for obj in (self._obj_shadow, self._obj_shadow_fb, self._static_fb):
+        for obj in (self._obj_shadow, self._obj_shadow_fb, self._static_fb, self._static_shadow, self._dummy_rgb,
+                    *self._buffers.values(), *self._quads.values()):
             if obj is not None:
                 obj.release()
         self.ctx.__exit__(None, None, None)
-        self.ctx.release()
         self.ctx = None
 
     def _prog(self, vertex: str, fragment: str, *defines: str):
@@ -558,7 +562,8 @@ class BatchedRenderer:
         self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast]))
         o_obj, o_objm, o_all = 0, n_obj, n_obj + n_objm
         o_half, o_cast = o_all + n_all, o_all + 2 * n_all
-        self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf)
+        self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf,
+                  bg_rgba=L.bg_rgba)
         # coverage: object ids per sample over the background's depth
         if n_objm:
             L.fb_cover.use(W, H)
@@ -625,7 +630,8 @@ class _StaticDraw:
         data = np.concatenate([m.positions, m.normals, m.uv], axis=1).astype(np.float32)
         self.vbo = r.ctx.buffer(data.tobytes())
         self.ibo = r.ctx.buffer(m.faces.astype(np.uint32).tobytes())
-        self.tex = mipmapped_texture(r.ctx, st.texture) if st.texture is not None else None
+        # flipped as pyrender uploads it: the same texel at the same point of the floor
+        self.tex = mipmapped_texture(r.ctx, st.texture, flip=True) if st.texture is not None else None
         self.defines = ("TEXTURED",) if self.tex is not None else ()
         rough, ks = static_surface(st)
         self.uniforms = dict(M=pose_matrix(st.position, st.quaternion), color=np.asarray(st.color, np.float32)[:3],

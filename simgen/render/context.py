@@ -166,6 +166,21 @@ def device_index() -> int:
         raise UserError(f"EGL_DEVICE_ID={value!r} is not a device number (0, 1, ...).") from None
 
 
+_CONTEXTS: dict[int, object] = {}
+
+
+def shared_context():
+    """The process's OpenGL context on the EGL device of :func:`device_index`, made on first use and
+    kept until the process ends: renderers share it (and its compiled programs). Releasing a
+    context terminates the EGL display, which would break every other EGL user of the process
+    (the pyrender reference among them)."""
+    dev = device_index()
+    ctx = _CONTEXTS.get(dev)
+    if ctx is None:
+        ctx = _CONTEXTS[dev] = create_context()
+    return ctx
+
+
 def create_context():
     """A standalone OpenGL 4.5 core context on the EGL device chosen by :func:`device_index`."""
     check_egl()

@@ -329,9 +329,23 @@ class Renderer:
         self._lean = self._offscreen._renderer
 
     def close(self) -> None:
-        if self._offscreen is not None:
-            self._offscreen.delete()
-            self._offscreen = None
+        """Free the GL objects and the context. Not pyrender's ``delete()`` (which its ``__del__``
+        methods also call): it terminates the EGL display, which every other EGL context of the
+        process (another renderer, the batched backend) shares and would lose."""
+        off = self._offscreen
+        if off is None:
+            return
+        from OpenGL.EGL import eglDestroyContext
+
+        platform = off._platform
+        platform.make_current()
+        off._renderer.delete()
+        platform.make_uncurrent()
+        if platform._egl_context is not None:
+            eglDestroyContext(platform._egl_display, platform._egl_context)
+        platform._egl_context = platform._egl_display = None  # nothing left for the __del__ methods
+        off._platform = off._renderer = None
+        self._offscreen = None
 
     # -- scene construction -------------------------------------------------------------------
     def _object_mesh(self, obj, mesh):

@@ -157,12 +157,15 @@ def mip_levels(image: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
-def mipmapped_texture(ctx, image: np.ndarray, repeat: bool = True, anisotropy: float = 1.0, components: int = 4):
+def mipmapped_texture(ctx, image: np.ndarray, repeat: bool = True, anisotropy: float = 1.0, components: int = 4,
+                      flip: bool = False):
     """An RGB texture with its mip levels computed by :func:`mip_levels`. Row 0 of ``image`` is
-    texture row 0."""
+    texture row 0 (t = 0), or its last row with ``flip`` (as pyrender uploads images)."""
     import moderngl
 
     rgb = np.asarray(image, np.uint8)[..., :3]
+    if flip:
+        rgb = rgb[::-1]
     h, w = rgb.shape[:2]
     img = np.empty((h, w, components), np.uint8)  # RGBA: llvmpipe samples 3-byte texels slowly
     img[..., :3] = rgb

@@ -8,7 +8,7 @@ layout(location = 0) out vec4 o_rgba;
 layout(location = 1) out float o_y;
 
 void main() {
-    vec3 c8 = quantize(tonemap(shade_background(ivec2(gl_FragCoord.xy), v_layer, moving == 1 ? v_layer : 0)));
+    vec3 c8 = quantize((background_display(ivec2(gl_FragCoord.xy), v_layer, moving == 1 ? v_layer : 0)));
     o_rgba = vec4(c8, 1.0);
     o_y = luma(c8);
 }

@@ -61,6 +61,7 @@ uniform sampler2DArray bg_a;    // colour, high range (static shadows in)
 uniform sampler2DArray bg_key;  // key light direct term, a = metric depth (0: no surface)
 uniform sampler2DArray bg_amb;  // ambient term, a = static shadow at the pixel centre
 uniform sampler2DArray vis;     // shadow mask of the frame: r = key light visibility, a = ambient occlusion
+uniform sampler2DArray bg_rgba; // the background as displayed (8-bit)
 
 // ---- shadow maps ----------------------------------------------------------------------------
 uniform sampler2DArray obj_shadow;  // depth, layer (t - frame0) * n_objects + k; compared in the shader
@@ -79,13 +80,13 @@ float luma(vec3 c8) { return dot(c8, vec3(0.256788, 0.504129, 0.097906)) + 16.0 
 // the 8-bit value a colour in [0, 1] is stored as (so Y/U/V are computed from the stored colour)
 vec3 quantize(vec3 c) { return floor(clamp(c, 0.0, 1.0) * 255.0 + 0.5) / 255.0; }
 
-// display: colours pass unchanged up to TONE_KNEE; brighter ones are compressed toward 1, all
-// channels by one factor (hue kept), instead of clipping (where a shadow would only change hue)
+// display: values pass unchanged up to TONE_KNEE; brighter ones are compressed toward 1 (per
+// channel, so highlights whiten as they would clip), instead of clipping (a clipped channel would
+// not darken in a shadow: the shadow would only change its hue)
 const float TONE_KNEE = 0.8;
 vec3 tonemap(vec3 c) {
-    float m = max(max(c.r, c.g), c.b);
-    float shoulder = TONE_KNEE + (1.0 - TONE_KNEE) * (1.0 - exp(-(m - TONE_KNEE) / (1.0 - TONE_KNEE)));
-    return m > TONE_KNEE ? c * (shoulder / m) : c;
+    vec3 over = max(c - TONE_KNEE, 0.0);
+    return min(c, vec3(TONE_KNEE)) + (1.0 - TONE_KNEE) * (1.0 - exp(-over / (1.0 - TONE_KNEE)));
 }
 
 // OpenCV pixel (u right, v down, integer centres) of a GL fragment
@@ -124,17 +125,20 @@ bool near_edge(usampler2DArray t, ivec2 xy, int layer, uint c) {
 }
 
 // the background at pixel xy of frame layer `layer` (background layer `bg_layer`), re-shaded with
-// the frame's shadow mask (SHADOWS); high range
-vec3 shade_background(ivec2 xy, int layer, int bg_layer) {
+// the frame's shadow mask (SHADOWS), for display: surfaces tone-mapped, the environment as given
+vec3 background_display(ivec2 xy, int layer, int bg_layer) {
     ivec3 bij = ivec3(xy, bg_layer);
-    vec3 c = texelFetch(bg_a, bij, 0).rgb;
+    vec3 shown = texelFetch(bg_rgba, bij, 0).rgb;  // unshadowed: the background as displayed, to the bit
 #ifdef SHADOWS
+    vec3 c = texelFetch(bg_a, bij, 0).rgb;
     vec4 kz = texelFetch(bg_key, bij, 0);
     vec4 am = texelFetch(bg_amb, bij, 0);
     vec4 m = texelFetch(vis, ivec3(xy, layer), 0);
-    if (kz.a > 0.0) c -= (1.0 - m.a) * am.rgb + max(am.a - m.r, 0.0) * kz.rgb;
+    float dark = (1.0 - m.a) + max(am.a - m.r, 0.0);
+    c -= (1.0 - m.a) * am.rgb + max(am.a - m.r, 0.0) * kz.rgb;
+    if (kz.a > 0.0 && dark > 0.0) shown = tonemap(c);
 #endif
-    return c;
+    return shown;
 }
 
 // the environment seen along world direction d (OpenCV pixel uv); the kind is compiled in:

@@ -18,7 +18,7 @@ void main() {
     ivec2 xy = ivec2(gl_FragCoord.xy);
     ivec3 ij = ivec3(xy, v_layer);
     uint c = texelFetch(ids, ij, 0).r;
-    vec3 bg = quantize(tonemap(shade_background(xy, v_layer, moving == 1 ? v_layer : 0)));
+    vec3 bg = quantize((background_display(xy, v_layer, moving == 1 ? v_layer : 0)));
     vec3 ob = c == 0u ? bg : texelFetch(obj_shaded, ij, 0).rgb;
     // the 4 neighbours, for samples covered by an object the pixel centre misses
     ivec2 hi = size - 1;

@@ -27,15 +27,20 @@ void main() {
     uvec4 nid = uvec4(texelFetch(sids, nb0, 0).r, texelFetch(sids, nb1, 0).r, texelFetch(sids, nb2, 0).r, texelFetch(sids, nb3, 0).r);
     vec4 nc0 = texelFetch(centre_a, nb0, 0), nc1 = texelFetch(centre_a, nb1, 0);
     vec4 nc2 = texelFetch(centre_a, nb2, 0), nc3 = texelFetch(centre_a, nb3, 0);
+    // high range (re-shading) and display (surfaces tone-mapped, the environment as given) averages
     vec4 sum = vec4(0.0);
+    vec3 shown = vec3(0.0);
     for (int s = 0; s < samples; s++) {
         uint si = texelFetch(ms_ids, ij, s).r;
         vec4 other = si == nid.w ? nc3 : si == nid.z ? nc2 : si == nid.y ? nc1 : si == nid.x ? nc0 : own;
-        sum += si == c ? own : (si == 0u ? env : other);
+        uint sid = si == c ? c : si;
+        vec4 col = si == c ? own : (si == 0u ? env : other);
+        sum += col;
+        shown += sid == 0u ? col.rgb : tonemap(col.rgb);
     }
     sum /= float(samples);
     o_a = sum;
-    vec3 c8 = quantize(tonemap(sum.rgb));
+    vec3 c8 = quantize(shown / float(samples));
     o_rgba = vec4(c8, 1.0);
     o_y = luma(c8);
 }

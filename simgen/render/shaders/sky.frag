@@ -12,7 +12,7 @@ void main() {
     vec2 uv = cv_pixel(gl_FragCoord.xy);
     vec3 e = environment(view_dir(cams[v_frame], uv), uv);
     o_a = vec4(e, 1.0);
-    vec3 c8 = quantize(tonemap(e));
+    vec3 c8 = quantize(e);  // the environment as given (surfaces are tone-mapped)
     o_rgba = vec4(c8, 1.0);
     o_y = luma(c8);
 }
