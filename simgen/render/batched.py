@@ -249,6 +249,7 @@ class BatchedRenderer:
         gl = self.gl
         if mode is None:
             gl.Disable(C.STENCIL_TEST)
+            gl.StencilMask(0xFF)  # clears respect the write mask
             return
         gl.Enable(C.STENCIL_TEST)
         if mode == "equal":
@@ -453,7 +454,8 @@ class BatchedRenderer:
         for i, v in ((3, 0.0), (4, 1.0), (5, 0.0), (6, 0.0)):
             gl.ClearBufferfv(GL_COLOR, i, _f(0.0, 0.0, 0.0, v))
         gl.ClearBufferuiv(GL_COLOR, 7, (ctypes.c_uint * 4)(0, 0, 0, 0))
-        gl.ClearBufferfv(GL_DEPTH, 0, _f(1.0))
+        self._stencil(None)
+        gl.ClearBufferfi(0x84F9, 0, 1.0, 0)  # GL_DEPTH_STENCIL: depth 1, stencil 0
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         L.fb_bg_sky.use(W, H)
         self._quad(self._prog("quad.vert", "sky.frag", *self._defines), B)
@@ -483,7 +485,7 @@ class BatchedRenderer:
         self._quad(p, B)
         self._stencil(None)
         L.fb_bg_mark.use(W, H)
-        gl.ClearBufferiv(C.STENCIL, 0, (ctypes.c_int * 1)(0))  # the frames' stencil starts at 0
+        gl.ClearBufferiv(C.STENCIL, 0, (ctypes.c_int * 1)(0))  # the frames' stencil (copied from here) starts at 0
         half = full.copy()
         half[:, 2], half[:, 3] = W // 2, H // 2
         self._ssbo(4, half)

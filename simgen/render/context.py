@@ -95,6 +95,7 @@ _SIGNATURES = {
     "glStencilOp": (None, [_u, _u, _u]),
     "glStencilMask": (None, [_u]),
     "glClearBufferiv": (None, [_u, _i, ctypes.POINTER(_i)]),
+    "glClearBufferfi": (None, [_u, _i, _f, _i]),
     "glBlendFuncSeparate": (None, [_u, _u, _u, _u]),
     "glGetError": (_u, []),
     "glFinish": (None, []),
