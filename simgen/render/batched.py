@@ -43,8 +43,8 @@ from simgen.render.materials import (
 )
 from simgen.render.meshes import image_radius_px, is_convex, object_meshes, static_mesh
 from simgen.render.resources import ArrayTarget, Framebuffer, copy_layers, mipmapped_texture, program, set_uniforms
-from simgen.render.shadows import object_light_matrices, receiver_masks, static_light_matrix
-from simgen.render.tiles import as_array, box_corners, merge_boxes, screen_rects, shadow_points, tile_rows, to_gl
+from simgen.render.shadows import object_light_matrices, reach_boxes, receiver_masks, static_light_matrix
+from simgen.render.tiles import box_corners, frame_tiles, screen_rects, shadow_points
 from simgen.shapes import volume
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
 
@@ -115,9 +115,8 @@ class _Layers:
         self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.flow.glo, self.gbuf.glo], self.zbuf.glo, True)
         self.fb_flow = Framebuffer(gl, [self.flow.glo])
         self.fb_cover = Framebuffer(gl, [self.ms_ids.glo], self.ms_depth.glo)
-        self.fb_vis = Framebuffer(gl, [self.vis.glo])
+        self.fb_vis = Framebuffer(gl, [self.vis.glo, self.rgba.glo, self.y.glo], self.zbuf.glo, True)
         # the shading passes test the id pass's stencil (the visible object at each pixel)
-        self.fb_bg_shade = Framebuffer(gl, [self.rgba.glo, self.y.glo], self.zbuf.glo, True)
         self.fb_obj_shade = Framebuffer(gl, [self.obj_shaded.glo, self.rgba.glo, self.y.glo], self.zbuf.glo, True)
         self.fb_mark = Framebuffer(gl, [], self.zbuf.glo, True)
         self.fb_resolve = Framebuffer(gl, [self.rgba.glo, self.y.glo], self.zbuf.glo, True)
@@ -253,7 +252,7 @@ class BatchedRenderer:
             return
         gl.Enable(C.STENCIL_TEST)
         if mode == "equal":
-            gl.StencilFunc(C.EQUAL, ref, 0xFF)
+            gl.StencilFunc(C.EQUAL, ref, 0xFF if ref == 255 else 0x7F)  # bit 7: the shadow volumes' mark
             gl.StencilOp(C.KEEP, C.KEEP, C.KEEP)
             gl.StencilMask(0)
         else:
@@ -343,6 +342,17 @@ class BatchedRenderer:
             if static_shadow:
                 self._draw_static_shadow(static_draws)
             objects = self._object_arrays(meshes) if N else None
+            # shadow volumes (stencil-tested boxes) unless one reaches the camera (near plane) or the
+            # object ids need the stencil's 8th bit
+            zs = [d.world[:, 2].min() for d in static_draws]
+            self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
+            self._volumes = False
+            if shadows and 0 < N <= 127:
+                box = reach_boxes(traj.positions, radius, occluder, travel, self._receivers_z, self._shadow_size)
+                from simgen.render.camera import project
+
+                _, zc = project(box.reshape(T, -1, 3), w2c, cam)
+                self._volumes = bool((zc > 2.0 * cam.znear).all())
             tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
@@ -389,43 +399,24 @@ class BatchedRenderer:
         return _ObjectArrays(self, meshes)
 
     def _tiles(self, spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
-        """Tiles (rows as :func:`simgen.render.tiles.tile_rows`): ``obj`` per object k (tag k) where
-        it is (coverage, object shading, resolve), ``all`` where frames differ from the background
-        (objects, their shadows and occlusion on the statics: re-shading), ``cast`` per caster k (tag
-        k) where its shadow or occlusion can fall (its shadow on the statics, the objects it may
-        shadow, itself if it is not convex)."""
+        """Tiles of the frames (:func:`simgen.render.tiles.frame_tiles`)."""
         cam = spec.camera
-        W, H = cam.width, cam.height
         N = len(meshes)
-        empty = np.zeros((0, 8), np.int32)
         if N == 0:
-            return {"obj": empty, "objm": empty, "all": empty, "cast": empty}
+            empty = np.zeros((0, 8), np.int32)
+            return {"obj": empty, "all": empty, "cast": empty}
         bounds = np.stack([m.bounds for m in meshes])
         obj_rects = screen_rects(box_corners(bounds, models), w2c, cam, cam.znear)  # [T, N, 4]
-        gl_obj = to_gl(obj_rects, W, H)
-        tiles = {"obj": as_array([(*gl_obj[t, k], 0, t, k, 0) for k in range(N) for t in range(len(gl_obj))
-                                  if gl_obj[t, k, 2] > gl_obj[t, k, 0]]),
-                 "objm": tile_rows(obj_rects, W, H), "all": None, "cast": empty}
-        tiles["all"] = tiles["objm"]
         if not shadows:
-            return tiles
-        sh_rects = np.full_like(obj_rects, 0)
-        sh_rects[..., :2], sh_rects[..., 2:] = 1, 0  # empty
+            return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
+        sh_rects = np.zeros_like(obj_rects)
+        sh_rects[..., :2] = 1  # empty
         if static_draws:
             boxes = [(d.world.min(axis=0), d.world.max(axis=0)) for d in static_draws]
             pts = shadow_points(traj.positions, radius, occluder, travel, boxes)
             sh_rects = screen_rects(pts, w2c, cam, cam.znear)
-        tiles["all"] = tile_rows(np.concatenate([obj_rects, sh_rects], axis=1), W, H)
-        recv = receiver_masks(traj.positions, radius, occluder, travel)  # [T, N] bit j: j may reach k
-        gl_obj, gl_sh = gl_obj.tolist(), to_gl(sh_rects, W, H).tolist()
-        rows = []
-        for t in range(len(gl_obj)):
-            for j in range(min(N, MAX_BITS)):
-                boxes = [gl_sh[t][j]] + ([] if convex[j] else [gl_obj[t][j]])
-                boxes += [gl_obj[t][k] for k in range(N) if k != j and (int(recv[t, k]) >> j) & 1]
-                rows.extend((*b, 0, t, j, 0) for b in merge_boxes(boxes))
-        tiles["cast"] = as_array(rows)
-        return tiles
+        recv = receiver_masks(traj.positions, radius, travel)  # [T, N] bit j: j may shadow k
+        return frame_tiles(obj_rects, sh_rects, recv, convex, cam.width, cam.height, MAX_BITS)
 
     # -- passes -----------------------------------------------------------------------------------
     def _draw_static_shadow(self, static_draws) -> None:
@@ -506,6 +497,41 @@ class BatchedRenderer:
         ctx.cull_face = "back"
         self._use(obj_shadow=sm)
 
+    def _shadow_volumes(self, n: int, N: int) -> None:
+        """The shadow mask drawn as each caster's reach (shaders/volume.vert), shaded only where the
+        visible surface lies inside it: back faces behind the surface set stencil bit 7, front
+        faces in front of it and over that bit run the shader (the bit is left: the other stencil
+        tests ignore it)."""
+        ctx, gl = self.ctx, self.gl
+        count = n * N
+        ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
+        gl.DepthMask(0)
+        gl.Enable(C.STENCIL_TEST)
+        gl.ColorMask(0, 0, 0, 0)
+        ctx.cull_face = "front"
+        ctx.depth_func = ">"
+        gl.StencilFunc(C.ALWAYS, 0x80, 0x80)
+        gl.StencilOp(C.KEEP, C.KEEP, C.REPLACE)
+        gl.StencilMask(0x80)
+        self._volume(self._prog("volume.vert", "depth_only.frag"), count)
+        gl.ColorMask(1, 1, 1, 1)
+        ctx.cull_face = "back"
+        ctx.depth_func = "<="
+        gl.StencilFunc(C.EQUAL, 0x80, 0x80)
+        gl.StencilMask(0)
+        self._volume(self._prog("volume.vert", "shadow_mask.frag", *self._defines), count)
+        self._stencil(None)
+        gl.DepthMask(1)
+        ctx.depth_func = "<"
+        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
+
+    def _volume(self, p, instances: int) -> None:
+        vao = self._quads.get(id(p))
+        if vao is None:
+            vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
+        set_uniforms(p, receivers_z=float(self._receivers_z))
+        vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
+
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         moving = self._moving
@@ -546,23 +572,22 @@ class BatchedRenderer:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         n = f1 - f0
         moving = self._moving
-        # every layer starts as the background (the colour layers are read only inside the tiles,
-        # which the passes below write, unless they are read back)
-        if rgb:
-            copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
+        # every layer starts as the background
+        copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
         copy_layers(gl, L.bg_y.glo, L.y.glo, n, W, H, moving)
         copy_layers(gl, L.bg_u.glo, L.u.glo, n, W // 2, H // 2, moving)
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
         if N == 0:
             return
-        sel_obj, sel_objm, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "objm", "all", "cast"))
+        sel_obj, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "all", "cast"))
+        sel_objm = sel_obj  # the objects' tiles, for coverage and resolve too (overlaps compute alike)
         n_obj, n_objm, n_all, n_cast = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast)
         if n_all == 0:
             return
         half = sel_all.copy()
         half[:, :4] //= 2
-        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast]))
-        o_obj, o_objm, o_all = 0, n_obj, n_obj + n_objm
+        self._ssbo(4, np.concatenate([sel_obj, sel_all, half, sel_cast]))
+        o_obj, o_objm, o_all = 0, 0, n_obj
         o_half, o_cast = o_all + n_all, o_all + 2 * n_all
         self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf,
                   bg_rgba=L.bg_rgba)
@@ -579,22 +604,22 @@ class BatchedRenderer:
             objects.draw(self._prog("objects.vert", "ms_ids.frag"), n)
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         if "SHADOWS" in self._defines:
-            # shadow mask: lit and unoccluded, then each caster's tiles: visibility (min), occlusion (product)
+            # shadows: visibility and occlusion for the objects (the mask, lit and unoccluded first),
+            # and the background re-shaded in the colour and Y planes; each caster's tiles, blended
+            # by minimum (the darkest caster wins; overlapping tiles change nothing)
             L.fb_vis.use(W, H)
+            gl.draw_buffers(1)
             self._quad(self._prog("quad.vert", "clear_mask.frag"), n_all, tile0=o_all)
-            if n_cast:
-                ctx.enable(ctx.BLEND)
-                gl.BlendEquationSeparate(0x8007, 0x8006)  # GL_MIN (rgb), GL_FUNC_ADD (alpha)
-                gl.BlendFuncSeparate(1, 1, 0x0304, 0)  # rgb: ignored by MIN; alpha: dst_alpha * src + 0
+            gl.draw_buffers(3)
+            ctx.enable(ctx.BLEND)
+            gl.BlendEquationSeparate(0x8007, 0x8007)  # GL_MIN
+            if self._volumes:
+                self._shadow_volumes(n, N)
+            elif n_cast:
                 self._quad(self._prog("cast.vert", "shadow_mask.frag", *self._defines), n_cast, tile0=o_cast)
-                gl.BlendEquationSeparate(0x8006, 0x8006)
-                gl.BlendFuncSeparate(1, 0, 1, 0)
-                ctx.disable(ctx.BLEND)
+            gl.BlendEquationSeparate(0x8006, 0x8006)  # GL_FUNC_ADD
+            ctx.disable(ctx.BLEND)
         self._use(vis=L.vis)
-        # the background where no object is (stencil 0), re-shaded with the shadow mask
-        L.fb_bg_shade.use(W, H)
-        self._stencil("equal", 0)
-        self._quad(self._prog("quad.vert", "bg_shade.frag", *self._defines), n_all, tile0=o_all)
         if n_obj:
             # each object, once per pixel, on its own pixels (stencil k + 1)
             L.fb_obj_shade.use(W, H)

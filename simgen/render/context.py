@@ -90,6 +90,8 @@ _SIGNATURES = {
     "glMemoryBarrier": (None, [_u]),
     "glBlendEquationSeparate": (None, [_u, _u]),
     "glEnable": (None, [_u]),
+    "glDepthMask": (None, [ctypes.c_ubyte]),
+    "glColorMask": (None, [ctypes.c_ubyte, ctypes.c_ubyte, ctypes.c_ubyte, ctypes.c_ubyte]),
     "glDisable": (None, [_u]),
     "glStencilFunc": (None, [_u, _i, _u]),
     "glStencilOp": (None, [_u, _u, _u]),

@@ -67,23 +67,47 @@ def static_light_matrix(travel: np.ndarray, corners: np.ndarray) -> tuple[np.nda
     return ortho_matrices(basis, center, half_xy, depth_half), 2.0 * half_xy
 
 
-def receiver_masks(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
-                   reach: float = 2.5) -> np.ndarray:
+def receiver_masks(centers: np.ndarray, radius: np.ndarray, travel: np.ndarray) -> np.ndarray:
     """uint32 [T, N]: bit j of (t, k) is set when object j may shadow object k (the sphere of j,
-    moved along the light, passes within both radii of k's centre) or occlude its ambient light
-    (k within ``reach`` occluder radii of j), and for j == k. Objects past the 32nd cast nothing."""
+    moved along the light, passes within both radii of k's centre), and for j == k. Objects past
+    the 32nd cast nothing."""
     T, N = centers.shape[:2]
     L = np.asarray(travel, np.float64)
     L = L / np.linalg.norm(L)
     out = np.zeros((T, N), np.uint32)
-    M = min(N, 32)
-    for j in range(M):
+    for j in range(min(N, 32)):
         w = centers - centers[:, j:j + 1]              # [T, N, 3] from j to every k
         along = np.maximum(w @ L, 0.0)                   # distance along the light (only past j)
         perp = np.linalg.norm(w - along[..., None] * L, axis=-1)
-        shadow = perp <= radius[j] + radius
-        ao = np.linalg.norm(w, axis=-1) <= reach * occluder[j] + radius
-        hit = shadow | ao
+        hit = perp <= radius[j] + radius
         hit[:, j] = True
         out |= np.where(hit, np.uint32(1 << j), np.uint32(0))
     return out
+
+
+# shaders/common.glsl: penumbra at contact, growth per metre, cap in texels; contact occlusion reach
+PENUMBRA0, PENUMBRA_SLOPE, PENUMBRA_TEXELS, AO_REACH = 0.004, 0.02, 4.0, 1.6
+
+
+def reach_boxes(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
+                receivers_z: float, shadow_size: int) -> np.ndarray:
+    """World corners [T, N, 8, 3] of the boxes shaders/volume.vert draws around each caster (the same
+    formulas): along the light from behind the bounding sphere to below ``receivers_z``."""
+    L = np.asarray(travel, np.float64)
+    L = L / np.linalg.norm(L)
+    x = np.cross([0.0, 0.0, 1.0] if abs(L[2]) < 0.99 else [1.0, 0.0, 0.0], L)
+    x /= np.linalg.norm(x)
+    y = np.cross(L, x)
+    R = np.broadcast_to(np.asarray(radius, np.float64), centers.shape[:-1])
+    reach = AO_REACH * np.broadcast_to(np.asarray(occluder, np.float64), centers.shape[:-1])
+    depth = (centers[..., 2] - receivers_z + R) / -L[2] if L[2] < -0.05 else np.full(R.shape, 50.0)
+    depth = np.clip(depth, 0.0, 50.0) + R
+    span = 2.0 * R * 1.05
+    pen = np.minimum(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / shadow_size)
+    half = np.maximum(R + pen, reach) * 1.02
+    near = -np.maximum(R, reach) * 1.02
+    c = np.arange(8)
+    sx, sy = np.where(c & 1, 1.0, -1.0), np.where(c & 2, 1.0, -1.0)
+    along = np.where(c & 4, depth[..., None], near[..., None])  # [T, N, 8]
+    return (centers[..., None, :] + (sx * half[..., None])[..., None] * x + (sy * half[..., None])[..., None] * y
+            + along[..., None] * L)

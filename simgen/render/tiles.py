@@ -15,7 +15,7 @@ import numpy as np
 from simgen.render.camera import project
 
 PAD = 2  # pixels around each projected box
-AO_REACH = 2.5  # ambient occlusion reaches this many occluder radii (shaders/common.glsl object_ao)
+AO_REACH = 1.6  # contact occlusion reaches this many occluder radii (shaders/common.glsl caster_ao)
 
 
 def _cube(centers: np.ndarray, half: np.ndarray) -> np.ndarray:
@@ -102,37 +102,68 @@ def to_gl(rects: np.ndarray, W: int, H: int) -> np.ndarray:
     return out
 
 
-def merge_boxes(boxes: list[list[int]]) -> list[list[int]]:
-    """Merge boxes [x0, y0, x1, y1) while a pair's bounding box has fewer pixels than the two apart
-    (overlapping boxes that are left stand: every pass computes the same values in an overlap)."""
-    boxes = [b for b in boxes if b[2] > b[0] and b[3] > b[1]]
-    if len(boxes) < 2:
-        return boxes
-    merged = True
-    while merged and len(boxes) > 1:
-        merged = False
-        for i in range(len(boxes)):
-            a = boxes[i]
-            area_a = (a[2] - a[0]) * (a[3] - a[1])
-            for j in range(i + 1, len(boxes)):
-                b = boxes[j]
-                u = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                if (u[2] - u[0]) * (u[3] - u[1]) <= area_a + (b[2] - b[0]) * (b[3] - b[1]):
-                    boxes[i] = u
-                    del boxes[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return boxes
+def rows(boxes: np.ndarray, frames: np.ndarray, tags: np.ndarray) -> np.ndarray:
+    """int32 tile rows (x0, y0, x1, y1, layer=0, frame, tag, 0) of the non-empty OpenGL boxes [M, 4]."""
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    out = np.zeros((int(keep.sum()), 8), np.int32)
+    out[:, :4], out[:, 5], out[:, 6] = boxes[keep], frames[keep], tags[keep]
+    return out
 
 
-def tile_rows(rects: np.ndarray, W: int, H: int) -> np.ndarray:
-    """int32 rows (x0, y0, x1, y1, layer=0, frame, tag=0, 0) of the merged boxes of each frame's pixel
-    boxes [T, M, 4] (inclusive, OpenCV)."""
-    gl = to_gl(rects, W, H).tolist()
-    return as_array([(*b, 0, t, 0, 0) for t in range(len(gl)) for b in merge_boxes(gl[t])])
+def union_if_overlapping(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes [..., 4] (x0, y0, x1, y1) pairwise: where a and b overlap, a becomes their bounding box
+    and b empty (one tile instead of two that cover the overlap twice)."""
+    a, b = a.copy(), b.copy()
+    ea = (a[..., 2] > a[..., 0]) & (a[..., 3] > a[..., 1])
+    eb = (b[..., 2] > b[..., 0]) & (b[..., 3] > b[..., 1])
+    over = ea & eb & (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])
+    u = np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:], b[..., 2:])], axis=-1)
+    a[over] = u[over]
+    b[over] = 0
+    return a, b
 
 
-def as_array(rows: list[tuple]) -> np.ndarray:
-    return np.array(rows, np.int64).reshape(-1, 8).astype(np.int32) if rows else np.zeros((0, 8), np.int32)
+def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives: np.ndarray | None,
+                convex: np.ndarray, W: int, H: int, max_casters: int = 32) -> dict[str, np.ndarray]:
+    """Every frame's tiles from the objects' pixel boxes [T, N, 4] and their shadows' on the statics
+    (inclusive, OpenCV; None without shadows):
+
+    * ``obj``: each object's box, tagged with the object (rows sorted by object, then frame);
+    * ``all``: where a frame differs from the background: each object's box with its shadow's;
+    * ``cast``: for each caster j (tag), where its shadow and occlusion can fall: its shadow's box,
+      the boxes of the objects it may reach (``receives`` [T, N], bit j of (t, k)), and its own box
+      if it is not convex (it may shadow itself).
+
+    Tiles may overlap: every pass computes the same values where they do (the shadow mask blends
+    casters by minimum)."""
+    T, N = obj_rects.shape[:2]
+    go = to_gl(obj_rects, W, H)  # [T, N, 4]
+    t_idx = np.broadcast_to(np.arange(T)[:, None], (T, N))
+    k_idx = np.broadcast_to(np.arange(N)[None, :], (T, N))
+    order = lambda a: a.transpose(1, 0, *range(2, a.ndim)).reshape(-1, *a.shape[2:])  # noqa: E731 (object-major)
+    out = {"obj": rows(order(go), order(t_idx), order(k_idx))}
+    if shadow_rects is None:
+        out["all"], out["cast"] = out["obj"], np.zeros((0, 8), np.int32)
+        return out
+    gs = to_gl(shadow_rects, W, H)
+    a, b = union_if_overlapping(go, gs)
+    out["all"] = rows(np.concatenate([a.reshape(-1, 4), b.reshape(-1, 4)]), np.concatenate([t_idx.ravel()] * 2),
+                      np.concatenate([k_idx.ravel()] * 2))
+    M = min(N, max_casters)
+    boxes = [gs[:, :M].reshape(-1, 4)]  # shadows on the statics
+    frames, tags = [t_idx[:, :M].ravel()], [k_idx[:, :M].ravel()]
+    own = ~np.asarray(convex[:M], bool)
+    if own.any():
+        boxes.append(go[:, :M][:, own].reshape(-1, 4))
+        frames.append(t_idx[:, :M][:, own].ravel())
+        tags.append(k_idx[:, :M][:, own].ravel())
+    if N > 1:
+        j = np.arange(M)
+        reach = ((receives[:, None, :] >> j[None, :, None].astype(np.uint32)) & 1).astype(bool)  # [T, j, k]
+        reach[:, j, j] = False
+        t, jj, kk = np.nonzero(reach)
+        boxes.append(go[t, kk])
+        frames.append(t)
+        tags.append(jj)
+    out["cast"] = rows(np.concatenate(boxes), np.concatenate(frames), np.concatenate(tags))
+    return out

@@ -74,6 +74,13 @@ uniform float static_texel;         // metres per texel of the static map
 
 const float PI = 3.14159265358979;
 
+// penumbra grows with the distance between receiver and caster along the light
+const float PENUMBRA0 = 0.004;      // metres at contact
+const float PENUMBRA_SLOPE = 0.02;  // metres per metre of distance
+const float PENUMBRA_TEXELS = 4.0;  // at most (PCF_TAPS taps do not cover wider penumbrae smoothly)
+const float AO_REACH = 1.6;         // occluder radii (simgen/render/tiles.py AO_REACH)
+
+
 // BT.601 limited-range luma of an 8-bit colour (the encoder's Y plane)
 float luma(vec3 c8) { return dot(c8, vec3(0.256788, 0.504129, 0.097906)) + 16.0 / 255.0; }
 
@@ -124,21 +131,31 @@ bool near_edge(usampler2DArray t, ivec2 xy, int layer, uint c) {
     return any(notEqual(a, cc)) || any(notEqual(b, cc));
 }
 
-// the background at pixel xy of frame layer `layer` (background layer `bg_layer`), re-shaded with
-// the frame's shadow mask (SHADOWS), for display: surfaces tone-mapped, the environment as given
-vec3 background_display(ivec2 xy, int layer, int bg_layer) {
+// the background at pixel xy (background layer `bg_layer`) with the key light's visibility `v` and
+// ambient occlusion `ao`, for display: surfaces tone-mapped, the environment as given; where
+// nothing darkens it, the background as displayed, to the bit
+vec3 background_darkened(ivec2 xy, int bg_layer, float v, float ao) {
     ivec3 bij = ivec3(xy, bg_layer);
-    vec3 shown = texelFetch(bg_rgba, bij, 0).rgb;  // unshadowed: the background as displayed, to the bit
+    vec3 shown = texelFetch(bg_rgba, bij, 0).rgb;
 #ifdef SHADOWS
     vec3 c = texelFetch(bg_a, bij, 0).rgb;
     vec4 kz = texelFetch(bg_key, bij, 0);
     vec4 am = texelFetch(bg_amb, bij, 0);
-    vec4 m = texelFetch(vis, ivec3(xy, layer), 0);
-    float dark = (1.0 - m.a) + max(am.a - m.r, 0.0);
-    c -= (1.0 - m.a) * am.rgb + max(am.a - m.r, 0.0) * kz.rgb;
+    float dark = (1.0 - ao) + max(am.a - v, 0.0);
+    c -= (1.0 - ao) * am.rgb + max(am.a - v, 0.0) * kz.rgb;
     if (kz.a > 0.0 && dark > 0.0) shown = tonemap(c);
 #endif
     return shown;
+}
+
+// the same with the frame's shadow mask (every caster)
+vec3 background_display(ivec2 xy, int layer, int bg_layer) {
+#ifdef SHADOWS
+    vec4 m = texelFetch(vis, ivec3(xy, layer), 0);
+    return background_darkened(xy, bg_layer, m.r, m.a);
+#else
+    return background_darkened(xy, bg_layer, 1.0, 1.0);
+#endif
 }
 
 // the environment seen along world direction d (OpenCV pixel uv); the kind is compiled in:
@@ -255,9 +272,10 @@ vec3 direct_all(vec3 a, float r, float ks, vec3 n, vec3 v, out vec3 key) {
 }
 
 // ---- shadows ----------------------------------------------------------------------------------
-// Interleaved gradient noise: a per-pixel rotation of the PCF taps (fixed in screen space).
-float ign(vec2 p) { return fract(52.9829189 * fract(dot(p, vec2(0.06711056, 0.00583715)))); }
-vec2 ign_rotation(vec2 p) { float a = ign(p) * 2.0 * PI; return vec2(cos(a), sin(a)); }
+// A per-pixel rotation of the PCF taps (cos, sin): 16 angles in a 4x4 Bayer order (fixed in screen
+// space; a table, as trigonometry per pixel costs on a CPU rasteriser)
+const vec2 ROTATIONS[16] = vec2[](vec2(1.000000, 0.000000), vec2(-1.000000, 0.000000), vec2(0.707107, 0.707107), vec2(-0.707107, -0.707107), vec2(-0.000000, -1.000000), vec2(0.000000, 1.000000), vec2(0.707107, -0.707107), vec2(-0.707107, 0.707107), vec2(0.382683, 0.923880), vec2(-0.382683, -0.923880), vec2(0.923880, 0.382683), vec2(-0.923880, -0.382683), vec2(0.923880, -0.382683), vec2(-0.923880, 0.382683), vec2(0.382683, -0.923880), vec2(-0.382683, 0.923880));
+vec2 ign_rotation(vec2 p) { ivec2 q = ivec2(p) & 3; return ROTATIONS[q.x + 4 * q.y]; }
 
 // one bilinear 2x2 depth comparison (what a shadow sampler with linear filtering does)
 float shadow_tap(vec2 uv, float layer, float ref) {
@@ -268,9 +286,9 @@ float shadow_tap(vec2 uv, float layer, float ref) {
     return mix(mix(lit.w, lit.z, f.x), mix(lit.x, lit.y, f.x), f.y);
 }
 
-#define PCF_TAPS 6
+#define PCF_TAPS 4
 // a Vogel disk of unit radius
-const vec2 VOGEL[PCF_TAPS] = vec2[](vec2(0.288675, 0.000000), vec2(-0.368684, 0.337745), vec2(0.056433, -0.643026), vec2(0.464703, 0.606123), vec2(-0.852787, -0.150846), vec2(0.807834, -0.513878));
+const vec2 VOGEL[PCF_TAPS] = vec2[](vec2(0.353553, 0.000000), vec2(-0.451544, 0.413652), vec2(0.069116, -0.787542), vec2(0.569142, 0.742346));
 
 // rotated Vogel-disk PCF, each tap a bilinear comparison; rot = (cos, sin) of the disk's rotation
 float pcf_layer(vec3 c, float layer, float radius, vec2 rot) {
@@ -280,11 +298,6 @@ float pcf_layer(vec3 c, float layer, float radius, vec2 rot) {
     return s / float(PCF_TAPS);
 }
 
-// penumbra grows with the distance between receiver and caster along the light
-const float PENUMBRA0 = 0.004;      // metres at contact
-const float PENUMBRA_SLOPE = 0.035; // metres per metre of distance
-const float AO_REACH = 2.5;         // occluder radii (simgen/render/tiles.py AO_REACH)
-
 // visibility of the key light at p (normal n) through one caster's shadow map: light camera lvp,
 // bounding sphere (centre, R), map layer
 float caster_shadow(vec3 p, vec3 n, mat4 lvp, vec3 centre, float R, float layer, vec2 rot) {
@@ -293,7 +306,7 @@ float caster_shadow(vec3 p, vec3 n, mat4 lvp, vec3 centre, float R, float layer,
     float span = 2.0 * R * 1.05;                            // metres across the map
     vec3 c = (lvp * vec4(p + n * (1.5 * span / obj_shadow_size), 1.0)).xyz * 0.5 + 0.5;
     c.z = min(c.z, 0.995);
-    return pcf_layer(c, layer, clamp(pen / span, 0.5 / obj_shadow_size, 0.2), rot);
+    return pcf_layer(c, layer, clamp(pen / span * obj_shadow_size, 0.5, PENUMBRA_TEXELS) / obj_shadow_size, rot);
 }
 
 #ifdef STATIC_SHADOW
@@ -314,7 +327,7 @@ float caster_ao(vec3 p, vec3 n, vec3 centre, float r) {
     vec3 w = centre - p;
     float d2 = max(dot(w, w), 1e-8);
     float d = sqrt(d2);
-    float occ = clamp(dot(n, w) / d, 0.0, 1.0) * min(r * r / d2, 1.0) * smoothstep(AO_REACH * r, 1.5 * r, d);
+    float occ = clamp(dot(n, w) / d, 0.0, 1.0) * min(r * r / d2, 1.0) * smoothstep(AO_REACH * r, 1.05 * r, d);
     return 1.0 - 0.85 * occ;
 }
 #endif  // FRAGMENT

@@ -1,7 +1,8 @@
-// Shadow mask, one caster per tile: the key light's visibility through object k's shadow map (r,
-// blended by minimum) and its ambient occlusion (a, blended by product) at the surface each pixel
-// shows (an object from the id pass, else the background). Every pixel pays only for the casters
-// whose shadow or occlusion can reach it.
+// Shadows, one caster per tile, blended by minimum (the darkest caster wins; tiles may overlap):
+// the key light's visibility through object k's shadow map (r) and its ambient occlusion (a) at the
+// surface each pixel shows, for the objects' shading (the shadow mask); and, where that surface is
+// the background, its colour re-shaded with them, straight into the frame's colour and Y planes
+// (which start as the background). Every pixel pays only for the casters that can reach it.
 flat in int v_layer;
 flat in int v_frame;
 flat in int v_k;
@@ -17,6 +18,8 @@ uniform sampler2DArray gbuf;    // objects: normal, metric depth
 uniform sampler2DArray bg_nrm;
 
 layout(location = 0) out vec4 o_vis;
+layout(location = 1) out vec4 o_rgba;
+layout(location = 2) out float o_y;
 
 void main() {
     ivec3 ij = ivec3(ivec2(gl_FragCoord.xy), v_layer);
@@ -24,7 +27,6 @@ void main() {
     uint id = texelFetch(ids, ij, 0).r;
     vec4 g = texelFetch(gbuf, ij, 0);
     float z = id == 0u ? texelFetch(bg_key, bij, 0).a : g.w;
-    if (z <= 0.0) discard;  // no surface
     vec3 n = id == 0u ? texelFetch(bg_nrm, bij, 0).xyz : normalize(g.xyz);
     Cam c;
     c.c2w = v_c2w;
@@ -42,9 +44,15 @@ void main() {
     float reach = v_sphere.w + PENUMBRA0 + PENUMBRA_SLOPE * max(behind - v_sphere.w, 0.0);
     bool own = id == uint(v_k + 1);
     bool shadowed = behind > -v_sphere.w && dot(perp, perp) < reach * reach && (!own || v_self == 1);
-    if (!shadowed && dot(w, w) > AO_REACH * AO_REACH * v_occ * v_occ) discard;
+    // no discard (llvmpipe then tests depth and stencil late, after the shader): out of reach,
+    // vis = ao = 1 change nothing under the minimum blending
+    shadowed = shadowed && z > 0.0;
     vec2 rot = ign_rotation(gl_FragCoord.xy);
     float vis = shadowed ? caster_shadow(p, n, v_lvp, v_sphere.xyz, v_sphere.w, float(v_layer * n_objects + v_k), rot) : 1.0;
-    float ao = own ? 1.0 : caster_ao(p, n, v_sphere.xyz, v_occ);
+    float ao = id != 0u || z <= 0.0 ? 1.0 : caster_ao(p, n, v_sphere.xyz, v_occ);  // contact occlusion on the statics
     o_vis = vec4(vis, 1.0, 1.0, ao);
+    // the background re-shaded with this caster alone (objects: overwritten by their own shading)
+    vec3 c8 = quantize(background_darkened(ij.xy, bij.z, vis, ao));
+    o_rgba = vec4(c8, 1.0);
+    o_y = luma(c8);
 }
