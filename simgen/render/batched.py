@@ -347,6 +347,16 @@ class BatchedRenderer:
             zs = [d.world[:, 2].min() for d in static_draws]
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
             self._volumes = False
+            self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
+            own = np.array([(1 << k) if k < MAX_BITS else 0 for k in range(N)], np.uint32)
+            # casters that may shadow an object: another one, or themselves (not convex)
+            others = self._receive & ~own[None]  # [T, N]: bit j set when j may shadow k
+            on_objects = np.zeros((T, N), np.uint32)
+            for j in range(min(N, MAX_BITS)):
+                on_objects[:, j] = ((others >> np.uint32(j)) & 1).any(axis=1) | (not convex[j])
+            self._objects_receive = bool(on_objects.any())
+            if N:
+                self._ssbo(7, on_objects)
             if shadows and 0 < N <= 127:
                 box = reach_boxes(traj.positions, radius, occluder, travel, self._receivers_z, self._shadow_size)
                 from simgen.render.camera import project
@@ -415,7 +425,7 @@ class BatchedRenderer:
             boxes = [(d.world.min(axis=0), d.world.max(axis=0)) for d in static_draws]
             pts = shadow_points(traj.positions, radius, occluder, travel, boxes)
             sh_rects = screen_rects(pts, w2c, cam, cam.znear)
-        recv = receiver_masks(traj.positions, radius, travel)  # [T, N] bit j: j may shadow k
+        recv = self._receive
         return frame_tiles(obj_rects, sh_rects, recv, convex, cam.width, cam.height, MAX_BITS)
 
     # -- passes -----------------------------------------------------------------------------------
@@ -499,9 +509,10 @@ class BatchedRenderer:
 
     def _shadow_volumes(self, n: int, N: int) -> None:
         """The shadow mask drawn as each caster's reach (shaders/volume.vert), shaded only where the
-        visible surface lies inside it: back faces behind the surface set stencil bit 7, front
-        faces in front of it and over that bit run the shader (the bit is left: the other stencil
-        tests ignore it)."""
+        visible surface lies inside it: back faces behind the surface set stencil bit 7; front
+        faces in front of it run the shader where that bit is set, on the background (stencil
+        exactly 0x80) and on the objects (0x80 + id), a variant each (the bit is left: the other
+        stencil tests ignore it)."""
         ctx, gl = self.ctx, self.gl
         count = n * N
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
@@ -517,19 +528,24 @@ class BatchedRenderer:
         gl.ColorMask(1, 1, 1, 1)
         ctx.cull_face = "back"
         ctx.depth_func = "<="
-        gl.StencilFunc(C.EQUAL, 0x80, 0x80)
         gl.StencilMask(0)
-        self._volume(self._prog("volume.vert", "shadow_mask.frag", *self._defines), count)
+        gl.StencilFunc(C.EQUAL, 0x80, 0xFF)  # the background
+        self._volume(self._prog("volume.vert", "shadow_mask.frag", "RECEIVER_BG", *self._defines), count)
+        if self._objects_receive:
+            gl.draw_buffers(1)
+            gl.StencilFunc(0x0201, 0x80, 0xFF)  # GL_LESS: 0x80 < stencil, an object
+            self._volume(self._prog("volume.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), count, True)
+            gl.draw_buffers(3)
         self._stencil(None)
         gl.DepthMask(1)
         ctx.depth_func = "<"
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
 
-    def _volume(self, p, instances: int) -> None:
+    def _volume(self, p, instances: int, object_casters: bool = False) -> None:
         vao = self._quads.get(id(p))
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
-        set_uniforms(p, receivers_z=float(self._receivers_z))
+        set_uniforms(p, receivers_z=float(self._receivers_z), object_casters=int(object_casters))
         vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
 
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:
@@ -555,7 +571,7 @@ class BatchedRenderer:
             gl.ClearTexImage(L.sil.glo, 0, 0x8D94, 0x1405, None)  # GL_RED_INTEGER, GL_UNSIGNED_INT: zeros
             L.sil.bind_to_image(0, read=True, write=True)
             self._ssbo(5, np.zeros(n * N, np.uint32))
-        p = self._prog("objects.vert", "ids.frag")
+        p = self._prog("objects.vert", "ids.frag", *(("FLOW",) if flow else ()))
         set_uniforms(p, silhouettes=int(do_sil))
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.cull_face = "back"
@@ -615,8 +631,20 @@ class BatchedRenderer:
             gl.BlendEquationSeparate(0x8007, 0x8007)  # GL_MIN
             if self._volumes:
                 self._shadow_volumes(n, N)
-            elif n_cast:
-                self._quad(self._prog("cast.vert", "shadow_mask.frag", *self._defines), n_cast, tile0=o_cast)
+            elif n_cast:  # rectangles, the stencil telling background and objects apart
+                gl.Enable(C.STENCIL_TEST)
+                gl.StencilMask(0)
+                gl.StencilFunc(C.EQUAL, 0, 0x7F)
+                self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_BG", *self._defines), n_cast,
+                           tile0=o_cast)
+                if self._objects_receive:
+                    gl.draw_buffers(1)
+                    gl.StencilFunc(0x0205, 0, 0x7F)  # GL_NOTEQUAL: an object
+                    self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), n_cast,
+                               tile0=o_cast)
+                    gl.draw_buffers(3)
+                self._stencil(None)
+
             gl.BlendEquationSeparate(0x8006, 0x8006)  # GL_FUNC_ADD
             ctx.disable(ctx.BLEND)
         self._use(vis=L.vis)

@@ -25,7 +25,7 @@ from simgen.shapes import body_mesh, bounding_radius
 from simgen.spec import ObjectSpec, SceneSpec, StaticSpec, Trajectory
 
 ROUND_SHAPES = ("sphere", "cylinder", "capsule")
-TOLERANCE_PX = 0.5  # largest gap between a round body's polygon and its surface, in pixels
+TOLERANCE_PX = 0.75  # largest gap between a round body's polygon and its surface, in pixels
 # icosphere (subdivisions, gap as a fraction of the radius at face centres), coarse to fine
 _ICOSPHERE = ((1, 0.0658), (2, 0.0178), (3, 0.00453), (4, 0.00114))
 _SEGMENTS = (8, 12, 16, 24, 32, 48, 64, 96)  # segments around a cylinder / capsule: gap 1 - cos(pi / n)
@@ -180,7 +180,13 @@ def static_mesh(st: StaticSpec) -> Mesh:
 
 
 def is_convex(obj: ObjectSpec) -> bool:
-    """Whether an object's surface is convex (then it cannot shadow itself)."""
+    """Whether an object's surface is convex (then it cannot shadow itself): every vertex lies on or
+    behind the plane of every face (to a millionth of its size)."""
     if obj.shape != "mesh":
         return True
-    return bool(trimesh.Trimesh(vertices=obj.mesh.vertices, faces=obj.mesh.faces, process=False).is_convex)
+    v = np.asarray(obj.mesh.vertices, np.float64)
+    tri = v[np.asarray(obj.mesh.faces)]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+    height = np.einsum("fvj,fj->fv", v[None] - tri[:, None, 0], n)  # [faces, vertices] above each face
+    return bool((height <= 1e-6 * np.abs(v).max()).all())

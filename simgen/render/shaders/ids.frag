@@ -30,8 +30,10 @@ void main() {
     o_depth = z;
     o_gbuf = vec4(normalize(v_normal), z);
     o_flow = vec2(0.0);
+#ifdef FLOW
     if (v_t + 1 < n_frames) {
         float z1;
         o_flow = project_cv(cams[v_t + 1], v_next, z1) - uv;
     }
+#endif
 }

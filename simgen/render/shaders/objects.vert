@@ -23,8 +23,12 @@ void main() {
     gl_Layer = gl_InstanceID;
     v_world = (M * vec4(position, 1.0)).xyz;
     v_normal = mat3(M) * normal;
+#ifdef FLOW
     int tn = min(t + 1, n_frames - 1);
     v_next = (models[tn * n_objects + k] * vec4(position, 1.0)).xyz;
+#else
+    v_next = vec3(0.0);
+#endif
     v_k = k;
     v_t = t;
 }

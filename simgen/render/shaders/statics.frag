@@ -25,7 +25,7 @@ layout(location = 7) out uint o_sid;
 
 // anisotropic filtering by hand: ANISO_TAPS trilinear taps along the longer axis of the pixel's
 // footprint in the texture (Mesa's built-in anisotropic filtering costs ~10x more on llvmpipe)
-#define ANISO_TAPS 3
+#define ANISO_TAPS 2
 vec3 sample_aniso(sampler2D t, vec2 uv) {
     vec2 sz = vec2(textureSize(t, 0));
     vec2 ex = dFdx(uv), ey = dFdy(uv);
