@@ -18,7 +18,8 @@ from simgen.codecs import encode_video, pack
 from simgen.engines import make_engine
 from simgen.scenes_registry import make_scene, scene_config, scene_module
 from simgen.schema import params_cells
-from simgen.spec import SceneSpec, Trajectory, project_points
+from simgen.render.camera import project
+from simgen.spec import SceneSpec, Trajectory
 
 STAGES = ("sample", "simulate", "render", "encode", "write")
 
@@ -128,9 +129,10 @@ def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Tra
     video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset,
                          yuv420=getattr(frames, "yuv420", None))
     depth_dtype = cfg.render.depth_dtype
-    uv, _ = project_points(traj.positions, spec.camera)  # [T, N, 2]
+    poses = spec.camera.poses(T)  # per frame (a moving camera has a trajectory)
+    uv, _ = project(traj.positions, np.linalg.inv(poses), spec.camera)  # [T, N, 2]
     counts, boxes = mask_stats(frames.masks, N)
-    c2w = np.repeat(np.asarray(spec.camera.cam_to_world, np.float32).reshape(1, 16), T, axis=0)
+    c2w = poses.astype(np.float32).reshape(T, 16)
     objs = spec.objects
     return {
         "sample_id": f"{spec.family}-{cfg.seed}-{index:08d}",
