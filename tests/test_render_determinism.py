@@ -48,7 +48,7 @@ def test_same_pixels_in_fresh_processes_with_a_busy_core(backend):
         env = dict(os.environ, PYTHONHASHSEED="random")
         results = []
         for _ in range(runs):
-            out = subprocess.run([sys.executable, str(HASHES), backend, str(n), "seed=0", "render.frames=8"],
+            out = subprocess.run([sys.executable, str(HASHES), backend, str(n), "seed=0", "render.frames=4"],
                                  capture_output=True, text=True, timeout=300, env=env, check=True).stdout
             results.append([json.loads(line) for line in out.splitlines() if line.startswith("{")])
     finally:

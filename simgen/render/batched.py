@@ -414,7 +414,7 @@ class BatchedRenderer:
         N = len(meshes)
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
-            return {"obj": empty, "all": empty, "cast": empty}
+            return {"obj": empty, "objm": empty, "all": empty, "cast": empty}
         bounds = np.stack([m.bounds for m in meshes])
         obj_rects = screen_rects(box_corners(bounds, models), w2c, cam, cam.znear)  # [T, N, 4]
         if not shadows:
@@ -595,15 +595,14 @@ class BatchedRenderer:
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
         if N == 0:
             return
-        sel_obj, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "all", "cast"))
-        sel_objm = sel_obj  # the objects' tiles, for coverage and resolve too (overlaps compute alike)
+        sel_obj, sel_objm, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "objm", "all", "cast"))
         n_obj, n_objm, n_all, n_cast = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast)
         if n_all == 0:
             return
         half = sel_all.copy()
         half[:, :4] //= 2
-        self._ssbo(4, np.concatenate([sel_obj, sel_all, half, sel_cast]))
-        o_obj, o_objm, o_all = 0, 0, n_obj
+        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast]))
+        o_obj, o_objm, o_all = 0, n_obj, n_obj + n_objm
         o_half, o_cast = o_all + n_all, o_all + 2 * n_all
         self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf,
                   bg_rgba=L.bg_rgba)

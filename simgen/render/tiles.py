@@ -110,17 +110,31 @@ def rows(boxes: np.ndarray, frames: np.ndarray, tags: np.ndarray) -> np.ndarray:
     return out
 
 
-def union_if_overlapping(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes [..., 4] (x0, y0, x1, y1) pairwise: where a and b overlap, a becomes their bounding box
-    and b empty (one tile instead of two that cover the overlap twice)."""
-    a, b = a.copy(), b.copy()
-    ea = (a[..., 2] > a[..., 0]) & (a[..., 3] > a[..., 1])
-    eb = (b[..., 2] > b[..., 0]) & (b[..., 3] > b[..., 1])
-    over = ea & eb & (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])
-    u = np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:], b[..., 2:])], axis=-1)
-    a[over] = u[over]
-    b[over] = 0
-    return a, b
+def merge_overlapping(tiles: np.ndarray) -> np.ndarray:
+    """Tile rows of the same frame whose boxes overlap, merged into their bounding box (repeatedly),
+    where that box has fewer pixels than the two apart; tags are dropped (0)."""
+    out = []
+    order = np.argsort(tiles[:, 5], kind="stable")
+    tiles = tiles[order]
+    cuts = np.flatnonzero(np.diff(tiles[:, 5])) + 1
+    for group in np.split(tiles, cuts):
+        boxes = group[:, :4].tolist()
+        merged = True
+        while merged and len(boxes) > 1:
+            merged = False
+            for i in range(len(boxes)):
+                a = boxes[i]
+                for j in range(i + 1, len(boxes)):
+                    b = boxes[j]
+                    u = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    if (u[2] - u[0]) * (u[3] - u[1]) <= (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]):
+                        boxes[i], merged = u, True
+                        del boxes[j]
+                        break
+                if merged:
+                    break
+        out.extend((*b, 0, int(group[0, 5]), 0, 0) for b in boxes)
+    return np.array(out, np.int32).reshape(-1, 8)
 
 
 def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives: np.ndarray | None,
@@ -129,7 +143,9 @@ def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives
     (inclusive, OpenCV; None without shadows):
 
     * ``obj``: each object's box, tagged with the object (rows sorted by object, then frame);
-    * ``all``: where a frame differs from the background: each object's box with its shadow's;
+    * ``objm``: the objects' boxes, overlapping ones merged;
+    * ``all``: where a frame differs from the background: the objects' boxes and their shadows',
+      overlapping ones merged;
     * ``cast``: for each caster j (tag), where its shadow and occlusion can fall: its shadow's box,
       the boxes of the objects it may reach (``receives`` [T, N], bit j of (t, k)), and its own box
       if it is not convex (it may shadow itself).
@@ -142,13 +158,12 @@ def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives
     k_idx = np.broadcast_to(np.arange(N)[None, :], (T, N))
     order = lambda a: a.transpose(1, 0, *range(2, a.ndim)).reshape(-1, *a.shape[2:])  # noqa: E731 (object-major)
     out = {"obj": rows(order(go), order(t_idx), order(k_idx))}
+    out["objm"] = merge_overlapping(out["obj"])
     if shadow_rects is None:
-        out["all"], out["cast"] = out["obj"], np.zeros((0, 8), np.int32)
+        out["all"], out["cast"] = out["objm"], np.zeros((0, 8), np.int32)
         return out
     gs = to_gl(shadow_rects, W, H)
-    a, b = union_if_overlapping(go, gs)
-    out["all"] = rows(np.concatenate([a.reshape(-1, 4), b.reshape(-1, 4)]), np.concatenate([t_idx.ravel()] * 2),
-                      np.concatenate([k_idx.ravel()] * 2))
+    out["all"] = merge_overlapping(np.concatenate([out["obj"], rows(gs.reshape(-1, 4), t_idx.ravel(), k_idx.ravel())]))
     M = min(N, max_casters)
     boxes = [gs[:, :M].reshape(-1, 4)]  # shadows on the statics
     frames, tags = [t_idx[:, :M].ravel()], [k_idx[:, :M].ravel()]
