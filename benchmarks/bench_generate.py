@@ -14,10 +14,12 @@ figure; compare ratios measured in one run).
 2. baseline, the same scenes and trajectories: PyBullet's own getCameraImage (TinyRenderer: RGB +
    depth + segmentation, no shadows) with the same camera in place of simgen's renderer, its
    outputs turned into masks and metric depth, then encoded (H.264 from RGB, masks, depth) and
-   written like simgen's rows; sample and simulate are charged at simgen's measured cost.
+   written like simgen's rows (one Parquet writer, the shard writer's settings); sample and
+   simulate are charged at simgen's measured cost.
 3. ``--pyrender``: the same as 1 with render.backend=pyrender (the reference renderer, no shadows).
 
-Prints, per pipeline, CPU s per video and stage, videos/s per core, the ratios, disk per video and
+Everything is warmed up first (GL context and shaders, codec, Parquet writer: once per worker process).
+Prints, per pipeline, CPU-ms per video and stage, videos/s per core, the ratios, disk per video and
 the peak RSS of the process.
 """
 
@@ -118,10 +120,16 @@ def main(argv=None) -> int:
         for label, extra in runs:
             cfg = load_config([f"n={args.n}", f"seed={args.seed}", f"shard_size={args.n}", f"out={tmp}/{label}",
                                "runner.progress=false", *common, *extra])
-            # warm-up outside the measurement: GL context, shader compilation (once per worker process)
+            # warm-up outside the measurement, once per worker process: GL context and shader
+            # compilation, the codec and Parquet writer (first imports, x264 and zstd set-up)
             pipe = worker_pipeline(cfg)
-            spec, traj, _ = pipe.simulate(0)
-            pipe.renderer.render(spec, traj)
+            row = pipe.make_row(0)
+            import pyarrow.parquet as pq
+
+            from simgen.schema import rows_to_table
+
+            pq.write_table(rows_to_table([row]), io.BytesIO(), compression=cfg.output.compression,
+                           compression_level=cfg.output.compression_level)
             prepare(cfg, log=lambda *_: None)  # the output folder and manifest that run_shard writes into
             t_wall = time.time()
             res = run_shard(cfg, 0)
@@ -133,11 +141,16 @@ def main(argv=None) -> int:
             import pyarrow.parquet as pq
             import pybullet as p
 
-            from simgen.schema import rows_to_table
+            from simgen.schema import SCHEMA, rows_to_table
 
             client = p.connect(p.DIRECT)
             pipe = worker_pipeline(cfg)
             base = {"render": 0.0, "encode": 0.0, "write": 0.0}
+            comp = None if cfg.output.compression == "none" else cfg.output.compression
+            writer = pq.ParquetWriter(io.BytesIO(), SCHEMA, compression=comp,  # as simgen.shards.ShardWriter
+                                      compression_level=cfg.output.compression_level if comp == "zstd" else None,
+                                      use_dictionary=["scene", "engine", "split", "video_codec", "depth_dtype", "projection"],
+                                      write_statistics=["index", "seed", "num_objects", "fps"])
             for i in range(args.n):
                 spec, traj, seed = pipe.simulate(i)
                 t0 = time.process_time()
@@ -145,12 +158,14 @@ def main(argv=None) -> int:
                 t1 = time.process_time()
                 row = build_row(cfg, i, seed, spec, traj, frames)
                 t2 = time.process_time()
-                pq.write_table(rows_to_table([row]), io.BytesIO(), compression=cfg.output.compression,
-                               compression_level=cfg.output.compression_level)
+                writer.write_table(rows_to_table([row]))
                 t3 = time.process_time()
                 base["render"] += t1 - t0
                 base["encode"] += t2 - t1
                 base["write"] += t3 - t2
+            t3 = time.process_time()
+            writer.close()
+            base["write"] += time.process_time() - t3
             p.disconnect(client)
             base["sample"], base["simulate"] = cpu["sample"], cpu["simulate"]
             results["baseline"] = (cfg, base, None, None)

@@ -38,6 +38,8 @@ def gl_projection(cam: CameraSpec) -> np.ndarray:
 
 def gl_views(poses: np.ndarray) -> np.ndarray:
     """OpenGL view matrices [T, 4, 4] of OpenCV cam_to_world poses [T, 4, 4] (pyrender: inv(pose))."""
+    if len(poses) > 1 and (poses == poses[0]).all():  # a static camera: one inverse
+        return np.repeat(np.linalg.inv(poses[0] @ CV_TO_GL)[None], len(poses), axis=0)
     return np.stack([np.linalg.inv(p @ CV_TO_GL) for p in poses])
 
 
@@ -63,6 +65,6 @@ def camera_records(cam: CameraSpec, poses: np.ndarray) -> np.ndarray:
     """Per-frame camera records for the shaders: float32 [T, 3, 4, 4] = (GL view, OpenCV cam_to_world,
     its inverse), each column-major as GLSL reads it."""
     views = gl_views(poses)
-    w2c = np.linalg.inv(poses)
+    w2c = np.linalg.inv(poses)  # numpy inverts each matrix on its own: the same values as one by one
     rec = np.stack([views, poses, w2c], axis=1).astype(np.float32)
     return np.ascontiguousarray(rec.transpose(0, 1, 3, 2))  # row-major numpy -> column-major GLSL

@@ -118,6 +118,9 @@ def merge_overlapping(tiles: np.ndarray) -> np.ndarray:
     tiles = tiles[order]
     cuts = np.flatnonzero(np.diff(tiles[:, 5])) + 1
     for group in np.split(tiles, cuts):
+        if len(group) == 1:
+            out.append((*group[0, :4], 0, int(group[0, 5]), 0, 0))
+            continue
         boxes = group[:, :4].tolist()
         merged = True
         while merged and len(boxes) > 1:
