@@ -42,7 +42,9 @@ from simgen.render.materials import (
     NOISE_PATTERNS, environment_kind, environment_of, light_uniforms, material_records, object_material, static_surface,
 )
 from simgen.render.meshes import image_radius_px, is_convex, object_meshes, static_mesh
-from simgen.render.resources import ArrayTarget, Framebuffer, copy_layers, mipmapped_texture, program, set_uniforms
+from simgen.render.resources import (
+    ArrayTarget, Framebuffer, apply_uniforms, copy_layers, encode_uniforms, mipmapped_texture, program, set_uniforms,
+)
 from simgen.render.shadows import object_light_matrices, reach_boxes, receiver_masks, static_light_matrix
 from simgen.render.tiles import box_corners, frame_tiles, screen_rects, shadow_points
 from simgen.shapes import volume
@@ -174,6 +176,7 @@ class BatchedRenderer:
         self._dummy_rgb = ctx.texture((1, 1), 3, bytes(3))
         self._buffers: dict[int, object] = {}
         self._common: dict = {}
+        self._common_encoded: tuple = (None, [])
         self.ctx.__exit__(None, None, None)
 
     # -- resources ------------------------------------------------------------------------------
@@ -200,7 +203,9 @@ class BatchedRenderer:
             set_uniforms(p, inst_m=np.eye(4, dtype=np.float32), **UNITS)
             p._simgen_common = None
         if p._simgen_common is not self._common:  # uniforms of this video / chunk not yet set
-            set_uniforms(p, **self._common)
+            if self._common_encoded[0] is not self._common:
+                self._common_encoded = (self._common, encode_uniforms(self._common))
+            apply_uniforms(p, self._common_encoded[1])
             p._simgen_common = self._common
         return p
 
@@ -394,7 +399,7 @@ class BatchedRenderer:
     def _environment_texture(self, env, cam, k):
         if env.kind != "image":
             return None, 0.0
-        tex = mipmapped_texture(self.ctx, env.image, repeat=True)
+        tex = mipmapped_texture(self.ctx, self.gl, env.image, repeat=True)
         ih, iw = np.asarray(env.image).shape[:2]
         if env.mapping == "equirect" and cam.projection != "orthographic":
             texels_per_px = (iw / (2 * math.pi)) / k[1, 1]
@@ -685,7 +690,7 @@ class _StaticDraw:
         self.vbo = r.ctx.buffer(data.tobytes())
         self.ibo = r.ctx.buffer(m.faces.astype(np.uint32).tobytes())
         # flipped as pyrender uploads it: the same texel at the same point of the floor
-        self.tex = mipmapped_texture(r.ctx, st.texture, flip=True) if st.texture is not None else None
+        self.tex = mipmapped_texture(r.ctx, r.gl, st.texture, flip=True) if st.texture is not None else None
         self.defines = ("TEXTURED",) if self.tex is not None else ()
         rough, ks = static_surface(st)
         self.uniforms = dict(M=pose_matrix(st.position, st.quaternion), color=np.asarray(st.color, np.float32)[:3],

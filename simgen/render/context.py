@@ -38,6 +38,9 @@ DEPTH_COMPONENT24 = 0x81A6
 DEPTH_COMPONENT32F = 0x8CAC
 RGBA8 = 0x8058
 FLOAT = 0x1406
+RGBA = 0x1908
+RGB = 0x1907
+UNSIGNED_BYTE = 0x1401
 TEXTURE_MIN_FILTER = 0x2801
 TEXTURE_MAG_FILTER = 0x2800
 TEXTURE_WRAP_S = 0x2802
@@ -73,6 +76,7 @@ _SIGNATURES = {
     "glTexStorage3D": (None, [_u, _i, _u, _i, _i, _i]),
     "glTexStorage3DMultisample": (None, [_u, _i, _u, _i, _i, _i, ctypes.c_ubyte]),
     "glTexParameteri": (None, [_u, _u, _i]),
+    "glTexImage2D": (None, [_u, _i, _i, _i, _i, _i, _u, _u, _p]),
     "glGenFramebuffers": (None, [_i, ctypes.POINTER(_u)]),
     "glDeleteFramebuffers": (None, [_i, ctypes.POINTER(_u)]),
     "glBindFramebuffer": (None, [_u, _u]),

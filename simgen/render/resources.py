@@ -34,23 +34,41 @@ def program(ctx, vertex: str, fragment: str, defines: tuple[str, ...] = ()):
                        + "#define FRAGMENT\n" + common + _source(fragment))
 
 
-def set_uniforms(prog, **values) -> None:
-    """Set the uniforms the program uses (the compiler drops unused ones; those are skipped)."""
+def encode_uniforms(values: dict) -> list[tuple[str, bool, object]]:
+    """Uniform values as (name, raw, payload): raw bytes to write (matrices column-major, arrays of
+    vectors) or a value to assign; encoded once, set on many programs (:func:`apply_uniforms`)."""
+    out = []
     for name, value in values.items():
+        if isinstance(value, np.ndarray):
+            if value.ndim == 2 and value.shape[0] == value.shape[1]:
+                out.append((name, True, np.ascontiguousarray(value.T, np.float32).tobytes()))  # column-major
+            elif value.dtype.kind in "iu":
+                out.append((name, False, tuple(int(v) for v in value.reshape(-1)) if value.size > 1
+                            else int(value.reshape(-1)[0])))
+            elif value.ndim == 2:  # an array of vectors
+                out.append((name, True, np.ascontiguousarray(value, np.float32).tobytes()))
+            else:
+                out.append((name, False, tuple(float(v) for v in value)))
+        else:
+            out.append((name, False, value))
+    return out
+
+
+def apply_uniforms(prog, encoded: list[tuple[str, bool, object]]) -> None:
+    """Set encoded uniforms on the program, those it uses (the compiler drops unused ones)."""
+    for name, raw, payload in encoded:
         u = prog.get(name, None)
         if u is None:
             continue
-        if isinstance(value, np.ndarray):
-            if value.ndim == 2 and value.shape[0] == value.shape[1]:
-                u.write(np.ascontiguousarray(value.T, np.float32).tobytes())  # column-major
-            elif value.dtype.kind in "iu":
-                u.value = tuple(int(v) for v in value.reshape(-1)) if value.size > 1 else int(value.reshape(-1)[0])
-            elif value.ndim == 2:  # an array of vectors
-                u.write(np.ascontiguousarray(value, np.float32).tobytes())
-            else:
-                u.value = tuple(float(v) for v in value)
+        if raw:
+            u.write(payload)
         else:
-            u.value = value
+            u.value = payload
+
+
+def set_uniforms(prog, **values) -> None:
+    """Set the uniforms the program uses (the compiler drops unused ones; those are skipped)."""
+    apply_uniforms(prog, encode_uniforms(values))
 
 
 class ArrayTarget:
@@ -157,8 +175,8 @@ def mip_levels(image: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
-def mipmapped_texture(ctx, image: np.ndarray, repeat: bool = True, anisotropy: float = 1.0, components: int = 4,
-                      flip: bool = False):
+def mipmapped_texture(ctx, gl: C.RawGL, image: np.ndarray, repeat: bool = True, anisotropy: float = 1.0,
+                      components: int = 4, flip: bool = False):
     """An RGB texture with its mip levels computed by :func:`mip_levels`. Row 0 of ``image`` is
     texture row 0 (t = 0), or its last row with ``flip`` (as pyrender uploads images)."""
     import moderngl
@@ -171,9 +189,15 @@ def mipmapped_texture(ctx, image: np.ndarray, repeat: bool = True, anisotropy: f
     img[..., :3] = rgb
     img[..., 3:] = 255
     tex = ctx.texture((w, h), components, img.tobytes(), alignment=1)
-    tex.build_mipmaps()  # allocates the levels; overwritten below
+    # levels 1.. defined from our own images (not glGenerateMipmap, which would also cost a pass)
+    gl.ActiveTexture(C.TEXTURE0 + SCRATCH_UNIT)
+    gl.BindTexture(C.TEXTURE_2D, tex.glo)
+    fmt = {3: C.RGB, 4: C.RGBA}[components]
     for level, data in enumerate(mip_levels(img), start=1):
-        tex.write(np.ascontiguousarray(data).tobytes(), level=level, alignment=1)
+        data = np.ascontiguousarray(data)
+        gl.TexImage2D(C.TEXTURE_2D, level, {3: 0x8051, 4: C.RGBA8}[components], data.shape[1], data.shape[0], 0,
+                      fmt, C.UNSIGNED_BYTE, data.ctypes.data)
+    gl.BindTexture(C.TEXTURE_2D, 0)
     tex.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
     tex.repeat_x = tex.repeat_y = repeat
     if anisotropy > 1.0:

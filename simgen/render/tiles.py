@@ -29,7 +29,7 @@ def box_corners(bounds: np.ndarray, models: np.ndarray) -> np.ndarray:
     lo, hi = bounds[:, 0], bounds[:, 1]
     sel = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)])
     local = np.where(sel[None] == 1, hi[:, None, :], lo[:, None, :])  # [N, 8, 3]
-    return np.einsum("tnij,nkj->tnki", models[..., :3, :3], local) + models[:, :, None, :3, 3]
+    return local[None] @ np.swapaxes(models[..., :3, :3], -1, -2) + models[:, :, None, :3, 3]
 
 
 def screen_rects(points: np.ndarray, w2c: np.ndarray, cam, near: float) -> np.ndarray:
@@ -111,33 +111,39 @@ def rows(boxes: np.ndarray, frames: np.ndarray, tags: np.ndarray) -> np.ndarray:
 
 
 def merge_overlapping(tiles: np.ndarray) -> np.ndarray:
-    """Tile rows of the same frame whose boxes overlap, merged into their bounding box (repeatedly),
-    where that box has fewer pixels than the two apart; tags are dropped (0)."""
-    out = []
-    order = np.argsort(tiles[:, 5], kind="stable")
-    tiles = tiles[order]
-    cuts = np.flatnonzero(np.diff(tiles[:, 5])) + 1
-    for group in np.split(tiles, cuts):
-        if len(group) == 1:
-            out.append((*group[0, :4], 0, int(group[0, 5]), 0, 0))
-            continue
-        boxes = group[:, :4].tolist()
-        merged = True
-        while merged and len(boxes) > 1:
-            merged = False
-            for i in range(len(boxes)):
-                a = boxes[i]
-                for j in range(i + 1, len(boxes)):
-                    b = boxes[j]
-                    u = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    if (u[2] - u[0]) * (u[3] - u[1]) <= (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]):
-                        boxes[i], merged = u, True
-                        del boxes[j]
-                        break
-                if merged:
-                    break
-        out.extend((*b, 0, int(group[0, 5]), 0, 0) for b in boxes)
-    return np.array(out, np.int32).reshape(-1, 8)
+    """Tile rows of the same frame whose boxes overlap, merged into their bounding box (repeatedly,
+    the first such pair of a frame first), where that box has fewer pixels than the two apart; tags
+    are dropped (0). Every frame at once: boxes padded to [frames, K]."""
+    if len(tiles) == 0:
+        return np.zeros((0, 8), np.int32)
+    tiles = tiles[np.argsort(tiles[:, 5], kind="stable")]
+    frames, start, count = np.unique(tiles[:, 5], return_index=True, return_counts=True)
+    F, K = len(frames), int(count.max())
+    row = np.repeat(np.arange(F), count)
+    slot = np.arange(len(tiles)) - np.repeat(start, count)
+    box = np.zeros((F, K, 4), np.int64)
+    box[row, slot] = tiles[:, :4]
+    valid = np.zeros((F, K), bool)
+    valid[row, slot] = True
+    later = np.triu(np.ones((K, K), bool), 1)[None]  # pairs i < j
+    while True:
+        a, b = box[:, :, None], box[:, None, :]
+        union = (np.maximum(a[..., 2], b[..., 2]) - np.minimum(a[..., 0], b[..., 0])) * \
+                (np.maximum(a[..., 3], b[..., 3]) - np.minimum(a[..., 1], b[..., 1]))
+        area = (box[..., 2] - box[..., 0]) * (box[..., 3] - box[..., 1])
+        worth = (union <= area[:, :, None] + area[:, None, :]) & valid[:, :, None] & valid[:, None, :] & later
+        busy = np.flatnonzero(worth.any(axis=(1, 2)))
+        if len(busy) == 0:
+            break
+        first = np.argmax(worth[busy].reshape(len(busy), -1), axis=1)  # the lowest i, then the lowest j
+        i, j = first // K, first % K
+        bi, bj = box[busy, i], box[busy, j]
+        box[busy, i] = np.concatenate([np.minimum(bi[:, :2], bj[:, :2]), np.maximum(bi[:, 2:], bj[:, 2:])], axis=1)
+        valid[busy, j] = False
+    f, k = np.nonzero(valid)  # frame by frame, in order
+    out = np.zeros((len(f), 8), np.int32)
+    out[:, :4], out[:, 5] = box[f, k], frames[f]
+    return out
 
 
 def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives: np.ndarray | None,

@@ -7,6 +7,11 @@ in vec3 v_normal;
 in vec3 v_next;
 flat in int v_k;
 flat in int v_t;
+flat in vec4 v_depth_row;
+#ifdef FLOW
+flat in mat4 v_w2c;
+flat in mat4 v_w2c_next;
+#endif
 
 uniform int silhouettes;
 layout(r32ui, binding = 0) uniform coherent uimage2DArray sil_bits;
@@ -25,15 +30,17 @@ void main() {
     }
     o_id = uint(v_k + 1);
     gl_FragStencilRefARB = v_k + 1;  // the stencil keeps the visible object's id, for the shading passes
-    float z;
-    vec2 uv = project_cv(cams[v_t], v_world, z);
+    float z = dot(v_depth_row, vec4(v_world, 1.0));
     o_depth = z;
     o_gbuf = vec4(normalize(v_normal), z);
     o_flow = vec2(0.0);
 #ifdef FLOW
     if (v_t + 1 < n_frames) {
-        float z1;
-        o_flow = project_cv(cams[v_t + 1], v_next, z1) - uv;
+        Cam c0, c1;
+        c0.w2c = v_w2c;
+        c1.w2c = v_w2c_next;
+        float z0, z1;
+        o_flow = project_cv(c1, v_next, z1) - project_cv(c0, v_world, z0);
     }
 #endif
 }

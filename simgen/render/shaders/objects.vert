@@ -12,6 +12,12 @@ out vec3 v_normal;
 out vec3 v_next;      // the same surface point at frame t + 1 (world), for optical flow
 flat out int v_k;
 flat out int v_t;
+flat out vec4 v_depth_row;  // the row of w2c that gives metric depth (storage buffers are read per
+                            // vertex, not per fragment: llvmpipe loads them lane by lane)
+#ifdef FLOW
+flat out mat4 v_w2c;        // frame t's camera
+flat out mat4 v_w2c_next;   // frame t + 1's
+#endif
 
 void main() {
     int t = frame0 + gl_InstanceID;
@@ -31,4 +37,10 @@ void main() {
 #endif
     v_k = k;
     v_t = t;
+    mat4 w2c = cams[t].w2c;
+    v_depth_row = vec4(w2c[0].z, w2c[1].z, w2c[2].z, w2c[3].z);
+#ifdef FLOW
+    v_w2c = w2c;
+    v_w2c_next = cams[tn].w2c;
+#endif
 }

@@ -5,6 +5,10 @@ uniform int tile0;     // index of the first tile of this draw
 flat out int v_layer;
 flat out int v_frame;
 flat out uint v_mask;  // objects whose shadows / occlusion reach the tile
+// the frame's camera and the next frame's (per vertex: llvmpipe reads storage buffers lane by lane,
+// so fragment shaders take them from here; programs that do not read them drop them at link time)
+flat out mat4 v_c2w;
+flat out mat4 v_w2c_next;
 
 void main() {
     Tile tl = tiles[tile0 + gl_InstanceID];
@@ -15,4 +19,6 @@ void main() {
     v_layer = tl.info.x;
     v_frame = tl.info.y;
     v_mask = uint(tl.info.z);
+    v_c2w = cams[tl.info.y].c2w;
+    v_w2c_next = cams[min(tl.info.y + 1, n_frames - 1)].w2c;
 }

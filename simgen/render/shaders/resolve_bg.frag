@@ -4,6 +4,7 @@
 flat in int v_layer;
 flat in int v_frame;
 flat in uint v_mask;
+flat in mat4 v_c2w;
 
 uniform usampler2DMSArray ms_ids;
 uniform usampler2DArray sids;
@@ -20,7 +21,9 @@ void main() {
     uint c = texelFetch(sids, ij, 0).r;
     vec4 own = texelFetch(centre_a, ij, 0);
     vec2 uv = cv_pixel(gl_FragCoord.xy);
-    vec4 env = vec4(environment(view_dir(cams[v_frame], uv), uv), 1.0);
+    Cam cam;
+    cam.c2w = v_c2w;
+    vec4 env = vec4(environment(view_dir(cam, uv), uv), 1.0);
     ivec2 hi = size - 1;
     ivec3 nb0 = ivec3(clamp(xy + ivec2(-1, 0), ivec2(0), hi), v_layer), nb1 = ivec3(clamp(xy + ivec2(1, 0), ivec2(0), hi), v_layer);
     ivec3 nb2 = ivec3(clamp(xy + ivec2(0, -1), ivec2(0), hi), v_layer), nb3 = ivec3(clamp(xy + ivec2(0, 1), ivec2(0), hi), v_layer);

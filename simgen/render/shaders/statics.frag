@@ -7,6 +7,9 @@ in vec3 v_world;
 in vec3 v_normal;
 in vec2 v_uv;
 flat in int v_t;
+flat in vec3 v_cam_pos;
+flat in vec3 v_cam_axis;
+flat in vec4 v_depth_row;
 
 uniform sampler2D tex;
 uniform vec3 color;
@@ -44,8 +47,7 @@ void main() {
 #else
     vec3 a = color;
 #endif
-    Cam c = cams[v_t];
-    vec3 v = ortho == 1 ? -c.c2w[2].xyz : normalize(c.c2w[3].xyz - v_world);
+    vec3 v = ortho == 1 ? -v_cam_axis : normalize(v_cam_pos - v_world);
     vec3 n = normalize(v_normal);
     if (dot(n, v) < 0.0) n = -n;
 #ifdef STATIC_SHADOW
@@ -57,7 +59,7 @@ void main() {
     vec3 amb = ambient(n) * a;
     vec3 rest = direct_all(a, rough, ks, n, v, key);
     float s = static_shadow_vis(v_world, n, rot);
-    float z = (c.w2c * vec4(v_world, 1.0)).z;
+    float z = dot(v_depth_row, vec4(v_world, 1.0));
     vec3 full = amb + rest + key * s;
     o_a = vec4(full, 1.0);
     vec3 c8 = quantize(tonemap(full));

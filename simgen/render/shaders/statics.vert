@@ -12,6 +12,9 @@ out vec3 v_world;
 out vec3 v_normal;
 out vec2 v_uv;
 flat out int v_t;
+flat out vec3 v_cam_pos;  // camera centre and optical axis in the world, the row of w2c giving depth
+flat out vec3 v_cam_axis;
+flat out vec4 v_depth_row;
 
 void main() {
     int t = moving == 1 ? bg_frame0 + gl_InstanceID : 0;
@@ -23,4 +26,9 @@ void main() {
     v_normal = mat3(M) * normal;
     v_uv = uv;
     v_t = t;
+    // per vertex, not per fragment: llvmpipe loads storage buffers lane by lane
+    v_cam_pos = cams[t].c2w[3].xyz;
+    v_cam_axis = cams[t].c2w[2].xyz;
+    mat4 w2c = cams[t].w2c;
+    v_depth_row = vec4(w2c[0].z, w2c[1].z, w2c[2].z, w2c[3].z);
 }
