@@ -773,11 +773,14 @@ class _Outputs:
     def frames(self) -> Frames:
         # GL rows run bottom-up: flip to image rows
         T, H, W = self.T, self.H, self.W
-        yuv = np.empty((T, H * 3 // 2, W), np.uint8)
-        yuv[:, :H] = self.y[:, ::-1]
-        q = H // 4
-        yuv[:, H:H + q] = self.u[:, ::-1].reshape(T, q, W)
-        yuv[:, H + q:] = self.v[:, ::-1].reshape(T, q, W)
+        # I420: the Y plane, then U and V (H/2 x W/2 each), packed in [T, H * 3 / 2, W] as the
+        # encoder reads it (flat: U and V need not fill whole rows of W when H / 2 is odd)
+        yuv = np.empty((T, H * W * 3 // 2), np.uint8)
+        n, q = H * W, H * W // 4
+        yuv[:, :n].reshape(T, H, W)[:] = self.y[:, ::-1]
+        yuv[:, n:n + q].reshape(T, H // 2, W // 2)[:] = self.u[:, ::-1]
+        yuv[:, n + q:].reshape(T, H // 2, W // 2)[:] = self.v[:, ::-1]
+        yuv = yuv.reshape(T, H * 3 // 2, W)
         return Frames(
             rgb=self.rgba[:, ::-1, :, :3] if self.rgba is not None else None,
             masks=self.ids[:, ::-1] if self.ids is not None else None,
