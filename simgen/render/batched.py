@@ -306,6 +306,7 @@ class BatchedRenderer:
                                                ("PBR", self.shading == "pbr"), ("NOISE_PATTERNS", noise),
                                                (env_define, bool(env_define))) if on)
         self._moving = moving
+        self._lights_define = (f"N_LIGHTS {lights.n_lights}",)
 
         self.ctx.__enter__()
         try:
@@ -328,6 +329,7 @@ class BatchedRenderer:
                 P=gl_projection(cam), intr=np.array([k[0, 0], k[1, 1], k[0, 2], k[1, 2]], np.float32),
                 ortho=int(cam.projection == "orthographic"), size=np.array([W, H], np.int32), n_objects=N,
                 n_frames=T, moving=int(moving), n_lights=lights.n_lights, light_dir=lights.light_dir,
+                key_dir=lights.light_dir[max(lights.key_light, 0)].astype(np.float32),
                 light_rgb=lights.light_rgb, key_light=lights.key_light,
                 amb_sky=np.asarray(env.ambient_sky, np.float32)[:3], amb_ground=np.asarray(env.ambient_ground, np.float32)[:3],
                 env_zenith=np.asarray(env.zenith, np.float32)[:3],
@@ -470,7 +472,7 @@ class BatchedRenderer:
         ctx.cull_face = "back"
         ctx.depth_func = "<"
         for d in static_draws:
-            d.draw(self._prog("statics.vert", "statics.frag", *self._defines, *d.defines), B, bg0)
+            d.draw(self._prog("statics.vert", "statics.frag", *self._defines, *self._lights_define, *d.defines), B, bg0)
         # multisampled coverage (double-sided, as pyrender draws its colour pass), then the edges
         L.fb_bg_cover.use(W, H)
         gl.ClearBufferuiv(GL_COLOR, 0, (ctypes.c_uint * 4)(0, 0, 0, 0))
@@ -655,7 +657,7 @@ class BatchedRenderer:
         if n_obj:
             # each object, once per pixel, on its own pixels (stencil k + 1)
             L.fb_obj_shade.use(W, H)
-            p = self._prog("objtile.vert", "obj_shade.frag", *self._defines)
+            p = self._prog("objtile.vert", "obj_shade.frag", *self._defines, *self._lights_define)
             k_of = sel_obj[:, 6]
             for k in np.unique(k_of):
                 first = int(np.argmax(k_of == k))

@@ -60,8 +60,8 @@ def apply_uniforms(prog, encoded: list[tuple[str, bool, object]]) -> None:
         u = prog.get(name, None)
         if u is None:
             continue
-        if raw:
-            u.write(payload)
+        if raw:  # float32 data; an array the compiler shortened (unused tail) takes its head
+            u.write(payload[:u.array_length * u.dimension * 4])
         else:
             u.value = payload
 

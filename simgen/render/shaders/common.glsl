@@ -45,6 +45,7 @@ uniform int n_lights;
 uniform vec3 light_dir[MAX_LIGHTS];  // unit vectors toward each light
 uniform vec3 light_rgb[MAX_LIGHTS];  // colour * intensity
 uniform int key_light;               // index of the shadow-casting light, -1 none
+uniform vec3 key_dir;                // light_dir[key_light] (a plain uniform: cheaper than an indexed one)
 uniform vec3 amb_sky;
 uniform vec3 amb_ground;
 
@@ -264,7 +265,12 @@ vec3 direct(int i, vec3 a, float r, float ks, vec3 n, vec3 v) {
 vec3 direct_all(vec3 a, float r, float ks, vec3 n, vec3 v, out vec3 key) {
     vec3 c = vec3(0.0);
     key = vec3(0.0);
+#ifdef N_LIGHTS  // the count compiled in: an unrolled loop with constant indices (an indexed uniform
+                 // costs a load per pixel on llvmpipe)
+    for (int i = 0; i < N_LIGHTS; i++) {
+#else
     for (int i = 0; i < n_lights; i++) {
+#endif
         vec3 d = direct(i, a, r, ks, n, v);
         if (i == key_light) key = d; else c += d;
     }
@@ -301,7 +307,7 @@ float pcf_layer(vec3 c, float layer, float radius, vec2 rot) {
 // visibility of the key light at p (normal n) through one caster's shadow map: light camera lvp,
 // bounding sphere (centre, R), map layer
 float caster_shadow(vec3 p, vec3 n, mat4 lvp, vec3 centre, float R, float layer, vec2 rot) {
-    float behind = -dot(p - centre, light_dir[key_light]);  // distance past the centre along the light
+    float behind = -dot(p - centre, key_dir);  // distance past the centre along the light
     float pen = PENUMBRA0 + PENUMBRA_SLOPE * max(behind - R, 0.0);
     float span = 2.0 * R * 1.05;                            // metres across the map
     vec3 c = (lvp * vec4(p + n * (1.5 * span / obj_shadow_size), 1.0)).xyz * 0.5 + 0.5;

@@ -50,7 +50,7 @@ void main() {
     // no discard (llvmpipe would then test depth and stencil after the shader): out of reach,
     // vis = ao = 1 change nothing under the minimum blending
     vec3 w = p - v_sphere.xyz;
-    vec3 L = light_dir[key_light];
+    vec3 L = key_dir;
     float behind = -dot(w, L);
     vec3 perp = w + behind * L;
     float reach = v_sphere.w + PENUMBRA0 + PENUMBRA_SLOPE * max(behind - v_sphere.w, 0.0);

@@ -28,7 +28,7 @@ void main() {
     int i = t * n_objects + k;
     vec4 s = spheres[i];
     float R = mats[k].q.x;
-    vec3 L = -light_dir[key_light];  // the light's travel
+    vec3 L = -key_dir;  // the light's travel
     vec3 x = normalize(abs(L.z) < 0.99 ? cross(vec3(0.0, 0.0, 1.0), L) : cross(vec3(1.0, 0.0, 0.0), L));
     vec3 y = cross(L, x);
     float reach = AO_REACH * s.w;
