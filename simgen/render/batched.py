@@ -114,7 +114,8 @@ class _Layers:
         self.ms_sid = ArrayTarget(gl, 0x8232, W, H, B, S)  # GL_R8UI
         self.ms_bg_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
         self._textures = tex
-        self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.flow.glo, self.gbuf.glo], self.zbuf.glo, True)
+        self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.gbuf.glo, self.flow.glo], self.zbuf.glo, True)
+        self.fb_ids_noflow = Framebuffer(gl, [self.ids.glo, self.z.glo, self.gbuf.glo], self.zbuf.glo, True)
         self.fb_flow = Framebuffer(gl, [self.flow.glo])
         self.fb_cover = Framebuffer(gl, [self.ms_ids.glo], self.ms_depth.glo)
         self.fb_vis = Framebuffer(gl, [self.vis.glo, self.rgba.glo, self.y.glo], self.zbuf.glo, True)
@@ -568,10 +569,10 @@ class BatchedRenderer:
             self._use(bg_z=L.bg_z)
             L.fb_flow.use(W, H)
             self._quad(self._prog("quad.vert", "bgflow.frag"), n)
-        L.fb_ids.use(W, H)
+        (L.fb_ids if flow else L.fb_ids_noflow).use(W, H)
         gl.ClearBufferuiv(GL_COLOR, 0, (ctypes.c_uint * 4)(0, 0, 0, 0))
         if flow and not moving:
-            gl.ClearBufferfv(GL_COLOR, 2, _f(0.0, 0.0, 0.0, 0.0))
+            gl.ClearBufferfv(GL_COLOR, 3, _f(0.0, 0.0, 0.0, 0.0))
         if N == 0:
             return None
         if do_sil:

@@ -19,8 +19,10 @@ layout(std430, binding = 5) buffer Counts { uint counts[]; };
 
 layout(location = 0) out uint o_id;
 layout(location = 1) out float o_depth;
-layout(location = 2) out vec2 o_flow;
-layout(location = 3) out vec4 o_gbuf;  // world normal, metric depth (float32)
+layout(location = 2) out vec4 o_gbuf;  // world normal, metric depth (float32)
+#ifdef FLOW
+layout(location = 3) out vec2 o_flow;  // (without flow the pass draws into the first three targets only)
+#endif
 
 void main() {
     if (silhouettes == 1 && v_k < 32) {
@@ -33,8 +35,8 @@ void main() {
     float z = dot(v_depth_row, vec4(v_world, 1.0));
     o_depth = z;
     o_gbuf = vec4(normalize(v_normal), z);
-    o_flow = vec2(0.0);
 #ifdef FLOW
+    o_flow = vec2(0.0);
     if (v_t + 1 < n_frames) {
         Cam c0, c1;
         c0.w2c = v_w2c;
