@@ -46,7 +46,7 @@ from simgen.render.resources import (
     ArrayTarget, Framebuffer, apply_uniforms, copy_layers, encode_uniforms, mipmapped_texture, program, set_uniforms,
 )
 from simgen.render.shadows import object_light_matrices, reach_boxes, receiver_masks, static_light_matrix
-from simgen.render.tiles import box_corners, frame_tiles, screen_rects, shadow_points
+from simgen.render.tiles import frame_tiles, object_points, screen_rects, shadow_points
 from simgen.shapes import volume
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
 
@@ -423,8 +423,7 @@ class BatchedRenderer:
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
             return {"obj": empty, "objm": empty, "all": empty, "cast": empty}
-        bounds = np.stack([m.bounds for m in meshes])
-        obj_rects = screen_rects(box_corners(bounds, models), w2c, cam, cam.znear)  # [T, N, 4]
+        obj_rects = screen_rects(object_points(meshes, models), w2c, cam, cam.znear)  # [T, N, 4]
         if not shadows:
             return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
         sh_rects = np.zeros_like(obj_rects)

