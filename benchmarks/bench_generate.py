@@ -1,7 +1,8 @@
 """Throughput of the generation pipeline, next to a TinyRenderer baseline measured in the same run.
 
     python benchmarks/bench_generate.py [--n 16] [--seed 0] [--scene freefall] [--engine pybullet]
-        [--width 256 --height 256 --frames 32 --fps 16] [--pyrender] [override ...]
+        [--width 256 --height 256 --frames 32 --fps 16] [--pyrender] [--no-baseline] [--repeat 1]
+        [override ...]
 
 Runs in this one process (Mesa's llvmpipe single-threaded, LP_NUM_THREADS=0) and reports CPU time,
 so the figures are "per core" whatever else the machine does (a busy machine still slows every
@@ -20,7 +21,8 @@ figure; compare ratios measured in one run).
 
 Everything is warmed up first (GL context and shaders, codec, Parquet writer: once per worker process).
 Prints, per pipeline, CPU-ms per video and stage, videos/s per core, the ratios, disk per video and
-the peak RSS of the process.
+the peak RSS of the process; with ``--repeat k``, k rounds of every pipeline (each round's ratio
+printed as it ends; the table sums the rounds), since the load of a shared machine drifts.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import time
 os.environ.setdefault("LP_NUM_THREADS", "0")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def tiny_renderer_frames(p, client, spec, traj):
@@ -104,6 +106,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float)
     ap.add_argument("--pyrender", action="store_true", help="also run the pipeline with render.backend=pyrender")
     ap.add_argument("--no-baseline", action="store_true", help="skip the TinyRenderer baseline")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of every pipeline, one after the other (the load of a shared machine drifts: "
+                         "each round's ratio is printed, the table sums all rounds)")
     ap.add_argument("overrides", nargs="*", help="simgen config overrides, e.g. render.msaa=1")
     args = ap.parse_args(argv)
     sizes = [f"render.{k}={v}" for k, v in (("width", args.width), ("height", args.height), ("frames", args.frames),
@@ -114,11 +119,12 @@ def main(argv=None) -> int:
     from simgen.generate import STAGES, build_row
     from simgen.job import prepare, run_shard, worker_pipeline
 
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    def measure(tmp: str, rnd: int) -> dict:
+        """One round: every pipeline over the same n videos; stage -> CPU seconds per pipeline."""
+        results = {}
         runs = [("simgen", [])] + ([("pyrender", ["render.backend=pyrender"])] if args.pyrender else [])
         for label, extra in runs:
-            cfg = load_config([f"n={args.n}", f"seed={args.seed}", f"shard_size={args.n}", f"out={tmp}/{label}",
+            cfg = load_config([f"n={args.n}", f"seed={args.seed}", f"shard_size={args.n}", f"out={tmp}/{label}{rnd}",
                                "runner.progress=false", *common, *extra])
             # warm-up outside the measurement, once per worker process: GL context and shader
             # compilation, the codec and Parquet writer (first imports, x264 and zstd set-up)
@@ -135,7 +141,7 @@ def main(argv=None) -> int:
             res = run_shard(cfg, 0)
             results[label] = (cfg, dict(res.cpu), res.bytes, time.time() - t_wall)
 
-        cfg, cpu, size, wall = results["simgen"]
+        cfg, cpu = results["simgen"][:2]
         if not args.no_baseline:
             # baseline: TinyRenderer on the same scenes and trajectories, encoded and written likewise
             import pyarrow.parquet as pq
@@ -169,10 +175,29 @@ def main(argv=None) -> int:
             p.disconnect(client)
             base["sample"], base["simulate"] = cpu["sample"], cpu["simulate"]
             results["baseline"] = (cfg, base, None, None)
+        return results
+
+    rounds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rnd in range(args.repeat):
+            rounds.append(measure(tmp, rnd))
+            if args.repeat > 1 and "baseline" in rounds[-1]:
+                tot = {k: sum(v[1].values()) for k, v in rounds[-1].items()}
+                print(f"round {rnd + 1}: simgen {tot['simgen'] / args.n * 1e3:.1f} CPU-ms/video "
+                      f"(render {rounds[-1]['simgen'][1]['render'] / args.n * 1e3:.1f}), baseline "
+                      f"{tot['baseline'] / args.n * 1e3:.1f}: {tot['baseline'] / tot['simgen']:.2f}x", flush=True)
+    # the figures below sum every round (n x repeat videos per pipeline)
+    results = {}
+    for lab in rounds[0]:
+        cpu_sum = {s: sum(r[lab][1][s] for r in rounds) for s in rounds[0][lab][1]}
+        size = None if rounds[0][lab][2] is None else sum(r[lab][2] for r in rounds)
+        wall = None if rounds[0][lab][3] is None else sum(r[lab][3] for r in rounds)
+        results[lab] = (rounds[0][lab][0], cpu_sum, size, wall)
+    cfg, cpu = results["simgen"][0], results["simgen"][1]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    n = args.n
+    n = args.n * args.repeat
     r = cfg.render
-    print(f"simgen generation benchmark: {n} {args.scene} videos, {r.width}x{r.height}, {r.frames} frames @ {r.fps:g} fps, "
+    print(f"simgen generation benchmark: {n} {args.scene} videos ({args.repeat} x {args.n}), {r.width}x{r.height}, {r.frames} frames @ {r.fps:g} fps, "
           f"engine={cfg.engine.name}, one process, LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS')}")
     print(f"simgen: render.backend={r.backend}, shadows={r.shadows}, msaa={r.msaa}, flow={r.flow}; "
           f"RGB + masks + depth ({r.depth_dtype}) written, H.264 crf {r.crf} {r.preset}")

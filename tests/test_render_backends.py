@@ -11,12 +11,12 @@ import copy
 
 import numpy as np
 import pytest
+from simgen.scenes.common import look_at
 
 from simgen.config import load_config
 from simgen.generate import Pipeline
 from simgen.render.batched import BatchedRenderer
 from simgen.render.pyrender_renderer import Renderer
-from simgen.scenes.common import look_at
 from simgen.spec import MaterialSpec
 
 W, H, T = 96, 96, 10
@@ -118,7 +118,7 @@ def test_background_plate_of_a_scene_without_objects(gl, ref):
 def test_chunks_of_frames_give_the_same_video(gl, monkeypatch):
     """Long or large videos are drawn in chunks of frames (the 16384-px and memory limits): the
     output does not depend on the chunking."""
-    import simgen.render.batched as batched
+    from simgen.render import batched
 
     (spec, traj), = _scenes("collide", 1, frames=13)
     r = BatchedRenderer(W, H, depth_dtype="float32", flow=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_simgen
+
 from simgen.config import load_config
 from simgen.errors import ConfigError
 

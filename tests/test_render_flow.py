@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import run_simgen
+from simgen.scenes.common import look_at
+
 from simgen.config import load_config
 from simgen.data import open_dataset
 from simgen.generate import Pipeline
 from simgen.render.batched import BatchedRenderer
-from simgen.scenes.common import look_at
-from simgen.spec import pose_matrix, quat_to_matrix
+from simgen.spec import quat_to_matrix
 
 
 def expected_flow(depth, masks, K, c2w, positions, quaternions) -> np.ndarray:

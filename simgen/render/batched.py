@@ -39,11 +39,24 @@ from simgen.render import context as C
 from simgen.render.camera import camera_records, gl_projection
 from simgen.render.frames import Frames
 from simgen.render.materials import (
-    NOISE_PATTERNS, environment_kind, environment_of, light_uniforms, material_records, object_material, static_surface,
+    NOISE_PATTERNS,
+    environment_kind,
+    environment_of,
+    light_uniforms,
+    material_records,
+    object_material,
+    static_surface,
 )
 from simgen.render.meshes import image_radius_px, is_convex, object_meshes, static_mesh
 from simgen.render.resources import (
-    ArrayTarget, Framebuffer, apply_uniforms, copy_layers, encode_uniforms, mipmapped_texture, program, set_uniforms,
+    ArrayTarget,
+    Framebuffer,
+    apply_uniforms,
+    copy_layers,
+    encode_uniforms,
+    mipmapped_texture,
+    program,
+    set_uniforms,
 )
 from simgen.render.shadows import object_light_matrices, reach_boxes, receiver_masks, static_light_matrix
 from simgen.render.tiles import frame_tiles, object_points, screen_rects, shadow_points
@@ -69,7 +82,7 @@ def _f(*values) -> ctypes.Array:
 class _Layers:
     """The layered targets of one chunk size (frames x height x width), reused from video to video."""
 
-    def __init__(self, r: "BatchedRenderer", layers: int, bg_layers: int):
+    def __init__(self, r: BatchedRenderer, layers: int, bg_layers: int):
         ctx, gl, W, H, S = r.ctx, r.gl, r.width, r.height, r.msaa
         self.layers, self.bg_layers = layers, bg_layers
         zdt = "f2" if r.depth_dtype == "float16" else "f4"
@@ -410,10 +423,10 @@ class BatchedRenderer:
             texels_per_px = max(iw / cam.width, ih / cam.height)
         return tex, max(0.0, math.log2(max(texels_per_px, 1e-6)))
 
-    def _static_draw(self, st, index: int) -> "_StaticDraw":
+    def _static_draw(self, st, index: int) -> _StaticDraw:
         return _StaticDraw(self, st, index)
 
-    def _object_arrays(self, meshes) -> "_ObjectArrays":
+    def _object_arrays(self, meshes) -> _ObjectArrays:
         return _ObjectArrays(self, meshes)
 
     def _tiles(self, spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
@@ -501,7 +514,7 @@ class BatchedRenderer:
         L.fb_bg_chroma.use(W // 2, H // 2)
         self._quad(self._prog("quad.vert", "chroma.frag"), B, target=(W // 2, H // 2))
 
-    def _draw_object_shadows(self, objects: "_ObjectArrays", n: int, N: int) -> None:
+    def _draw_object_shadows(self, objects: _ObjectArrays, n: int, N: int) -> None:
         ctx = self.ctx
         sm = self._shadow_layers(n * N)
         S = self._shadow_size  # this video's corner of each layer

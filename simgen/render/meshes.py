@@ -15,10 +15,9 @@ coordinates are metres along the face divided by ``texture_scale``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
-
 import trimesh
 
 from simgen.shapes import body_mesh, bounding_radius
@@ -51,7 +50,7 @@ def _segments(radius_px: float) -> int:
     return _SEGMENTS[-1]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unit_icosphere(level: int) -> tuple[np.ndarray, np.ndarray]:
     tm = trimesh.creation.icosphere(subdivisions=level, radius=1.0)
     v = np.asarray(tm.vertices, np.float64)
@@ -69,7 +68,7 @@ def _grid_faces(rows: int, cols: int, start: int = 0) -> np.ndarray:
     return np.concatenate([np.stack([a, a2, b2], -1).reshape(-1, 3), np.stack([a, b2, b], -1).reshape(-1, 3)]).astype(np.int32)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unit_capsule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """A capsule of unit radius around the z axis, cut at the equator (the caller moves the halves
     apart): vertices on the unit sphere [V, 3], a +1/-1 half flag [V], faces."""

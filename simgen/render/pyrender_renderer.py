@@ -46,9 +46,7 @@ def _make_classes():
     import pyrender
     from OpenGL import GL
     from pyrender.constants import ProgramFlags, RenderFlags
-    from pyrender.shader_program import ShaderProgramCache
-
-    from pyrender.shader_program import ShaderProgram
+    from pyrender.shader_program import ShaderProgram, ShaderProgramCache
 
     class CachedProgram(ShaderProgram):
         """pyrender's ShaderProgram, with uniform locations looked up once.
@@ -74,9 +72,7 @@ def _make_classes():
                         self._FUNC_MAP[(value.shape[0], "f")](loc, 1, value.astype(np.float32))
                 else:
                     self._FUNC_MAP[(value.shape[0], value.shape[1])](loc, 1, GL.GL_TRUE, value)
-            elif isinstance(value, (bool, np.bool_)):
-                (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, int(value))
-            elif isinstance(value, (int, np.integer)):
+            elif isinstance(value, (bool, np.bool_, int, np.integer)):
                 (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, int(value))
             elif isinstance(value, (float, np.floating)):
                 GL.glUniform1f(loc, float(value))

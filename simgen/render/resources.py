@@ -7,7 +7,7 @@ arrays, which moderngl does not wrap, are made with raw GL calls (:mod:`simgen.r
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ SCRATCH_UNIT = 31  # texture unit for binding while creating textures (passes us
 HEADER = "#version 450 core\n#extension GL_ARB_shader_viewport_layer_array : require\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _source(name: str) -> str:
     return (SHADER_DIR / name).read_text()
 

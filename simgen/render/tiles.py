@@ -181,7 +181,7 @@ def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives
     go = to_gl(obj_rects, W, H)  # [T, N, 4]
     t_idx = np.broadcast_to(np.arange(T)[:, None], (T, N))
     k_idx = np.broadcast_to(np.arange(N)[None, :], (T, N))
-    order = lambda a: a.transpose(1, 0, *range(2, a.ndim)).reshape(-1, *a.shape[2:])  # noqa: E731 (object-major)
+    order = lambda a: a.transpose(1, 0, *range(2, a.ndim)).reshape(-1, *a.shape[2:])
     out = {"obj": rows(order(go), order(t_idx), order(k_idx))}
     out["objm"] = merge_overlapping(out["obj"])
     if shadow_rects is None:
