@@ -694,6 +694,14 @@ class BatchedRenderer:
         self._quad(self._prog("quad.vert", "chroma.frag"), n_all, tile0=o_half, target=(W // 2, H // 2))
 
 
+def _vertex_array(ctx, p, vbo, ibo, layout):
+    """A vertex array of program p over interleaved float32 attributes ``layout`` ((name, floats),
+    ...): the ones p does not use are skipped over (the compiler drops unused inputs)."""
+    names = [a for a, _ in layout if p.get(a, None) is not None]
+    fmt = " ".join(f"{k}f" if a in names else f"{4 * k}x" for a, k in layout)
+    return ctx.vertex_array(p, [(vbo, fmt, *names)], ibo, index_element_size=4)
+
+
 class _StaticDraw:
     """A static's mesh, texture and uniforms, for the passes that draw it."""
 
@@ -717,10 +725,7 @@ class _StaticDraw:
         (self.tex or self.r._dummy_rgb).use(UNITS["tex"])
         vao = self.vaos.get(id(p))
         if vao is None:
-            names = [a for a in ("position", "normal", "uv") if p.get(a, None) is not None]
-            fmt = " ".join(({"position": "3f", "normal": "3f", "uv": "2f"} if a in names else
-                            {"position": "12x", "normal": "12x", "uv": "8x"})[a] for a in ("position", "normal", "uv"))
-            vao = self.vaos[id(p)] = self.r.ctx.vertex_array(p, [(self.vbo, fmt, *names)], self.ibo, index_element_size=4)
+            vao = self.vaos[id(p)] = _vertex_array(self.r.ctx, p, self.vbo, self.ibo, (("position", 3), ("normal", 3), ("uv", 2)))
         vao.render(instances=instances)
 
     def release(self) -> None:
@@ -749,10 +754,7 @@ class _ObjectArrays:
     def draw(self, p, instances: int) -> None:
         vao = self.vaos.get(id(p))
         if vao is None:
-            names = [a for a in ("position", "normal", "obj") if p.get(a, None) is not None]
-            fmt = " ".join(({"position": "3f", "normal": "3f", "obj": "1f"} if a in names else
-                            {"position": "12x", "normal": "12x", "obj": "4x"})[a] for a in ("position", "normal", "obj"))
-            vao = self.vaos[id(p)] = self.r.ctx.vertex_array(p, [(self.vbo, fmt, *names)], self.ibo, index_element_size=4)
+            vao = self.vaos[id(p)] = _vertex_array(self.r.ctx, p, self.vbo, self.ibo, (("position", 3), ("normal", 3), ("obj", 1)))
         vao.render(vertices=self.count, instances=instances)
 
     def release(self) -> None:
