@@ -11,15 +11,24 @@ import numpy as np
 from simgen.errors import UserError
 
 
-def encode_video(frames: np.ndarray, fps: float, crf: int = 18, preset: str = "veryfast") -> bytes:
-    """uint8 [T, H, W, 3] RGB -> H.264 (yuv420p, BT.601) in an MP4 container.
+def encode_video(frames: np.ndarray | None, fps: float, crf: int = 18, preset: str = "veryfast",
+                 yuv420: np.ndarray | None = None) -> bytes:
+    """uint8 [T, H, W, 3] RGB -> H.264 (yuv420p, BT.601 limited range) in an MP4 container.
+
+    ``yuv420`` (uint8 [T, H * 3 // 2, W], I420 planes as the batched renderer writes them) is
+    encoded as is, instead of ``frames``: no RGB->YUV conversion here (it cost about as much as the
+    encoding itself: swscale's RGB path is not vectorised for this case).
 
     Deterministic: the same frames give the same bytes, in any process (one encoder thread and
     x264's mbtree off; see tests/test_determinism_resume.py)."""
     import av
     from fractions import Fraction
 
-    T, H, W, _ = frames.shape
+    if yuv420 is not None:
+        T, H3, W = yuv420.shape
+        H = H3 * 2 // 3
+    else:
+        T, H, W, _ = frames.shape
     if H % 2 or W % 2:
         raise ValueError(f"H.264 with yuv420p needs even width and height, got {W}x{H}")
     buf = io.BytesIO()
@@ -32,12 +41,27 @@ def encode_video(frames: np.ndarray, fps: float, crf: int = 18, preset: str = "v
         # are reproducible. crf still sets the quality.
         stream.options = {"crf": str(int(crf)), "preset": preset, "threads": "1", "x264-params": "mbtree=0"}
         for t in range(T):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[t]), format="rgb24")
+            if yuv420 is not None:
+                frame = _i420_frame(av, yuv420[t], W, H)
+            else:
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[t]), format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return buf.getvalue()
+
+
+def _i420_frame(av, planes: np.ndarray, W: int, H: int):
+    """A yuv420p VideoFrame filled from I420 planes [H * 3 // 2, W] with one array copy per plane
+    (VideoFrame.from_ndarray copies row by row: ~8 ms per 256x256x32 video)."""
+    frame = av.VideoFrame(W, H, "yuv420p")
+    flat = planes.reshape(-1)
+    q = H * W // 4
+    for plane, data, (h, w) in zip(frame.planes, (flat[:H * W], flat[H * W:H * W + q], flat[H * W + q:]),
+                                   ((H, W), (H // 2, W // 2), (H // 2, W // 2))):
+        np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w] = data.reshape(h, w)
+    return frame
 
 
 def decode_video(data: bytes, frames: slice | None = None) -> np.ndarray:

@@ -22,9 +22,9 @@ from simgen.errors import ConfigError
 from simgen.paths import conf_dir
 
 
-def bounded(default: Any, *, ge=None, gt=None, le=None, lt=None, choices=None, doc: str = ""):
+def bounded(default: Any, *, ge=None, gt=None, le=None, lt=None, choices=None, multiple_of=None, doc: str = ""):
     """A dataclass field with bounds checked by :func:`validate`."""
-    meta = {"ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "doc": doc}
+    meta = {"ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "multiple_of": multiple_of, "doc": doc}
     if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
         return field(default_factory=lambda d=default: _copy(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -109,11 +109,16 @@ class Range:
 
 @dataclass
 class RenderConfig:
-    width: int = bounded(256, ge=16, le=4096, doc="image width, pixels")
-    height: int = bounded(256, ge=16, le=4096, doc="image height, pixels")
+    width: int = bounded(256, ge=16, le=4096, multiple_of=2, doc="image width, pixels (even: H.264 4:2:0)")
+    height: int = bounded(256, ge=16, le=4096, multiple_of=2, doc="image height, pixels (even: H.264 4:2:0)")
     fps: float = bounded(16.0, gt=0, le=1000, doc="frames per second of the video and the ground truth")
     frames: int = bounded(32, ge=2, le=100000, doc="frames per video")
-    shading: str = bounded("fast", choices=["fast", "pbr"], doc="fast: Blinn-Phong; pbr: pyrender's PBR shader")
+    backend: str = bounded("gl", choices=["gl", "pyrender"], doc="gl: batched renderer (moderngl); pyrender: the reference")
+    shading: str = bounded("fast", choices=["fast", "pbr"], doc="fast: Blinn-Phong; pbr: GGX (pyrender: its PBR shader)")
+    shadows: bool = bounded(True, doc="key-light shadows and contact occlusion (gl backend)")
+    msaa: int = bounded(4, choices=[1, 2, 4, 8], doc="multisamples per pixel of the colour (gl backend)")
+    shadow_map_size: int = bounded(256, choices=[64, 128, 256, 512, 1024], doc="most texels per side of an object shadow map (fitted to the image size of the objects)")
+    flow: bool = bounded(False, doc="write forward optical flow (column flow)")
     masks: bool = bounded(True, doc="write instance masks")
     depth: bool = bounded(True, doc="write metric depth")
     depth_dtype: str = bounded("float16", choices=["float16", "float32"], doc="storage type of depth")
@@ -232,6 +237,9 @@ def validate(obj: Any, prefix: str = "") -> None:
                 if bound is not None and not ok(value, bound):
                     doc = f" ({meta['doc']})" if meta.get("doc") else ""
                     raise ConfigError(f"{key}={value} is out of range{doc}: it must be {op} {bound}.")
+            m = meta.get("multiple_of")
+            if m and value % m:
+                raise ConfigError(f"{key}={value} is not allowed: it must be a multiple of {m} ({meta.get('doc', '')}).")
 
 
 def _hydra_message(exc: Exception) -> str:

@@ -8,7 +8,8 @@ its CRC (:mod:`simgen.integrity`). A corrupt or truncated shard raises
 raises :class:`simgen.errors.UserError` saying so.
 
 Keys returned (see README, "Sample contract"): ``sample_id, scene, engine, seed, caption, split,
-video [T,H,W,3] uint8, masks [T,H,W] uint8, depth [T,H,W] float32, positions [T,N,3],
+video [T,H,W,3] uint8, masks [T,H,W] uint8, depth [T,H,W] float32, flow [T,H,W,2] float16 (opt-in,
+None when not generated), positions [T,N,3],
 quaternions [T,N,4] (x,y,z,w), linear_velocity, angular_velocity [T,N,3], mass, friction,
 restitution [N], intrinsics [3,3], cam_to_world [T,4,4] (OpenCV), fps, gravity [3]`` and more.
 """
@@ -108,6 +109,9 @@ def decode_row(table: pa.Table, i: int = 0, decode_video_frames: bool = True) ->
             data = cell(name).as_py()
             dt = cell("depth_dtype").as_py() if "depth_dtype" in names else "float16"
             out[name] = None if data is None else unpack(data, dt, (T, H, W)).astype(np.float32)
+        elif name == "flow":
+            data = cell(name).as_py()
+            out[name] = None if data is None else unpack(data, np.float16, (T, H, W, 2))
         elif name in ("positions", "linear_velocity", "angular_velocity", "linear_acceleration"):
             out[name] = _nested(raw(name), (T, N, 3))
         elif name == "quaternions":

@@ -75,7 +75,8 @@ class Pipeline:
         spec, traj, seed = self.simulate(index)
         with self.timed("render"):
             frames = self.renderer.render(spec, traj, masks=cfg.render.masks, depth=cfg.render.depth,
-                                          silhouettes=bool(cfg.render.masks))
+                                          silhouettes=bool(cfg.render.masks), flow=bool(cfg.render.get("flow", False)),
+                                          rgb=False)
         with self.timed("encode"):
             row = build_row(cfg, index, seed, spec, traj, frames)
         return row
@@ -128,7 +129,8 @@ def visible_fraction(counts: np.ndarray, unoccluded: np.ndarray | None) -> np.nd
 def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Trajectory, frames) -> dict:
     T, N = traj.positions.shape[:2]
     H, W = spec.camera.height, spec.camera.width
-    video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset)
+    video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset,
+                         yuv420=getattr(frames, "yuv420", None))
     depth_dtype = cfg.render.depth_dtype
     uv, _ = project_trajectory(traj.positions, spec.camera)  # [T, N, 2], each frame with its camera
     counts, boxes = mask_stats(frames.masks, N)
@@ -155,6 +157,7 @@ def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Tra
         "masks": pack(frames.masks, np.uint8) if frames.masks is not None else None,
         "depth": pack(frames.depth, depth_dtype) if frames.depth is not None else None,
         "depth_dtype": depth_dtype if frames.depth is not None else None,
+        "flow": pack(frames.flow, np.float16) if getattr(frames, "flow", None) is not None else None,
         "times": np.asarray(traj.times, np.float32),
         "positions": traj.positions,
         "quaternions": traj.quaternions,

@@ -1,7 +1,7 @@
 """The Parquet schema of a shard: one row per video.
 
 Big per-pixel arrays are binary cells (video: H.264 MP4; masks: raw uint8; depth: raw float16 or
-float32, little-endian), compressed by Parquet (zstd). Ground truth is typed, nested columns so that
+float32; flow: raw float16 [T, H, W, 2]; little-endian), compressed by Parquet (zstd). Ground truth is typed, nested columns so that
 any Parquet reader sees real numbers, not JSON: ``positions`` is ``list<list<fixed_size_list<float,3>>>``
 indexed [frame][object][xyz]. The README documents every column with units and conventions.
 """
@@ -55,6 +55,7 @@ SCHEMA = pa.schema(
         ("masks", pa.binary()),
         ("depth", pa.binary()),
         ("depth_dtype", pa.string()),
+        ("flow", pa.binary()),  # opt-in (render.flow): float16 [T, H, W, 2], little-endian
         ("times", pa.list_(f32)),
         ("positions", pa.list_(pa.list_(_fixed(3)))),
         ("quaternions", pa.list_(pa.list_(_fixed(4)))),
@@ -93,7 +94,7 @@ SCHEMA = pa.schema(
 )
 
 # Columns holding big binary cells; everything else is "ground truth" and cheap to read.
-HEAVY_COLUMNS = ("video", "masks", "depth")
+HEAVY_COLUMNS = ("video", "masks", "depth", "flow")
 
 
 @dataclass

@@ -22,6 +22,7 @@ key                           shape                              dtype
 ``video``                     [T, 3, H, W]                       uint8 (default) or float in [0, 1]
 ``masks``                     [T, H, W]                          uint8 (default) or int64; 0 = bg
 ``depth``                     [T, H, W]                          float32, metres along optical axis
+``flow`` (opt-in)             [T, H, W, 2]                       float32, pixels of the output frame
 ``positions`` & velocities    [T, N, 3]                          float32, world frame
 ``quaternions``               [T, N, 4]                          float32, (x, y, z, w)
 ``centroid_2d``               [T, N, 2]                          float32, pixels of the output frame
@@ -82,7 +83,7 @@ OBJECT_AXIS: dict[str, int] = {
 # Keys with a leading frame axis (sliced by clip sampling). Columns added to the schema later as
 # ``list<list<...>>`` ([T][N]...) are recognised as per-frame too (see :func:`_frame_major`).
 FRAME_KEYS = (
-    "video", "masks", "depth", "times", "positions", "quaternions", "linear_velocity",
+    "video", "masks", "depth", "flow", "times", "positions", "quaternions", "linear_velocity",
     "angular_velocity", "linear_acceleration", "centroid_2d", "bbox_2d", "visible_pixels",
     "visible_fraction", "cam_to_world",
 )
@@ -122,7 +123,9 @@ class ClipSpec:
     ``start``: ``"first"`` (frame 0) or ``"random"`` (uniform over valid starts, drawn from a
     generator seeded by ``(seed, epoch, index)``); ``size``: output ``(H, W)`` or an int for a
     square (None = keep); ``crop``: ``"center"`` or ``"random"`` (scale to cover ``size``
-    keeping the aspect ratio, then crop) or ``"none"`` (stretch to ``size``).
+    keeping the aspect ratio, then crop) or ``"none"`` (stretch to ``size``). ``flow`` stays the
+    flow of each kept source frame to the next source frame (with ``stride`` > 1 it is not the
+    motion between consecutive clip frames).
     """
 
     frames: int | None = None
@@ -316,8 +319,9 @@ def apply_clip(sample: dict[str, Any], clip: ClipSpec, rng: np.random.Generator 
 
     ``video_bytes``: when given, only the clip's frames are decoded from it. Returns numpy arrays
     with the video channel-first, ``[T, 3, H, W]`` uint8;
-    masks and depth are resampled with nearest-exact, the video bilinearly (antialiased when
-    shrinking); ``centroid_2d``, ``intrinsics`` and ``bbox_2d`` follow the same pixel mapping
+    masks, depth and flow are resampled with nearest-exact (flow vectors scaled with the image), the
+    video bilinearly (antialiased when shrinking); ``centroid_2d``, ``intrinsics`` and ``bbox_2d``
+    follow the same pixel mapping
     (boxes and ``visible_pixels`` are recomputed from the resampled masks when masks are loaded)."""
     out = dict(sample)
     T = int(sample["num_frames"])
@@ -344,6 +348,10 @@ def apply_clip(sample: dict[str, Any], clip: ClipSpec, rng: np.random.Generator 
     if isinstance(out.get("depth"), np.ndarray):
         d = torch.from_numpy(np.ascontiguousarray(out["depth"], np.float32)).unsqueeze(1)
         out["depth"] = _resize(d, g, "nearest").squeeze(1).contiguous().numpy()
+    if isinstance(out.get("flow"), np.ndarray):  # nearest (no blend across motion edges), vectors scaled
+        f = torch.from_numpy(np.ascontiguousarray(out["flow"], np.float32)).permute(0, 3, 1, 2)
+        f = _resize(f, g, "nearest") * torch.tensor([g.sx, g.sy]).view(1, 2, 1, 1)
+        out["flow"] = f.permute(0, 2, 3, 1).contiguous().numpy()
     if "centroid_2d" in out and out["centroid_2d"] is not None:
         out["centroid_2d"] = g.points(out["centroid_2d"])
     if "intrinsics" in out and out["intrinsics"] is not None:

@@ -25,7 +25,8 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_configs_scenes_assets_shaders(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("simgen/conf/config.yaml", "simgen/conf/scene/freefall.yaml", "simgen/conf/render/default.yaml",
-                     "simgen/scenes/__init__.py", "simgen/scenes/freefall.py", "simgen/render/shaders/mesh.frag",
+                     "simgen/scenes/__init__.py", "simgen/scenes/freefall.py", "simgen/render/shaders/common.glsl",
+                     "simgen/render/shaders/objects.vert", "simgen/render/shaders/pyrender_fast.frag",
                      "simgen/__main__.py"):
         assert required in names, required
     assert any(n.startswith("simgen/assets/") for n in names)

@@ -1,6 +1,12 @@
-"""Offscreen rendering with pyrender (EGL): RGB, instance masks, metric depth.
+"""The pyrender reference backend (``render.backend=pyrender``): RGB, instance masks, metric depth.
 
-One renderer serves every engine: it reads poses from a Trajectory and never steps physics.
+The batched backend (:mod:`simgen.render.batched`) is the default; this one stays as the reference
+the tests compare it with (the same meshes from :mod:`simgen.render.meshes`, so identical masks). It
+accepts every SceneSpec field, approximately where pyrender has no equivalent: no shadows; objects
+in their plain colour (round bodies two-tone by octant, as ``octants`` materials); the backdrop one
+flat colour (a sky's horizon, an image's mean) and the ambient light the mean of the hemispheric
+pair; a moving camera redraws the background every frame; flow is computed from depth, masks and
+poses (:func:`simgen.render.flow.rigid_flow`).
 
 Per frame it makes two passes over the same pyrender scene:
 
@@ -17,50 +23,30 @@ shader is replaced by a Blinn-Phong one (``shaders/mesh.frag``) with the same in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from simgen.shapes import body_mesh
+from simgen.render.camera import CV_TO_GL as _CV_TO_GL
+from simgen.render.context import check_egl
+from simgen.render.flow import rigid_flow
+from simgen.render.frames import Frames
+from simgen.render.materials import environment_of, flat_color, object_material, static_surface
+from simgen.render.meshes import object_meshes, static_mesh
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
 
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 _SHADER_DIR = Path(__file__).resolve().parent / "shaders"
-_CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])  # OpenCV camera axes -> OpenGL camera axes
 
-
-@dataclass
-class Frames:
-    rgb: np.ndarray  # uint8 [T, H, W, 3]
-    masks: np.ndarray | None  # uint8 [T, H, W]; 0 background/static, k = object k
-    depth: np.ndarray | None  # float32 [T, H, W]; metres along the optical axis, 0 = no surface
-    unoccluded: np.ndarray | None = None  # int32 [T, N]; in-image pixels each object would cover alone
-
-
-def check_egl() -> None:
-    """Fail early, with what to install, when offscreen OpenGL is not available."""
-    import ctypes.util
-
-    missing = [lib for lib in ("EGL", "GL") if ctypes.util.find_library(lib) is None]
-    if missing:
-        from simgen.errors import UserError
-
-        raise UserError(
-            f"Offscreen rendering needs the system libraries {', '.join('lib' + m for m in missing)}, which were not found. "
-            "On Debian/Ubuntu install them with: apt-get install -y libegl1 libgl1-mesa-dri "
-            "(a GPU driver's EGL works too). Then set PYOPENGL_PLATFORM=egl (simgen sets it by default)."
-        )
+__all__ = ["Frames", "Renderer", "check_egl"]
 
 
 def _make_classes():
     import pyrender
     from OpenGL import GL
     from pyrender.constants import ProgramFlags, RenderFlags
-    from pyrender.shader_program import ShaderProgramCache
-
-    from pyrender.shader_program import ShaderProgram
+    from pyrender.shader_program import ShaderProgram, ShaderProgramCache
 
     class CachedProgram(ShaderProgram):
         """pyrender's ShaderProgram, with uniform locations looked up once.
@@ -86,9 +72,7 @@ def _make_classes():
                         self._FUNC_MAP[(value.shape[0], "f")](loc, 1, value.astype(np.float32))
                 else:
                     self._FUNC_MAP[(value.shape[0], value.shape[1])](loc, 1, GL.GL_TRUE, value)
-            elif isinstance(value, (bool, np.bool_)):
-                (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, int(value))
-            elif isinstance(value, (int, np.integer)):
+            elif isinstance(value, (bool, np.bool_, int, np.integer)):
                 (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, int(value))
             elif isinstance(value, (float, np.floating)):
                 GL.glUniform1f(loc, float(value))
@@ -103,7 +87,7 @@ def _make_classes():
 
         def get_program(self, vertex_shader, fragment_shader, geometry_shader=None, defines=None):
             if self.fast and fragment_shader == "mesh.frag":
-                fragment_shader = str(_SHADER_DIR / "mesh.frag")
+                fragment_shader = str(_SHADER_DIR / "pyrender_fast.frag")
             program = super().get_program(vertex_shader, fragment_shader, geometry_shader, defines)
             if type(program) is ShaderProgram:
                 program.__class__ = CachedProgram
@@ -315,10 +299,24 @@ def _FLOOR_SAMPLER():
 class Renderer:
     """Renders SceneSpec + Trajectory into Frames. Create one per process and reuse it."""
 
-    def __init__(self, width: int, height: int, shading: str = "fast"):
+    def __init__(self, width: int, height: int, shading: str = "fast", flow: bool = False,
+                 depth_dtype: str = "float32"):
         check_egl()
         pyrender, FastShaderCache, LeanRenderer = _make_classes()
         self.pyrender = pyrender
+        self.flow, self.depth_dtype = bool(flow), depth_dtype
+
+        class OrderedScene(pyrender.Scene):
+            """pyrender keeps lights in a set of nodes hashed by address, so their order in the shader
+            (and the rounding of the lit sum) changed from process to process: one pixel in a few
+            thousand, then up to 28 grey levels after H.264. Lights are named light-000, ...; here
+            they are always taken in that order."""
+
+            @property
+            def light_nodes(self):
+                return sorted(super().light_nodes, key=lambda n: n.name)
+
+        self._scene_class = OrderedScene
         self.width, self.height = int(width), int(height)
         self._offscreen = pyrender.OffscreenRenderer(self.width, self.height)
         # pyrender has no hook for a Renderer subclass: re-class the one it made (no extra state)
@@ -327,73 +325,78 @@ class Renderer:
         self._lean = self._offscreen._renderer
 
     def close(self) -> None:
-        if self._offscreen is not None:
-            self._offscreen.delete()
-            self._offscreen = None
+        """Free the GL objects and the context. Not pyrender's ``delete()`` (which its ``__del__``
+        methods also call): it terminates the EGL display, which every other EGL context of the
+        process (another renderer, the batched backend) shares and would lose."""
+        off = self._offscreen
+        if off is None:
+            return
+        from OpenGL.EGL import eglDestroyContext
+
+        platform = off._platform
+        platform.make_current()
+        off._renderer.delete()
+        platform.make_uncurrent()
+        if platform._egl_context is not None:
+            eglDestroyContext(platform._egl_display, platform._egl_context)
+        platform._egl_context = platform._egl_display = None  # nothing left for the __del__ methods
+        off._platform = off._renderer = None
+        self._offscreen = None
 
     # -- scene construction -------------------------------------------------------------------
-    def _object_mesh(self, obj):
+    def _object_mesh(self, obj, mesh):
         pr = self.pyrender
-        tm = body_mesh(obj)
-        rgb = np.asarray(obj.color, dtype=np.float32)
-        if obj.shape in ("sphere", "cylinder", "capsule"):
-            # smooth normals, and a two-tone octant pattern so that rotation of round bodies shows
-            v = np.asarray(tm.vertices)
-            shade = np.where(np.sign(v[:, 0]) * np.sign(v[:, 1]) * np.sign(v[:, 2]) < 0, 0.72, 1.0)
-            cols = np.concatenate([np.clip(rgb[None, :] * shade[:, None], 0, 1), np.ones((len(v), 1))], axis=1)
-            mat = pr.MetallicRoughnessMaterial(baseColorFactor=np.ones(4, np.float32), metallicFactor=0.0, roughnessFactor=0.55)
-            prim = pr.Primitive(positions=v, normals=np.asarray(tm.vertex_normals), color_0=cols.astype(np.float32),
-                                indices=np.asarray(tm.faces), material=mat)
-            return pr.Mesh(primitives=[prim])
-        mat = pr.MetallicRoughnessMaterial(baseColorFactor=np.append(rgb, 1.0).astype(np.float32), metallicFactor=0.0,
-                                           roughnessFactor=0.55)
-        return pr.Mesh.from_trimesh(tm, material=mat, smooth=False)
+        rgb = np.asarray(obj.color, dtype=np.float32)[:3]
+        mat_spec = object_material(obj)
+        mat = pr.MetallicRoughnessMaterial(baseColorFactor=np.ones(4, np.float32), metallicFactor=0.0,
+                                           roughnessFactor=float(mat_spec.roughness))
+        if mat_spec.pattern == "octants":
+            # two tones by octant of the vertex, so that rotation shows
+            v = mesh.positions
+            c2 = np.asarray(mat_spec.color2 if mat_spec.color2 is not None else rgb * 0.72, np.float32)[:3]
+            second = np.sign(v[:, 0]) * np.sign(v[:, 1]) * np.sign(v[:, 2]) < 0
+            cols = np.where(second[:, None], c2[None], rgb[None])
+        else:
+            cols = np.repeat(rgb[None], len(mesh.positions), axis=0)
+        cols = np.concatenate([cols, np.ones((len(cols), 1), np.float32)], axis=1).astype(np.float32)
+        prim = pr.Primitive(positions=mesh.positions, normals=mesh.normals, color_0=cols, indices=mesh.faces,
+                            material=mat)
+        return pr.Mesh(primitives=[prim])
 
     def _static_mesh(self, st):
-        import trimesh
-
         pr = self.pyrender
-        if st.kind == "plane":
-            hx, hy = float(st.size[0]), float(st.size[1])
-            verts = np.array([[-hx, -hy, 0], [hx, -hy, 0], [hx, hy, 0], [-hx, hy, 0]], dtype=np.float64)
-            faces = np.array([[0, 1, 2], [0, 2, 3]])
-        else:
-            box = trimesh.creation.box(extents=2.0 * np.asarray(st.size[:3], float))
-            box.unmerge_vertices()  # flat faces (unwrap() needs the optional xatlas package)
-            verts, faces = np.asarray(box.vertices), np.asarray(box.faces)
-        tm = trimesh.Trimesh(vertices=verts, faces=faces, process=False)
+        m = static_mesh(st)
+        rough = float(static_surface(st)[0])
         if st.texture is not None:
-            uv = verts[:, :2] / float(st.texture_scale)
-            if st.kind != "plane":  # boxes: planar projection per dominant axis is enough for a ramp
-                uv = np.where(np.abs(verts[:, 2:3]) > 0, verts[:, :2], verts[:, 1:3]) / float(st.texture_scale)
-            tex = pr.Texture(source=st.texture, source_channels="RGB",
-                             sampler=_FLOOR_SAMPLER())
+            tex = pr.Texture(source=st.texture, source_channels="RGB", sampler=_FLOOR_SAMPLER())
             # note: pyrender needs float factors; a list of ints silently zeroes the colour
             mat = pr.MetallicRoughnessMaterial(baseColorTexture=tex, baseColorFactor=np.ones(4, np.float32),
-                                               metallicFactor=0.0, roughnessFactor=0.9, doubleSided=True)
-            prim = pr.Primitive(positions=verts, normals=np.asarray(tm.vertex_normals), indices=faces,
-                                texcoord_0=uv, material=mat)
-            return pr.Mesh(primitives=[prim])
-        mat = pr.MetallicRoughnessMaterial(baseColorFactor=np.append(np.asarray(st.color, np.float32), 1.0),
-                                           metallicFactor=0.0, roughnessFactor=0.9, doubleSided=True)
-        return pr.Mesh.from_trimesh(tm, material=mat, smooth=False)
+                                               metallicFactor=0.0, roughnessFactor=rough, doubleSided=True)
+            prim = pr.Primitive(positions=m.positions, normals=m.normals, indices=m.faces, texcoord_0=m.uv, material=mat)
+        else:
+            mat = pr.MetallicRoughnessMaterial(baseColorFactor=np.append(np.asarray(st.color, np.float32)[:3], 1.0),
+                                               metallicFactor=0.0, roughnessFactor=rough, doubleSided=True)
+            prim = pr.Primitive(positions=m.positions, normals=m.normals, indices=m.faces, material=mat)
+        return pr.Mesh(primitives=[prim])
 
-    def _build(self, spec: SceneSpec):
+    def _build(self, spec: SceneSpec, traj: Trajectory):
         pr = self.pyrender
-        scene = pr.Scene(bg_color=[*np.asarray(spec.background, float).tolist(), 1.0],
-                         ambient_light=np.asarray(spec.ambient_light, float))
+        env = environment_of(spec)
+        ambient = 0.5 * (np.asarray(env.ambient_sky, float)[:3] + np.asarray(env.ambient_ground, float)[:3])
+        scene = self._scene_class(bg_color=[*flat_color(env).tolist(), 1.0], ambient_light=ambient)
         self._static_nodes = [
             scene.add(self._static_mesh(st), pose=pose_matrix(st.position, st.quaternion)) for st in spec.statics if st.visible
         ]
-        nodes = [scene.add(self._object_mesh(o), pose=np.eye(4)) for o in spec.objects]
+        meshes = object_meshes(spec, traj)
+        nodes = [scene.add(self._object_mesh(o, m), pose=np.eye(4)) for o, m in zip(spec.objects, meshes)]
         cam = spec.camera
         if cam.projection == "orthographic":
             ymag = cam.ortho_height / 2.0
             camera = pr.OrthographicCamera(xmag=ymag * cam.width / cam.height, ymag=ymag, znear=cam.znear, zfar=cam.zfar)
         else:
             camera = pr.PerspectiveCamera(yfov=cam.yfov, aspectRatio=cam.width / cam.height, znear=cam.znear, zfar=cam.zfar)
-        scene.add(camera, pose=np.asarray(cam.cam_to_world) @ _CV_TO_GL)
-        for light in spec.lights:
+        self._camera_node = scene.add(camera, pose=cam.poses(traj.positions.shape[0])[0] @ _CV_TO_GL)
+        for i, light in enumerate(spec.lights):
             d = np.asarray(light.direction, dtype=np.float64)
             d = d / np.linalg.norm(d)
             # pyrender lights shine along their local -z axis
@@ -402,7 +405,8 @@ class Renderer:
             x /= np.linalg.norm(x)
             pose = np.eye(4)
             pose[:3, 0], pose[:3, 1], pose[:3, 2] = x, np.cross(z, x), z
-            scene.add(pr.DirectionalLight(color=np.asarray(light.color, float), intensity=float(light.intensity)), pose=pose)
+            scene.add(pr.DirectionalLight(color=np.asarray(light.color, float), intensity=float(light.intensity)), pose=pose,
+                      name=f"light-{i:03d}")
         return scene, nodes
 
     # -- rendering -------------------------------------------------------------------------------
@@ -418,22 +422,27 @@ class Renderer:
         return depth.astype(np.float32)
 
     def render(self, spec: SceneSpec, traj: Trajectory, masks: bool = True, depth: bool = True,
-               silhouettes: bool = False) -> Frames:
+               silhouettes: bool = False, flow: bool | None = None, rgb: bool = True) -> Frames:
         """``silhouettes=True`` also counts, per frame and object, the in-image pixels the object would
         cover with nothing in front of it (``Frames.unoccluded``; at most 24 objects, else -1): one extra
-        flat pass per frame, read back as 1 byte per pixel for up to 8 objects."""
+        flat pass per frame, read back as 1 byte per pixel for up to 8 objects. ``flow`` (default: the
+        renderer's setting) adds optical flow computed from depth, masks and poses. RGB is always
+        returned (``rgb`` is accepted for the batched renderer's signature)."""
+        flow = self.flow if flow is None else bool(flow)
         if (spec.camera.width, spec.camera.height) != (self.width, self.height):
             raise ValueError("camera size does not match the renderer size")
         if len(spec.objects) > 255:
             raise ValueError("at most 255 objects per scene (masks are uint8)")
-        scene, nodes = self._build(spec)
+        scene, nodes = self._build(spec, traj)
         seg_colors = {node: np.full(3, (i + 1) / 255.0) for i, node in enumerate(nodes)}
         static_seg = {node: np.zeros(3) for node in self._static_nodes}
         T = traj.positions.shape[0]
         H, W = self.height, self.width
         rgb = np.empty((T, H, W, 3), np.uint8)
-        seg = np.empty((T, H, W), np.uint8) if masks else None
-        zbuf = np.empty((T, H, W), np.float32) if depth else None
+        seg = np.empty((T, H, W), np.uint8) if (masks or flow) else None
+        zbuf = np.empty((T, H, W), np.float32) if (depth or flow) else None
+        cam_poses = spec.camera.poses(T)
+        moving = spec.camera.trajectory is not None
         N = len(nodes)
         sil = np.full((T, N), -1, np.int32) if silhouettes else None
         do_sil = silhouettes and 0 < N <= 24
@@ -444,23 +453,25 @@ class Renderer:
                 col[i // 8] = (1 << (i % 8)) / 255.0
                 bit_colors[node] = col
         poses = pose_matrix(traj.positions, traj.quaternions)  # [T, N, 4, 4]
-        cams = spec.camera.poses(T) @ _CV_TO_GL  # per-frame camera (camera motion)
-        moving = not np.array_equal(cams, np.broadcast_to(cams[:1], cams.shape))
         off, lean = self._offscreen, self._lean
         off._platform.make_current()
         try:
             lean.begin_video(scene, self._static_nodes, static_seg)
             for t in range(T):
-                if moving:  # a moving camera sees the static geometry anew every frame
-                    scene.set_pose(scene.main_camera_node, cams[t])
+                if moving and t > 0:  # the background is drawn once per camera pose
+                    scene.set_pose(self._camera_node, cam_poses[t] @ _CV_TO_GL)
                     lean.begin_video(scene, self._static_nodes, static_seg)
                 for i, node in enumerate(nodes):
                     scene.set_pose(node, poses[t, i])
-                lean.frame(scene, nodes, seg_colors, rgb[t], seg[t] if masks else None, zbuf[t] if depth else None)
+                lean.frame(scene, nodes, seg_colors, rgb[t], seg[t] if seg is not None else None,
+                           zbuf[t] if zbuf is not None else None)
                 if do_sil:
                     lean.silhouettes(scene, nodes, bit_colors, N, sil[t])
         finally:
             off._platform.make_uncurrent()
-        lin = self._linear_depth(zbuf, spec.camera) if depth else None
+        lin = self._linear_depth(zbuf, spec.camera) if zbuf is not None else None
+        fl = rigid_flow(lin, seg, poses, spec.camera).astype(np.float16) if flow else None
+        if self.depth_dtype == "float16" and lin is not None:
+            lin = lin.astype(np.float16)
         # GL buffers of this scene's meshes are freed by pyrender when the next scene is uploaded
-        return Frames(rgb=rgb, masks=seg, depth=lin, unoccluded=sil)
+        return Frames(rgb=rgb, masks=seg if masks else None, depth=lin if depth else None, unoccluded=sil, flow=fl)

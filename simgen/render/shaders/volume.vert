@@ -1,0 +1,56 @@
+// A caster's reach as geometry: a box along the key light around object k of frame t (instance i:
+// t = frame0 + i / n_objects, k = i % n_objects), from behind its bounding sphere (and its contact
+// occlusion) to below the lowest receiver, as wide as the sphere with its widest penumbra. Drawn
+// with depth and stencil tests so that the fragment shader runs only where the visible surface
+// lies inside the box. The caster's data go to the fragment shader as flat inputs.
+uniform float receivers_z;  // the lowest point of the static geometry (world z)
+uniform int object_casters;  // 1: only the casters that may shadow an object (others: no triangles)
+layout(std430, binding = 7) readonly buffer OnObjects { uint on_objects[]; };  // [t * n_objects + k]: 1 if
+                                                                              // it may shadow an object
+
+flat out int v_layer;
+flat out int v_frame;
+flat out int v_k;
+flat out mat4 v_lvp;
+flat out vec4 v_sphere;  // centre, bounding radius
+flat out float v_occ;    // occluder radius
+flat out int v_self;     // 1: the caster may shadow itself (not convex)
+flat out mat4 v_c2w;     // the frame's camera
+flat out mat4 v_w2c;
+
+const int BOX[36] = int[](0, 2, 1, 1, 2, 3,  4, 5, 6, 5, 7, 6,  0, 1, 4, 1, 5, 4,
+                          2, 6, 3, 3, 6, 7,  0, 4, 2, 2, 4, 6,  1, 3, 5, 3, 7, 5);
+
+void main() {
+    int layer = gl_InstanceID / n_objects;
+    int k = gl_InstanceID - layer * n_objects;
+    int t = frame0 + layer;
+    int i = t * n_objects + k;
+    vec4 s = spheres[i];
+    float R = mats[k].q.x;
+    vec3 L = -key_dir;  // the light's travel
+    vec3 x = normalize(abs(L.z) < 0.99 ? cross(vec3(0.0, 0.0, 1.0), L) : cross(vec3(1.0, 0.0, 0.0), L));
+    vec3 y = cross(L, x);
+    float reach = AO_REACH * s.w;
+    float depth = L.z < -0.05 ? (s.z - receivers_z + R) / -L.z : 50.0;  // down to the lowest receiver
+    depth = clamp(depth, 0.0, 50.0) + R;
+    float span = 2.0 * R * 1.05;
+    float pen = min(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / obj_shadow_size);
+    float half_w = max(R + pen, reach) * 1.02;
+    int c = BOX[gl_VertexID];
+    vec3 p = s.xyz + ((c & 1) == 1 ? half_w : -half_w) * x + ((c & 2) == 2 ? half_w : -half_w) * y
+           + ((c & 4) == 4 ? depth : -max(R, reach) * 1.02) * L;
+    Cam cam = cams[t];
+    gl_Position = P * cam.V * vec4(p, 1.0);
+    if (object_casters == 1 && on_objects[i] == 0u) gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside: culled
+    gl_Layer = layer;
+    v_layer = layer;
+    v_frame = t;
+    v_k = k;
+    v_lvp = light_vp[i];
+    v_sphere = vec4(s.xyz, R);
+    v_occ = s.w;
+    v_self = int(mats[k].q.z);
+    v_c2w = cam.c2w;
+    v_w2c = cam.w2c;
+}
