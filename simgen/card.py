@@ -57,6 +57,7 @@ COLUMN_DOCS: dict[str, str] = {
     "inertia": "[N][3] principal moments, kg m^2",
     "object_shape": "[N] shape name", "object_size": "[N][k] shape dimensions, metres",
     "object_color": "[N][3] RGB in [0, 1]", "object_color_name": "[N] colour name",
+    "object_vertices": "[N][V][3] body-frame vertices of a mesh's collision hull (empty for primitives), metres",
     "first_contact_frame": "[N] first contact in (fractional) frames, NaN if none",
     "contacts": "contact onset events (frame, body_a, body_b, position, normal, impulse)",
     "intrinsics": "[9] row-major 3x3 pixel intrinsics",

@@ -131,17 +131,23 @@ class EngineConfig:
     physics_hz: float = bounded(240.0, gt=0, le=100000, doc="physics steps per second; a multiple of render.fps")
     solver_iterations: int = bounded(50, ge=1, le=10000, doc="constraint solver iterations per step")
     contact_gap_steps: int = bounded(
-        2, ge=1, le=1000, doc="steps a pair must be apart before a new contact counts as a new onset"
+        10, ge=1, le=1000,
+        doc="steps a pair must be apart before touching again is a new contact onset (and not a flicker of the same contact)",
+    )
+    restitution_threshold: float = bounded(
+        0.2, ge=0, le=100, doc="m/s: impacts slower than this do not bounce (the engine's contact takes them)"
     )
     contact_erp: float = bounded(
-        0.015, ge=0, le=1, doc="pybullet: contact penetration correction per step (small keeps restitution honest)"
+        0.2, ge=0, le=1, doc="pybullet: fraction of a resting contact's penetration removed per step"
     )
-    substeps: int = bounded(8, ge=1, le=1000, doc="mujoco: sub-steps per physics step while in contact (pybullet ignores it)")
     contact_tau_steps: float = bounded(
-        1.0, gt=0, le=100, doc="mujoco: contact spring time constant in physics steps (pybullet ignores it)"
+        2.0, gt=0, le=100, doc="mujoco: contact spring time constant in physics steps (pybullet ignores it)"
     )
-    toi_bisections: int = bounded(
-        6, ge=0, le=30, doc="mujoco: bisections locating a contact's onset inside a physics step (pybullet ignores it)"
+    contact_damping: float = bounded(
+        1.0, gt=0, le=100, doc="mujoco: contact spring damping ratio, 1 = critical (pybullet ignores it)"
+    )
+    impedance: float = bounded(
+        0.99, gt=0, lt=1, doc="mujoco: contact impedance (solimp), how hard the contact is (pybullet ignores it)"
     )
 
 

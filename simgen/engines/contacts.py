@@ -3,10 +3,10 @@
 An event is either an **impact** (a point that hit faster than the restitution threshold, resolved at
 its time of impact; ``impulse`` is the whole normal impulse of that impact) or the **onset** of a
 gentler contact: a pair touching after having been apart for more than ``gap_steps`` physics steps
-(``impulse`` is the normal impulse of that first step). Impacts of the same pair within
-``MERGE_STEPS`` steps are one event (a box landing on two corners a millisecond apart): their impulses
-add up. So a bounce is one event, a resting contact is one event, and solver jitter is not a stream
-of events.
+(``impulse`` is the normal impulse of that first step). Impacts of the same pair less than
+``MERGE`` seconds apart are one event (two corners of a box landing together): their impulses add
+up. So a bounce is one event, a resting contact is one event, and solver jitter is not a stream of
+events.
 Body ids: objects 1..N (as in masks), static geometry -1, -2, ...
 """
 
@@ -16,14 +16,14 @@ import numpy as np
 
 from simgen.spec import ContactEvent
 
-MERGE_STEPS = 2
+MERGE = 1e-3  # s
 
 
 class ContactTracker:
     def __init__(self, fps: float, physics_hz: float, gap_steps: int = 2):
         self.fps = float(fps)
         self.gap = max(1, int(gap_steps)) / float(physics_hz)
-        self.merge = MERGE_STEPS / float(physics_hz)
+        self.merge = MERGE
         self.last_seen: dict[tuple[int, int], float] = {}
         self.last_event: dict[tuple[int, int], tuple[float, int]] = {}
         self.events: list[ContactEvent] = []

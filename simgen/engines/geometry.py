@@ -71,3 +71,22 @@ def bounding_radius(shape: str, size, vertices=None) -> float:
     if shape == "capsule":
         return float(s[0] + s[1])
     return float(np.linalg.norm(np.asarray(vertices, np.float64).reshape(-1, 3), axis=1).max())
+
+
+def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray,
+                  tol: float = 5e-4) -> np.ndarray:
+    """Centre of the part of a body that touches a plane with ``normal`` (pointing at the body):
+    the mean of its extreme points along ``-normal`` within ``tol`` of the lowest (one corner, an
+    edge's midpoint, a face's centre). Cylinders are taken by their rim (16 points per cap)."""
+    n = np.asarray(normal, np.float64)
+    if shape == "cylinder":
+        rot = quat_to_matrix(quat)
+        r, h = float(size[0]), float(size[1])
+        ang = np.linspace(0.0, 2 * np.pi, 16, endpoint=False)
+        rim = np.stack([r * np.cos(ang), r * np.sin(ang), np.zeros_like(ang)], axis=1)
+        local = np.concatenate([rim + [0.0, 0.0, h], rim - [0.0, 0.0, h]])
+        pts = np.asarray(pos, np.float64) + local @ rot.T
+    else:
+        pts = support_points(shape, size, vertices, pos, quat, -n)
+    height = pts @ n
+    return pts[height <= height.min() + tol].mean(axis=0)

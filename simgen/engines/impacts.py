@@ -44,14 +44,14 @@ class Bodies:
         if body <= 0:
             return np.zeros(3)
         i = body - 1
-        return self.vel[i] + np.cross(self.omega[i], p - self.pos[i])
+        return self.vel[i] + cross(self.omega[i], p - self.pos[i])
 
     def apply(self, body: int, p: np.ndarray, impulse: np.ndarray) -> None:
         if body <= 0:
             return
         i = body - 1
         self.vel[i] += self.inv_mass[i] * impulse
-        self.omega[i] += self.inv_iw[i] @ np.cross(p - self.pos[i], impulse)
+        self.omega[i] += self.inv_iw[i] @ cross(p - self.pos[i], impulse)
 
     def k_matrix(self, pair, p: np.ndarray) -> np.ndarray:
         """Velocity change at p of body a relative to b per unit impulse at p (+ on a, - on b)."""
@@ -66,12 +66,17 @@ class Bodies:
         return k
 
 
+def cross(a, b) -> np.ndarray:
+    """Cross product of two 3-vectors (numpy.cross is slow for single vectors)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
 def _basis(n: np.ndarray) -> np.ndarray:
     """Orthonormal frame [n, t1, t2] (rows)."""
     a = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    t1 = np.cross(n, a)
+    t1 = cross(n, a)
     t1 /= np.linalg.norm(t1)
-    return np.array([n, t1, np.cross(n, t1)])
+    return np.array([n, t1, cross(n, t1)])
 
 
 def _patch_impulse(k: np.ndarray, u: np.ndarray, target_n: float, mu: float, acc: np.ndarray) -> np.ndarray:

@@ -1,28 +1,27 @@
 """MuJoCo engine (physics only; pyrender draws the pixels for both engines).
 
-Driven by :class:`~simgen.engines.stepping.Stepper` (exact free flight, impacts resolved at their time
-of impact), like PyBullet. The model is MJCF generated in code from the SceneSpec. Mapping
-(documented in the README):
+Driven by :class:`~simgen.engines.stepping.Stepper` (exact free flight; impacts resolved at their time
+of impact by the stepper's own law, as for PyBullet). The model is MJCF generated in code from the
+SceneSpec. Mapping (documented in the README):
 
 - bodies: one free joint per object, ``<inertial>`` with the ObjectSpec's mass and principal moments
   (body frame = centre of mass on principal axes, as in the SceneSpec), so MuJoCo and PyBullet integrate
   the same rigid body. Shapes map one to one (sphere, box half extents, cylinder/capsule
   ``[radius, half_length]`` along body z, meshes as mesh assets whose convex hull MuJoCo collides).
   Statics are world geoms (``plane``, ``box``).
-- time: ``timestep`` = the stepper's step (``1 / physics_hz``, shorter around an impact),
-  semi-implicit Euler (as Bullet), no damping, no air (density and viscosity 0).
-- contacts: every object-object and object-static pair is an explicit ``<contact><pair>`` (geom
-  ``contype``/``conaffinity`` are 0), ``condim=3`` (sliding friction only: no torsional or rolling
-  friction, as in Bullet), elliptic friction cone, friction ``mu_a * mu_b`` (Bullet's product rule;
-  MuJoCo's own rule is the max). No margin: contacts exist once geoms touch.
-- contact model: velocity-level, like Bullet's. Each pair's ``solref`` is in MuJoCo's direct form
-  ``(-K, -B)`` with impedance ``solimp`` flat at ``impedance`` (0.9999: the constraint acceleration
-  is 99.99 % the reference one), so one step of ``h`` sets the normal velocity to
-  ``-(B h - 1) v - K h x``. In ordinary steps ``B = 1 / h`` (stop the approach) and
-  ``K = contact_erp / dt^2`` (remove that fraction of the penetration per step); in the impact step
-  ``K = 0`` and ``B = (1 + e) / h`` for the impacting pairs: the normal velocity becomes ``-e v``,
-  Newton's restitution law with ``e = e_a * e_b`` (Bullet's product rule). Friction
-  (``solreffriction = (0, -1 / h)``) stops sliding within a step up to the Coulomb cone.
+- time: ``timestep = 1 / physics_hz`` (shorter around an impact), semi-implicit Euler (as Bullet), no
+  damping, no air (density and viscosity 0).
+- normal contact: every object-object and object-static pair is an explicit ``<contact><pair>``
+  (geom ``contype``/``conaffinity`` are 0), no margin. A spring-damper in MuJoCo's direct ``solref``
+  form with time constant ``contact_tau_steps`` steps and damping ratio ``contact_damping`` (1:
+  critically damped, the approach stopped within a step, a quarter of the depth recovered per step)
+  at impedance ``impedance``. It only sees gentle contacts: faster ones are impacts.
+- friction: MuJoCo's convex contact model makes a sliding contact push the bodies apart by mu times
+  the slip it cannot stop (a box sliding down a ramp hops along it), so its pairs are frictionless
+  (``condim=1``) and :meth:`_MuJoCoWorld._friction` applies Coulomb friction as a force at each
+  touching pair (through ``xfrc_applied``): the force that stops the slip, at most
+  ``mu * N`` with ``N`` the pair's normal force of the step before and ``mu = mu_a * mu_b`` (Bullet's
+  product rule; MuJoCo's own rule is the max).
 """
 
 from __future__ import annotations
@@ -30,11 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from simgen.engines import Engine
+from simgen.engines.impacts import Bodies, cross
 from simgen.engines.stepping import Points, State, Stepper, World
+from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory
-
-INERT = 0.0001  # impedance of a pair left inert (the smallest MuJoCo allows)
-ALL = "all"  # every pair acts
 
 
 def _f(x) -> str:
@@ -48,60 +46,96 @@ def _quat_wxyz(q_xyzw) -> np.ndarray:
 
 
 class _MuJoCoWorld(World):
+    held_impact_speed = 0.5  # m/s: a new point of a pair already touching, faster than this, is an impact
+
     def __init__(self, engine: "MuJoCoEngine", spec: SceneSpec):
         import mujoco
 
         self.mj, self.engine = mujoco, engine
         self.dt = 1.0 / spec.physics_hz
-        self.h_max = self.dt / engine.substeps  # longest step while anything touches
-        tau = engine.contact_tau_steps * self.dt
-        self.soft = ((-1.0 / tau**2, -2.0 * engine.contact_damping / tau), (-1.0 / tau**2, -1.0 / tau))
-        xml = engine.build_xml(spec)
-        m = self.m = mujoco.MjModel.from_xml_string(xml)
+        self.g = np.asarray(spec.gravity, np.float64)
+        m = self.m = mujoco.MjModel.from_xml_string(engine.build_xml(spec))
         d = self.d = mujoco.MjData(m)
         n = self.n = len(spec.objects)
         self.qadr = np.array([m.jnt_qposadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.vadr = np.array([m.jnt_dofadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
+        self.body_ids = np.array([m.body(f"b{i}").id for i in range(n)], np.int64)
         self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
         for i in range(n):
             self.gid[m.geom(f"o{i}").id] = i + 1
         for j in range(len(spec.statics)):
             self.gid[m.geom(f"s{j}").id] = -(j + 1)
-        # MuJoCo sorts the pairs: index them by the simgen ids of their geoms
-        self.pair_index = {}
-        for k in range(m.npair):
-            a, b = int(self.gid[m.pair_geom1[k]]), int(self.gid[m.pair_geom2[k]])
-            self.pair_index[(max(a, b), min(a, b))] = k
-        self.held: frozenset = frozenset()  # pairs whose contacts act (the stepper's; others stay inert)
-        self._last_imp: dict = {}
-        self.enabled = None  # the pairs the current constraints were built for
-        self.body_ids = np.array([m.body(f"b{i}").id for i in range(n)], np.int64)
-        self._soft()
+        self.mu = {}
+        for i, a in enumerate(spec.objects):
+            for j, st in enumerate(spec.statics):
+                self.mu[(i + 1, -(j + 1))] = float(a.friction) * float(st.friction)
+            for k in range(i):
+                self.mu[(i + 1, k + 1)] = float(a.friction) * float(spec.objects[k].friction)
+        inertia = [o.inertia if o.inertia is not None else principal_inertia(o.shape, o.size, o.mass, o.mesh)
+                   for o in spec.objects]
+        self.mass = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
+                           np.array(inertia, np.float64).reshape(-1, 3))
+        self.normal: dict = {}  # pair -> (normal force N, point, normal, points) of the last step
         st = State(np.array([o.position for o in spec.objects], np.float64).reshape(n, 3),
                    np.array([o.quaternion for o in spec.objects], np.float64).reshape(n, 4),
                    np.array([o.linear_velocity for o in spec.objects], np.float64).reshape(n, 3),
                    np.array([o.angular_velocity for o in spec.objects], np.float64).reshape(n, 3))
         self.write(st)
 
-    def hold(self, pairs) -> None:
-        self.held = frozenset(pairs)
+    # -- friction ------------------------------------------------------------------------------
+    def _friction(self, span: float) -> None:
+        """Coulomb friction of every touching pair as forces held over the next ``span`` seconds:
+        the force that stops the pair's slip at its contact point within the span (with gravity's
+        pull along the surface), capped at mu N. A pair touching at three points or more cannot
+        turn about its contact, so it resists with the bodies' whole mass."""
+        d = self.d
+        d.xfrc_applied[:] = 0.0
+        if not self.normal:
+            return
+        st = self.read()
+        self.mass.load(st.pos, st.quat, st.vel, st.omega)
+        for pair, (force, p, nrm, count) in self.normal.items():
+            mu = self.mu.get(pair, 0.0)
+            if force <= 0 or mu <= 0:
+                continue
+            a, b = pair
+            v = self.mass.point_velocity(a, p) - self.mass.point_velocity(b, p)
+            vt = v - (v @ nrm) * nrm
+            pull = np.zeros(3) if b > 0 else self.g - (self.g @ nrm) * nrm  # relative unconstrained acceleration
+            t1 = cross(nrm, (1.0, 0.0, 0.0) if abs(nrm[0]) < 0.9 else (0.0, 1.0, 0.0))
+            t1 /= np.linalg.norm(t1)
+            basis = np.array([t1, cross(nrm, t1)])
+            want = basis @ (vt / span + pull)
+            if count >= 3:
+                inv = sum(self.mass.inv_mass[k - 1] for k in pair if k > 0)
+                f_t = -want / inv
+            else:
+                f_t = -np.linalg.solve(basis @ self.mass.k_matrix(pair, p) @ basis.T, want)
+            size = float(np.linalg.norm(f_t))
+            if size > mu * force:
+                f_t *= mu * force / size
+            f = basis.T @ f_t  # on a; -f on b
+            for k, sgn in ((a, 1.0), (b, -1.0)):
+                if k > 0:
+                    bid = self.body_ids[k - 1]
+                    d.xfrc_applied[bid, :3] += sgn * f
+                    d.xfrc_applied[bid, 3:] += sgn * cross(p - st.pos[k - 1], f)
 
-    def _soft(self, every: bool = False) -> None:
-        """Soft contacts (MuJoCo's own), acting only for the pairs the stepper holds (touching
-        now or very recently): a pair that starts touching during a step is left inert, so that the
-        stepper sees its approach and resolves it as an impact at its time of impact."""
-        m, imp = self.m, self.engine.impedance
-        if m.npair:
-            on = np.full(m.npair, every)
-            for pair in self.held:
-                k = self.pair_index.get(pair)
-                if k is not None:
-                    on[k] = True
-            # MuJoCo divides a direct-form solref by the impedance: an inert pair needs both tiny
-            m.pair_solref[:] = np.where(on[:, None], self.soft[0], -1e-12)
-            m.pair_solreffriction[:] = np.where(on[:, None], self.soft[1], -1e-12)
-            m.pair_solimp[:, :2] = np.where(on, imp, INERT)[:, None]
-        self.enabled = ALL if every else self.held
+    def quiet_limit(self) -> int:
+        """Steps over which the friction forces stay right: no sliding pair stops or reverses."""
+        limit = np.inf
+        if not self.normal:
+            return limit
+        st = self.read()
+        self.mass.load(st.pos, st.quat, st.vel, st.omega)
+        for pair, (force, p, nrm, count) in self.normal.items():
+            v = self.mass.point_velocity(pair[0], p) - self.mass.point_velocity(pair[1], p)
+            slip = float(np.linalg.norm(v - (v @ nrm) * nrm))
+            inv = sum(self.mass.inv_mass[k - 1] for k in pair if k > 0)
+            decel = self.mu.get(pair, 0.0) * force * inv + float(np.linalg.norm(self.g))
+            if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
+                limit = min(limit, max(1, int(0.5 * slip / (decel * self.dt))))
+        return limit
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
@@ -127,7 +161,7 @@ class _MuJoCoWorld(World):
         self.mj.mj_step1(self.m, d)
 
     def observe(self) -> tuple[Points, dict]:
-        return self.points(), self._last_imp
+        return self.points(), {pr: (f * self.dt, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
 
     def near_points(self, distance: float) -> Points:
         m = self.m
@@ -150,70 +184,54 @@ class _MuJoCoWorld(World):
         swap = g1 > g2  # order pairs so that a > b, the normal from b to a
         a, b = np.where(swap, g1, g2), np.where(swap, g2, g1)
         normal[swap] *= -1.0
-        dist = con.dist[:nc].copy()
-        pairs = list(zip(a.tolist(), b.tolist()))
-        on = self.enabled
-        fresh = np.array([on != ALL and pr not in on for pr in pairs], bool)
-        return Points(a, b, con.pos[:nc].copy(), normal, dist, fresh)
+        return Points(a, b, con.pos[:nc].copy(), normal, con.dist[:nc].copy(), np.ones(nc, bool))
 
-
-    def _impulses(self, h: float) -> dict:
-        """Normal impulse per pair of the (sub)step just solved, scaled to ``h``."""
+    def _solved(self) -> None:
+        """The normal force of every pair in the step just solved (before the next collision)."""
         d = self.d
-        imp: dict = {}
+        self.normal = {}
         nc = d.ncon
         if not nc:
-            return imp
+            return
         adr = d.contact.efc_address[:nc]
         on = np.nonzero(adr >= 0)[0]
         if not len(on):
-            return imp
-        j = d.efc_force[adr[on]] * h  # elliptic cones: the first row of a contact is its normal force
+            return
+        force = d.efc_force[adr[on]]
         pts = self.points()
-        for k, jk in zip(on, j):
+        acc: dict = {}
+        for k, f in zip(on, force):
+            if f <= 0:
+                continue
             pair = (int(pts.a[k]), int(pts.b[k]))
-            if jk > 0 and (self.enabled == ALL or pair in self.enabled):  # inert pairs push nothing
-                old = imp.get(pair)
-                imp[pair] = (jk, pts.pos[k], pts.normal[k]) if old is None else (old[0] + jk, old[1], old[2])
-        return imp
+            tot, wp, wn, cnt = acc.get(pair, (0.0, np.zeros(3), np.zeros(3), 0))
+            acc[pair] = (tot + f, wp + f * pts.pos[k], wn + f * pts.normal[k], cnt + 1)
+        for pair, (tot, wp, wn, cnt) in acc.items():
+            self.normal[pair] = (float(tot), wp / tot, wn / np.linalg.norm(wn), cnt)
 
     def step(self, h: float) -> tuple[Points, dict]:
         mj, m, d = self.mj, self.m, self.d
-        if self.enabled != self.held:
-            self._soft()
-            mj.mj_step1(m, d)  # rebuild the constraints
-        n = max(1, int(np.ceil(h / self.h_max - 1e-9))) if self.held else 1
-        hs = h / n
-        m.opt.timestep = hs
-        if n > 1:
-            mj.mj_step2(m, d)
-            if n > 2:
-                mj.mj_step(m, d, nstep=n - 2)
-            mj.mj_step1(m, d)
+        self._friction(h)
+        m.opt.timestep = h
         mj.mj_step2(m, d)
-        imp = self._impulses(h)  # the last sub-step's forces over the whole step
-        self.last_pieces = [hs] * n
+        self._solved()
+        self.last_pieces = [h]
         mj.mj_step1(m, d)
-        return self.points(), imp
+        return self.points(), {pr: (f * h, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
 
     def step_free(self, k: int) -> None:
-        """Steps the stepper found quiet: every pair acts (soft), sub-stepped while anything
-        touches or is held."""
         mj, m, d = self.mj, self.m, self.d
-        if self.enabled != ALL:
-            self._soft(every=True)
-            mj.mj_step1(m, d)
-        n = max(1, int(np.ceil(self.dt / self.h_max - 1e-9))) if (self.held or d.ncon) else 1
-        m.opt.timestep = self.dt / n
-        if k * n > 1:
+        self._friction(k * self.dt)
+        m.opt.timestep = self.dt
+        if k > 1:
             mj.mj_step2(m, d)
-            if k * n > 2:
-                mj.mj_step(m, d, nstep=k * n - 2)
+            if k > 2:
+                mj.mj_step(m, d, nstep=k - 2)
             mj.mj_step1(m, d)
         mj.mj_step2(m, d)
-        self._last_imp = self._impulses(self.dt)  # the last sub-step's forces over a whole step
+        self._solved()
         mj.mj_step1(m, d)
-        self.last_pieces = [self.dt / n] * (k * n)
+        self.last_pieces = [self.dt] * k
 
 
 def _rotate_inverse(q, v) -> tuple:
@@ -226,30 +244,18 @@ def _rotate_inverse(q, v) -> tuple:
     return (vx + w * tx + y * tz - z * ty, vy + w * ty + z * tx - x * tz, vz + w * tz + x * ty - y * tx)
 
 
-def _rotations(wxyz: np.ndarray) -> np.ndarray:
-    """Rotation matrices [n, 3, 3] of unit quaternions (w, x, y, z)."""
-    w, x, y, z = wxyz.T
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-        np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-        np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
-
-
 class MuJoCoEngine(Engine):
     name = "mujoco"
 
-    def __init__(self, substeps: int = 8, contact_tau_steps: float = 1.0, contact_damping: float = 2.0,
-                 impedance: float = 0.99, **kwargs):
+    def __init__(self, contact_tau_steps: float = 2.0, contact_damping: float = 1.0, impedance: float = 0.99, **kwargs):
         super().__init__(**kwargs)
         import mujoco  # noqa: F401  (fail early if missing)
 
-        self.substeps = int(substeps)
         self.contact_tau_steps = float(contact_tau_steps)
         self.contact_damping = float(contact_damping)
         self.impedance = float(impedance)
-        if self.substeps < 1 or self.contact_tau_steps <= 0 or self.contact_damping <= 0 or not 0.0 < self.impedance < 1.0:
-            raise ValueError("mujoco: substeps >= 1, contact_tau_steps > 0, contact_damping > 0 and 0 < impedance < 1 are required")
+        if self.contact_tau_steps <= 0 or self.contact_damping <= 0 or not 0.0 < self.impedance < 1.0:
+            raise ValueError("mujoco: contact_tau_steps > 0, contact_damping > 0 and 0 < impedance < 1 are required")
 
     # -- model ---------------------------------------------------------------------------------
     def _geom(self, obj, i: int) -> tuple[str, str]:
@@ -293,16 +299,17 @@ class MuJoCoEngine(Engine):
             bodies.append(f'<body name="b{i}" pos="{_f(obj.position)}" quat="{_f(_quat_wxyz(obj.quaternion))}">'
                           f'<freejoint name="j{i}"/>{inertial}{geom}</body>')
 
-        def pair(g1: str, g2: str, mu: float) -> str:
-            return (f'<pair geom1="{g1}" geom2="{g2}" condim="3" friction="{mu!r} {mu!r} 0 0 0" solref="-1 -1" '
-                    f'solreffriction="0 -1" solimp="{solimp}" margin="0" gap="0"/>')
+        tau = self.contact_tau_steps / float(spec.physics_hz)
+        solref = f"{-1.0 / tau**2!r} {-2.0 * self.contact_damping / tau!r}"
 
-        for i, a in enumerate(spec.objects):
-            for j, st in enumerate(spec.statics):
-                pairs.append(pair(f"s{j}", f"o{i}", float(a.friction) * float(st.friction)))
+        def pair(g1: str, g2: str) -> str:  # frictionless: the engine applies Coulomb friction itself
+            return f'<pair geom1="{g1}" geom2="{g2}" condim="1" solref="{solref}" solimp="{solimp}" margin="0" gap="0"/>'
+
+        for i in range(len(spec.objects)):
+            for j in range(len(spec.statics)):
+                pairs.append(pair(f"s{j}", f"o{i}"))
             for k in range(i + 1, len(spec.objects)):
-                b = spec.objects[k]
-                pairs.append(pair(f"o{i}", f"o{k}", float(a.friction) * float(b.friction)))
+                pairs.append(pair(f"o{i}", f"o{k}"))
         g = np.asarray(spec.gravity, dtype=np.float64)
         xml = (
             '<mujoco model="simgen">'

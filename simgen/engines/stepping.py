@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simgen.engines.contacts import ContactTracker
-from simgen.engines.geometry import bounding_radius, collision_vertices
+from simgen.engines.geometry import bounding_radius, collision_vertices, contact_patch, support_points
 from simgen.engines.impacts import Bodies, Patch, resolve
 from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
@@ -109,6 +109,10 @@ class World(ABC):
     def observe(self) -> tuple[Points, dict]:
         """Contact points of the current state and the impulses of the last step (as ``step``)."""
 
+    def quiet_limit(self) -> float:
+        """Most steps the engine can take without queries (forces it holds fixed stay right)."""
+        return np.inf
+
     def hold(self, pairs) -> None:
         """The pairs touching now or within the last few steps (an engine whose contacts act only
         for those, to leave new ones to the stepper, is told so before every step)."""
@@ -135,6 +139,7 @@ class Stepper:
                                 for o in spec.objects])
         # smooth shapes: the contact point moves continuously as they roll, no new contact can strike
         self.round = np.array([o.shape in ("sphere", "capsule") for o in spec.objects], bool)
+        self.vertices = [collision_vertices(o) for o in spec.objects]
         self.axial = np.array([o.shape == "cylinder" for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
@@ -264,6 +269,7 @@ class Stepper:
         (bounding spheres; exact parabolas for bodies in flight) of everything it does not hold.
         What a body holds (rests, slides, rolls, rocks on) is the engine's contact solver's, and a
         body in contact moving slowly meets nothing fast: those steps need no contact queries."""
+        limit = int(min(limit, self.w.quiet_limit()))
         if limit <= 0 or self.n == 0:
             return 0
         dt, gn = self.dt, self.gnorm
@@ -282,7 +288,8 @@ class Stepper:
         slow = []
         for i in range(self.n):
             if free[i] or not touching[i]:
-                v[i] = [v[i][0] + half * gx, v[i][1] + half * gy, v[i][2] + half * gz]
+                if free[i]:
+                    v[i] = [v[i][0] + half * gx, v[i][1] + half * gy, v[i][2] + half * gz]
                 slow.append(False)
             else:
                 vv, ww = v[i], w[i]
@@ -311,9 +318,11 @@ class Stepper:
                     continue
                 if kind == 0:  # plane: normal a, offset b
                     gap = a[0] * xi + a[1] * yi + a[2] * zi - b - R[i] - MARGIN
-                    if gap <= 0:
+                    if gap <= 0 and free_i and not self.round[i]:
+                        t = self._clear_of_plane(i, st, np.asarray(v[i]), a, b, t_ok)  # its real shape
+                    elif gap <= 0:
                         return 0
-                    if free_i:
+                    elif free_i:
                         t = _first_root(gap, a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
                     else:
                         t = _reach_time(gap, speed, gn)
@@ -337,6 +346,29 @@ class Stepper:
             if t_ok < dt:
                 return 0
         return int(min(limit, t_ok / dt + 1e-9))
+
+    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
+        """How long body i in flight (true velocity ``v``) surely keeps its actual shape above the
+        plane n.x = off: its lowest point along the predicted path, spinning at its present
+        angular velocity (allowing for the change of a free spin: |w|^2 t^2 R)."""
+        k = int(t_end / self.dt + 1e-9)
+        if k < 1:
+            return 0.0
+        ts = self.dt * np.arange(1, k + 1)
+        pos = st.pos[i] + v * ts[:, None] + 0.5 * self.g * ts[:, None] ** 2
+        w = st.omega[i]
+        rate = float(np.sqrt(w @ w))
+        if rate > 1e-12:
+            half = 0.5 * rate * ts
+            dq = np.concatenate([np.sin(half)[:, None] * (w / rate), np.cos(half)[:, None]], axis=1)
+        else:
+            dq = np.tile([0.0, 0.0, 0.0, 1.0], (k, 1))
+        quat = _quat_mul(dq, st.quat[i])
+        o = self.spec.objects[i]
+        low = support_points(o.shape, o.size, self.vertices[i], pos, quat, -n) @ n
+        height = low.min(axis=-1) - off - 1e-3 - self.radius[i] * rate * rate * ts * ts
+        bad = np.nonzero(height <= 0)[0]
+        return float(ts[bad[0]] - self.dt) if len(bad) else t_end
 
     def _touched(self, k: int) -> None:
         """``k`` steps were taken: pairs touching now stay held for KEEP more steps."""
@@ -494,8 +526,15 @@ class Stepper:
         patches = []
         for pr, ks in groups.items():
             n = pts.normal[ks].sum(axis=0)
-            patches.append(Patch(pr, pts.pos[ks].mean(axis=0), n / np.linalg.norm(n),
-                                 self.restitution.get(pr, 0.0) if pr in pairs else 0.0, self.friction.get(pr, 0.0)))
+            n /= np.linalg.norm(n)
+            point = pts.pos[ks].mean(axis=0)
+            if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
+                # against a plane: the body's own touching corners, edge or face (engines report
+                # only some of the points of a face landing flat)
+                o = self.spec.objects[pr[0] - 1]
+                point = contact_patch(o.shape, o.size, self.vertices[pr[0] - 1], st.pos[pr[0] - 1], st.quat[pr[0] - 1], n)
+            patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in pairs else 0.0,
+                                 self.friction.get(pr, 0.0)))
         # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the normal
         for pr in pairs:
             ks = groups[pr]
@@ -649,6 +688,14 @@ def continuous(quat: np.ndarray) -> np.ndarray:
         flip = np.sum(q[t] * q[t - 1], axis=-1) < 0
         q[t, flip] *= -1
     return q
+
+
+def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Products a * b of quaternions (x, y, z, w); a is [k, 4], b [4]."""
+    x1, y1, z1, w1 = a.T
+    x2, y2, z2, w2 = b
+    return np.stack([w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2], axis=1)
 
 
 def _axis_z(q: np.ndarray) -> np.ndarray:

@@ -22,7 +22,8 @@ analytic answers, what the README's engine table promises. Every figure is the w
   neighbours are contact-free (no contact event between them, object clear of every surface) or, on
   ramps, sliding.
 - ``ramp_accel_g``: along-slope acceleration vs g (sin theta -+ mu cos theta), in units of g.
-- ``impulse``: | stored impulse / (m (v_in + v_out)) - 1 | for measured sphere impacts.
+- ``impulse``: | stored impulse / (m (v_in + v_out)) - 1 | for measured sphere impacts (m: the sphere's
+  mass against the floor, the reduced mass between two spheres touching nothing else).
 - ``quat_flips``: frames where q_t . q_{t-1} < 0.
 """
 
@@ -242,7 +243,8 @@ def sphere_collisions(s: _Sample) -> list[dict]:
             p1 = s.m[i] * vi1 + s.m[j] * vj1
             scale = s.m[i] * np.linalg.norm(vi0) + s.m[j] * np.linalg.norm(vj0)
             mu = s.m[i] * s.m[j] / (s.m[i] + s.m[j])
-            out.append({"pair": (i, j), "v_in": approach, "v_out": sep, "e": sep / approach, "e_ref": float(s.e[i] * s.e[j]),
+            alone = all(s.clear[f, o] > CLEAR for f in (f0, f1) for o in (i, j)) if s.has_floor else True
+            out.append({"pair": (i, j), "alone": alone, "v_in": approach, "v_out": sep, "e": sep / approach, "e_ref": float(s.e[i] * s.e[j]),
                         "energy": float(ke1 / ke0 - 1), "momentum": float(np.linalg.norm(p1 - p0) / scale),
                         "impulse": float(s.ev_j[k]), "mass": float(mu)})
     return out
@@ -367,7 +369,7 @@ def audit(rec: dict[str, Any]) -> dict[str, float]:
     fast = [abs(b["e"] / b["e_ref"] - 1) for b in bounces + hits if b["v_in"] > FAST and b["e_ref"] > 0]
     elastic = [h for h in hits if h["e_ref"] >= 0.999]
     impulses = [abs(b["impulse"] / (b["mass"] * (b["v_in"] + b["v_out"])) - 1) for b in bounces + hits
-                if b["v_in"] >= FIRST_MIN_SPEED]
+                if b["v_in"] >= FIRST_MIN_SPEED and b.get("alone", True)]
     flight_mm, g_fit = flight(s)
     return {
         "penetration_mm": penetration(s),
