@@ -50,8 +50,12 @@ class ContactTracker:
     def impact(self, t: float, pair, pos, normal, impulse: float) -> None:
         """An impact of ``pair`` at time ``t`` with normal impulse ``impulse`` (N s)."""
         ev = self.last_event.get(pair)
-        if ev is not None and t - ev[0] <= self.merge * (1 + 1e-9):
-            self.events[ev[1]].impulse += float(impulse)
+        if ev is not None and abs(t - ev[0]) <= self.merge * (1 + 1e-9):
+            event = self.events[ev[1]]
+            if event.impulse == 0.0:  # the onset this impact began: it is the impact
+                event.frame, event.position, event.normal = float(t * self.fps), np.asarray(pos, np.float32), np.asarray(normal, np.float32)
+                self.last_event[pair] = (t, ev[1])
+            event.impulse += float(impulse)
         else:
             self._new(t, pair, pos, normal, impulse)
         self.last_seen[pair] = t

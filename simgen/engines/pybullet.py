@@ -80,7 +80,8 @@ class _BulletWorld(World):
                                   basePosition=np.asarray(obj.position, float).tolist(),
                                   baseOrientation=np.asarray(obj.quaternion, float).tolist(), physicsClientId=c)
             dyn = dict(lateralFriction=float(obj.friction), restitution=float(obj.restitution), linearDamping=0.0,
-                       angularDamping=0.0, rollingFriction=0.0, spinningFriction=0.0, contactProcessingThreshold=0.0)
+                       angularDamping=0.0, rollingFriction=0.0, spinningFriction=0.0, contactProcessingThreshold=0.0,
+                       collisionMargin=0.0)  # Bullet rounds hulls and cylinders by a margin: exact shapes
             if obj.inertia is not None:
                 dyn["localInertiaDiagonal"] = np.asarray(obj.inertia, float).tolist()
             p.changeDynamics(b, -1, physicsClientId=c, **dyn)

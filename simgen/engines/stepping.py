@@ -510,7 +510,9 @@ class Stepper:
         impacting pair and per other pair its bodies touch (see :mod:`simgen.engines.impacts`)."""
         pairs = sorted({(int(pts.a[k]), int(pts.b[k])) for k in idx})
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
+        before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
+        moved_by = st.pos - before
         for i in bodies:  # and true velocities
             if self.free[i]:
                 st.vel[i] += 0.5 * self.dt * self.g
@@ -535,12 +537,19 @@ class Stepper:
                 point = contact_patch(o.shape, o.size, self.vertices[pr[0] - 1], st.pos[pr[0] - 1], st.quat[pr[0] - 1], n)
             patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in pairs else 0.0,
                                  self.friction.get(pr, 0.0)))
-        # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the normal
+        # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
+        # normal, and date it to the moment they touched
+        self.bodies.load(st.pos, st.quat, st.vel, st.omega)
+        when = {}
         for pr in pairs:
             ks = groups[pr]
-            depth = float(-pts.dist[ks].min())
             n = pts.normal[ks].sum(axis=0)
             n /= np.linalg.norm(n)
+            shift = sum(sgn * moved_by[b - 1] for b, sgn in ((pr[0], 1.0), (pr[1], -1.0)) if b > 0)
+            depth = float(-pts.dist[ks].min() - n @ shift)  # as the engine saw it, then corrected
+            p = pts.pos[ks].mean(axis=0)
+            closing = -float(n @ (self.bodies.point_velocity(pr[0], p) - self.bodies.point_velocity(pr[1], p)))
+            when[pr] = t - depth / closing if closing > 0 else t
             objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
             w = sum(self.bodies.inv_mass[i] for i, _ in objs)
             for i, sign in objs:
@@ -554,7 +563,7 @@ class Stepper:
         for pr in pairs:
             ks = groups[pr]
             self.resolved.extend((pr, x) for x in pts.pos[ks])
-            self.tracker.impact(t, pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
+            self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:
@@ -596,7 +605,7 @@ class Stepper:
         Velocities at a frame are those at its time: ``u + g dt / 2`` for a body in flight (exact);
         for a body in contact, its mean velocity over the half frame either side, from its positions
         and orientations (exact for uniform acceleration, and free of the step-to-step jitter of a
-        contact solver); one-sided next to an impact."""
+        contact solver); next to an impact, the velocity the impact left."""
         spec, w = self.spec, self.w
         k = int(round(spec.physics_hz / spec.fps))
         m = max(1, k // 2)  # half window of the velocity of a body in contact, in steps
@@ -652,17 +661,9 @@ class Stepper:
         """Velocities at frame ``f`` of the bodies in contact there, from their motion over the
         half windows either side (``pending`` holds the state at the start of the window)."""
         f, held, before, hit_before = pending
-        for i in np.nonzero(held)[0]:
-            if hit_before[i] and hit_after[i]:
-                continue  # impacts on both sides: keep the solver's velocity
-            if hit_before[i]:
-                x0, x1, q0, q1, s = at.pos[i], after.pos[i], at.quat[i], after.quat[i], span
-            elif hit_after[i]:
-                x0, x1, q0, q1, s = before.pos[i], at.pos[i], before.quat[i], at.quat[i], span
-            else:
-                x0, x1, q0, q1, s = before.pos[i], after.pos[i], before.quat[i], after.quat[i], 2 * span
-            lin[f, i] = (x1 - x0) / s
-            ang[f, i] = _rotation_rate(q0, q1, s)
+        for i in np.nonzero(held & ~hit_before & ~hit_after)[0]:  # next to an impact: the solver's velocity
+            lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
+            ang[f, i] = _rotation_rate(before.quat[i], after.quat[i], 2 * span)
 
 
 def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
