@@ -3,10 +3,9 @@
 An event is either an **impact** (a point that hit faster than the restitution threshold, resolved at
 its time of impact; ``impulse`` is the whole normal impulse of that impact) or the **onset** of a
 gentler contact: a pair touching after having been apart for more than ``gap_steps`` physics steps
-(``impulse`` is the normal impulse of that first step). Impacts of the same pair less than
-``MERGE`` seconds apart are one event (two corners of a box landing together): their impulses add
-up. So a bounce is one event, a resting contact is one event, and solver jitter is not a stream of
-events.
+(``impulse`` is the normal impulse of that first step). Points of a pair that strike together (a
+box landing flat) are one impact, one event. So a bounce is one event, a resting contact is one
+event, and solver jitter is not a stream of events.
 Body ids: objects 1..N (as in masks), static geometry -1, -2, ...
 """
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from simgen.spec import ContactEvent
 
-MERGE = 1e-3  # s
+MERGE = 3e-4  # s: an onset seen this close to an impact of the same pair is that impact
 
 
 class ContactTracker:
@@ -50,12 +49,12 @@ class ContactTracker:
     def impact(self, t: float, pair, pos, normal, impulse: float) -> None:
         """An impact of ``pair`` at time ``t`` with normal impulse ``impulse`` (N s)."""
         ev = self.last_event.get(pair)
-        if ev is not None and abs(t - ev[0]) <= self.merge * (1 + 1e-9):
+        if ev is not None and abs(t - ev[0]) <= self.merge * (1 + 1e-9) and self.events[ev[1]].impulse == 0.0:
+            # the onset this impact began (seen by the step that found the impact): it is the impact
             event = self.events[ev[1]]
-            if event.impulse == 0.0:  # the onset this impact began: it is the impact
-                event.frame, event.position, event.normal = float(t * self.fps), np.asarray(pos, np.float32), np.asarray(normal, np.float32)
-                self.last_event[pair] = (t, ev[1])
-            event.impulse += float(impulse)
+            event.frame, event.position, event.normal = float(t * self.fps), np.asarray(pos, np.float32), np.asarray(normal, np.float32)
+            event.impulse = float(impulse)
+            self.last_event[pair] = (t, ev[1])
         else:
             self._new(t, pair, pos, normal, impulse)
         self.last_seen[pair] = t

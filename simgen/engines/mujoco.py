@@ -90,15 +90,24 @@ class _MuJoCoWorld(World):
         turn about its contact, so it resists with the bodies' whole mass."""
         d = self.d
         d.xfrc_applied[:] = 0.0
-        if not self.normal:
+        pairs = dict(self.normal)
+        pts = self.points()  # a body that has just landed flat on a static: its weight's share
+        for pair in {(int(a), int(b)) for a, b, dd in zip(pts.a, pts.b, pts.dist) if dd < 0 and b < 0} - set(pairs):
+            k = (pts.a == pair[0]) & (pts.b == pair[1]) & (pts.dist < 0)
+            if k.sum() >= 3:
+                nrm = pts.normal[k].mean(axis=0)
+                pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), int(k.sum()))
+        if not pairs:
             return
         st = self.read()
         self.mass.load(st.pos, st.quat, st.vel, st.omega)
-        for pair, (force, p, nrm, count) in self.normal.items():
+        for pair, (force, p, nrm, count) in pairs.items():
             mu = self.mu.get(pair, 0.0)
+            a, b = pair
+            if count >= 3 and b < 0:  # lying on a face: at least its weight's share (the spring builds up)
+                force = max(force, -float(self.g @ nrm) / self.mass.inv_mass[a - 1])
             if force <= 0 or mu <= 0:
                 continue
-            a, b = pair
             v = self.mass.point_velocity(a, p) - self.mass.point_velocity(b, p)
             vt = v - (v @ nrm) * nrm
             pull = np.zeros(3) if b > 0 else self.g - (self.g @ nrm) * nrm  # relative unconstrained acceleration
