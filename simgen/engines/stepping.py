@@ -427,7 +427,7 @@ class Stepper:
             idx, _ = self._impacting(pts, [st])
             left -= h
             if len(idx):
-                self._impact(st, pts, idx, t, hit)
+                self._impact(st, pts, idx, t, hit, t - h)
             if left <= 1e-12:
                 break
             snap = self.w.read()
@@ -505,7 +505,7 @@ class Stepper:
         self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
         return h, pts_b, imp_b, [st_b]
 
-    def _impact(self, st: State, pts: Points, idx: np.ndarray, t: float, hit: np.ndarray) -> None:
+    def _impact(self, st: State, pts: Points, idx: np.ndarray, t: float, hit: np.ndarray, since: float) -> None:
         """Resolve the impacting points ``idx`` at the time of impact (state ``st``): one patch per
         impacting pair and per other pair its bodies touch (see :mod:`simgen.engines.impacts`)."""
         pairs = sorted({(int(pts.a[k]), int(pts.b[k])) for k in idx})
@@ -549,7 +549,7 @@ class Stepper:
             depth = float(-pts.dist[ks].min() - n @ shift)  # as the engine saw it, then corrected
             p = pts.pos[ks].mean(axis=0)
             closing = -float(n @ (self.bodies.point_velocity(pr[0], p) - self.bodies.point_velocity(pr[1], p)))
-            when[pr] = t - depth / closing if closing > 0 else t
+            when[pr] = max(t - depth / closing, since) if closing > 0 else t  # not before this piece began
             objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
             w = sum(self.bodies.inv_mass[i] for i, _ in objs)
             for i, sign in objs:

@@ -11,9 +11,10 @@ analytic answers, what the README's engine table promises. Every figure is the w
   impact speed >= 0.5 m/s). Measured e = rebound / impact normal speed, from the ballistic arcs of the
   frames either side (sqrt(v_z^2 + 2 g (z - r))), or from the time between two bounces (g dt / 2)
   when no frame falls inside an arc.
-- ``restitution_fast``: the same for every impact faster than 1 m/s (floor and sphere-sphere).
-- ``elastic_energy`` / ``elastic_momentum``: sphere-sphere collisions with e = 1: relative change of
-  the kinetic energy, and |change of total momentum| / sum of |m v|.
+- ``restitution_fast``: the same for every impact faster than 1 m/s (floor, and sphere-sphere in the
+  air: between frames, the floor under two spheres colliding on it changes what the frames show).
+- ``elastic_energy`` / ``elastic_momentum``: sphere-sphere collisions in the air with e = 1: relative
+  change of the kinetic energy, and |change of total momentum| / sum of |m v|.
 - ``flight_mm``: each object's positions before its first contact vs p0 + v0 t + g t^2 / 2 from the
   stored frame-0 state.
 - ``g_fit``: |fitted acceleration - g| / |g| (absolute where g = 0) over contact-free flights of at
@@ -196,12 +197,12 @@ def floor_bounces(s: _Sample) -> list[dict]:
                 v_in = s.gn * (s.ev_t[k] - prev_t) / 2
             else:
                 continue
-            if len(post):
-                v_out = speed(post[0])
+            if len(post) and (s.clear[post[0], i] > CLEAR or s.t[post[0]] - s.ev_t[k] < 2 * s.e[i] * v_in / s.gn):
+                v_out = speed(post[0])  # in the rebound's arc (or resting where it should still fly)
             elif pos + 1 < len(idx) and is_floor[pos + 1]:
                 v_out = s.gn * (next_t - s.ev_t[k]) / 2
             else:
-                continue
+                continue  # landed again (too gently for an event) before the next frame
             out.append({"object": i, "first": first, "v_in": v_in, "v_out": v_out, "e": v_out / max(v_in, 1e-12),
                         "e_ref": float(s.e[i]), "impulse": float(s.ev_j[k]), "mass": float(s.m[i])})
     return out
@@ -366,6 +367,7 @@ def audit(rec: dict[str, Any]) -> dict[str, float]:
     hits = sphere_collisions(s)
     first = [abs(b["e"] / b["e_ref"] - 1) for b in bounces
              if b["first"] and b["e_ref"] >= 0.1 and b["v_in"] >= FIRST_MIN_SPEED]
+    hits = [h for h in hits if h["alone"]]  # the floor's reaction mixes into spheres colliding on it
     fast = [abs(b["e"] / b["e_ref"] - 1) for b in bounces + hits if b["v_in"] > FAST and b["e_ref"] > 0]
     elastic = [h for h in hits if h["e_ref"] >= 0.999]
     impulses = [abs(b["impulse"] / (b["mass"] * (b["v_in"] + b["v_out"])) - 1) for b in bounces + hits
