@@ -39,9 +39,10 @@ from simgen.engines.impacts import Bodies, Patch, resolve
 from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
 
-NEAR = 2e-3  # m: a body this close to something at t = 0 starts in contact (no half-step offset)
+NEAR = 2e-4  # m: a body this close to something at t = 0 starts in contact (no half-step offset)
 MARGIN = 5e-3  # m: broad phase: closer than this (plus a step's travel) needs contact queries
 TOUCH = 1e-4  # m: points closer than this count as touching
+LAND_SPEED = 0.05  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
 
 
 @dataclass
@@ -253,7 +254,7 @@ class Stepper:
             is_held = pair in held
             if not is_held or fast < np.inf:
                 cand.append(k)
-                need.append(fast if is_held else self.v_thr)
+                need.append(fast if is_held else LAND_SPEED)
         if not cand:
             return np.zeros(0, np.int64), np.zeros(0)
         if not cache:
@@ -424,10 +425,10 @@ class Stepper:
             if not len(idx):
                 break
             st = cache[0] if cache else self.w.read()
-            idx, _ = self._impacting(pts, [st])
+            idx, speed = self._impacting(pts, [st])
             left -= h
             if len(idx):
-                self._impact(st, pts, idx, t, hit, t - h)
+                self._impact(st, pts, idx, speed, t, hit, t - h)
             if left <= 1e-12:
                 break
             snap = self.w.read()
@@ -505,10 +506,14 @@ class Stepper:
         self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
         return h, pts_b, imp_b, [st_b]
 
-    def _impact(self, st: State, pts: Points, idx: np.ndarray, t: float, hit: np.ndarray, since: float) -> None:
-        """Resolve the impacting points ``idx`` at the time of impact (state ``st``): one patch per
-        impacting pair and per other pair its bodies touch (see :mod:`simgen.engines.impacts`)."""
+    def _impact(self, st: State, pts: Points, idx: np.ndarray, speed: np.ndarray, t: float, hit: np.ndarray,
+                since: float) -> None:
+        """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
+        ``st``): one patch per impacting pair and per other pair its bodies touch (see
+        :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
+        not bounce (e = 0) but still gets its friction impulse."""
         pairs = sorted({(int(pts.a[k]), int(pts.b[k])) for k in idx})
+        bounce = {(int(pts.a[k]), int(pts.b[k])) for k, s in zip(idx, speed) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
@@ -535,7 +540,7 @@ class Stepper:
                 # only some of the points of a face landing flat)
                 o = self.spec.objects[pr[0] - 1]
                 point = contact_patch(o.shape, o.size, self.vertices[pr[0] - 1], st.pos[pr[0] - 1], st.quat[pr[0] - 1], n)
-            patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in pairs else 0.0,
+            patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in bounce else 0.0,
                                  self.friction.get(pr, 0.0)))
         # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
         # normal, and date it to the moment they touched
