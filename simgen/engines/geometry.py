@@ -73,6 +73,23 @@ def bounding_radius(shape: str, size, vertices=None) -> float:
     return float(np.linalg.norm(np.asarray(vertices, np.float64).reshape(-1, 3), axis=1).max())
 
 
+def strike_points(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """World points [K, 3] of a box, mesh or cylinder resting on a plane with ``normal`` (pointing at
+    the body) that can be the next to strike it: corners and hull vertices; for a cylinder, each
+    rim's lowest point and the point opposite it (a cap falling flat lands there first; the points
+    next to a rim's lowest one only take over the contact as it rolls)."""
+    if shape != "cylinder":
+        return support_points(shape, size, vertices, pos, quat, -np.asarray(normal, np.float64))
+    rot = quat_to_matrix(quat)
+    r, h = float(size[0]), float(size[1])
+    axis = rot[:, 2]
+    radial = -np.asarray(normal, np.float64) + (np.asarray(normal, np.float64) @ axis) * axis
+    size_r = float(np.linalg.norm(radial))
+    radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
+    pos = np.asarray(pos, np.float64)
+    return np.array([pos + s * h * axis + q * r * radial for s in (1.0, -1.0) for q in (1.0, -1.0)])
+
+
 def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray,
                   tol: float = 5e-4) -> np.ndarray:
     """Centre of the part of a body that touches a plane with ``normal`` (pointing at the body):
@@ -90,3 +107,76 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
         pts = support_points(shape, size, vertices, pos, quat, -n)
     height = pts @ n
     return pts[height <= height.min() + tol].mean(axis=0)
+
+
+def rotation(q) -> np.ndarray:
+    """Rotation matrix (body -> world) of one quaternion (x, y, z, w); cheaper than
+    :func:`~simgen.spec.quat_to_matrix` for a single pose."""
+    x, y, z, w = (float(c) for c in q)
+    s = 2.0 / (x * x + y * y + z * z + w * w)
+    return np.array([[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
+                     [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
+                     [s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)]])
+
+
+class Hull:
+    """A body's shape for the stepper's broad phase: the height of its lowest point above a plane,
+    now or along a predicted motion, and the points of it that can strike a plane it rests on."""
+
+    def __init__(self, shape: str, size, vertices=None):
+        self.shape = shape
+        self.size = np.asarray(size, np.float64)
+        if shape == "box":
+            self.local = box_corners(self.size)
+        elif shape == "mesh":
+            self.local = np.asarray(vertices, np.float64).reshape(-1, 3)
+        else:
+            self.local = None
+
+    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None) -> np.ndarray:
+        """Lowest extent along ``n`` relative to the centre (min over the body of n.(x - centre)),
+        in pose ``rot``; with ``w`` and ``ts``: at each time of ``ts`` [T] spinning at the constant
+        angular velocity ``w`` (Rodrigues' formula), else [1]."""
+        n = np.asarray(n, np.float64)
+        if self.shape == "sphere":
+            return np.full(1 if ts is None else len(ts), -float(self.size[0]))
+        rate = 0.0 if w is None else float(np.sqrt(w @ w))
+        if ts is None or rate < 1e-12:
+            cos = sin = None
+        else:
+            theta = rate * np.asarray(ts, np.float64)
+            cos, sin = np.cos(theta), np.sin(theta)
+            u = np.asarray(w, np.float64) / rate
+            nu = float(n @ u)
+            nxu = np.array([n[1] * u[2] - n[2] * u[1], n[2] * u[0] - n[0] * u[2], n[0] * u[1] - n[1] * u[0]])
+        vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
+        if cos is None:
+            along = (vecs @ n)[None, :]  # [1, K]
+        else:
+            a = nu * (vecs @ u)
+            along = a[None, :] + (vecs @ n - a)[None, :] * cos[:, None] + (vecs @ nxu)[None, :] * sin[:, None]
+            if ts is not None and len(along) != len(ts):
+                along = np.broadcast_to(along, (len(ts), along.shape[1]))
+        if self.local is not None:
+            low = along.min(axis=1)
+        else:
+            r, h = float(self.size[0]), float(self.size[1])
+            s = np.abs(along[:, 0])
+            low = -h * s - (r if self.shape == "capsule" else r * np.sqrt(np.maximum(1.0 - s * s, 0.0)))
+        if ts is not None and len(low) != len(ts):
+            low = np.full(len(ts), float(low[0]))
+        return low
+
+    def strike(self, pos: np.ndarray, rot: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Offsets [K, 3] from the centre of the points that can be the next to strike a plane with
+        normal ``n`` the body rests on: corners and hull vertices; for a cylinder, each rim's lowest
+        point and the point opposite it (a cap falling flat lands there first; the points next to a
+        rim's lowest one only take over the contact as it rolls)."""
+        if self.local is not None:
+            return self.local @ rot.T
+        r, h = float(self.size[0]), float(self.size[1])
+        axis = rot[:, 2]
+        radial = -n + float(n @ axis) * axis
+        size_r = float(np.sqrt(radial @ radial))
+        radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
+        return np.array([s * h * axis + q * r * radial for s in (1.0, -1.0) for q in (1.0, -1.0)])

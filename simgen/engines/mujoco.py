@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from simgen.engines import Engine
-from simgen.engines.impacts import Bodies, cross
+from simgen.engines.impacts import Bodies
 from simgen.engines.stepping import Points, State, Stepper, World
 from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory
@@ -65,6 +65,7 @@ class _MuJoCoWorld(World):
             self.gid[m.geom(f"o{i}").id] = i + 1
         for j in range(len(spec.statics)):
             self.gid[m.geom(f"s{j}").id] = -(j + 1)
+        self.geom_of = {int(k): g for g, k in enumerate(self.gid) if k != 0}  # simgen id -> geom id
         self.mu = {}
         for i, a in enumerate(spec.objects):
             for j, st in enumerate(spec.statics):
@@ -76,6 +77,7 @@ class _MuJoCoWorld(World):
         self.mass = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
                            np.array(inertia, np.float64).reshape(-1, 3))
         self.normal: dict = {}  # pair -> (normal force N, point, normal, points) of the last step
+        self._st = self._pts = None  # what was read of the current state
         st = State(np.array([o.position for o in spec.objects], np.float64).reshape(n, 3),
                    np.array([o.quaternion for o in spec.objects], np.float64).reshape(n, 4),
                    np.array([o.linear_velocity for o in spec.objects], np.float64).reshape(n, 3),
@@ -92,68 +94,96 @@ class _MuJoCoWorld(World):
         d.xfrc_applied[:] = 0.0
         pairs = dict(self.normal)
         pts = self.points()  # a body that has just landed flat on a static: its weight's share
-        for pair in {(int(a), int(b)) for a, b, dd in zip(pts.a, pts.b, pts.dist) if dd < 0 and b < 0} - set(pairs):
-            k = (pts.a == pair[0]) & (pts.b == pair[1]) & (pts.dist < 0)
-            if k.sum() >= 3:
-                nrm = pts.normal[k].mean(axis=0)
-                pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), int(k.sum()))
+        new = [k for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()))
+               if dd < 0 and b < 0 and (a, b) not in pairs]
+        if len(new) >= 3:
+            for pair in {(int(pts.a[k]), int(pts.b[k])) for k in new}:
+                k = [j for j in new if (pts.a[j], pts.b[j]) == pair]
+                if len(k) >= 3:
+                    nrm = pts.normal[k].mean(axis=0)
+                    pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
         if not pairs:
             return
-        st = self.read()
-        self.mass.load(st.pos, st.quat, st.vel, st.omega)
+        kin = _Kin(self.read(), self.mass)
+        gx, gy, gz = self.g.tolist()
+        out = np.zeros((self.n, 6))
         for pair, (force, p, nrm, count) in pairs.items():
             mu = self.mu.get(pair, 0.0)
             a, b = pair
+            nx, ny, nz = nrm.tolist()
+            gn = gx * nx + gy * ny + gz * nz
             if count >= 3 and b < 0:  # lying on a face: at least its weight's share (the spring builds up)
-                force = max(force, -float(self.g @ nrm) / self.mass.inv_mass[a - 1])
+                force = max(force, -gn / kin.inv_mass[a - 1])
             if force <= 0 or mu <= 0:
                 continue
-            v = self.mass.point_velocity(a, p) - self.mass.point_velocity(b, p)
-            vt = v - (v @ nrm) * nrm
-            pull = np.zeros(3) if b > 0 else self.g - (self.g @ nrm) * nrm  # relative unconstrained acceleration
-            t1 = cross(nrm, (1.0, 0.0, 0.0) if abs(nrm[0]) < 0.9 else (0.0, 1.0, 0.0))
-            t1 /= np.linalg.norm(t1)
-            basis = np.array([t1, cross(nrm, t1)])
-            want = basis @ (vt / span + pull)
+            p = p.tolist()
+            vx, vy, vz = kin.point_velocity(a, p)
+            if b > 0:
+                ux, uy, uz = kin.point_velocity(b, p)
+                vx, vy, vz = vx - ux, vy - uy, vz - uz
+                px = py = pz = 0.0
+            else:  # relative unconstrained acceleration: gravity along the surface
+                px, py, pz = gx - gn * nx, gy - gn * ny, gz - gn * nz
+            vn = vx * nx + vy * ny + vz * nz
+            wx, wy, wz = (vx - vn * nx) / span + px, (vy - vn * ny) / span + py, (vz - vn * nz) / span + pz
+            t1, t2 = _tangents(nx, ny, nz)
+            w1 = wx * t1[0] + wy * t1[1] + wz * t1[2]
+            w2 = wx * t2[0] + wy * t2[1] + wz * t2[2]
             if count >= 3:
-                inv = sum(self.mass.inv_mass[k - 1] for k in pair if k > 0)
-                f_t = -want / inv
+                inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
+                f1, f2 = -w1 / inv, -w2 / inv
             else:
-                f_t = -np.linalg.solve(basis @ self.mass.k_matrix(pair, p) @ basis.T, want)
-            size = float(np.linalg.norm(f_t))
+                k11, k12, k22 = kin.k_tangent(pair, p, t1, t2)
+                det = k11 * k22 - k12 * k12
+                f1, f2 = -(k22 * w1 - k12 * w2) / det, -(k11 * w2 - k12 * w1) / det
+            size = (f1 * f1 + f2 * f2) ** 0.5
             if size > mu * force:
-                f_t *= mu * force / size
-            f = basis.T @ f_t  # on a; -f on b
+                f1, f2 = f1 * mu * force / size, f2 * mu * force / size
+            f = (f1 * t1[0] + f2 * t2[0], f1 * t1[1] + f2 * t2[1], f1 * t1[2] + f2 * t2[2])  # on a; -f on b
             for k, sgn in ((a, 1.0), (b, -1.0)):
                 if k > 0:
-                    bid = self.body_ids[k - 1]
-                    d.xfrc_applied[bid, :3] += sgn * f
-                    d.xfrc_applied[bid, 3:] += sgn * cross(p - st.pos[k - 1], f)
+                    cx, cy, cz = kin.pos[k - 1]
+                    rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
+                    out[k - 1] += (sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
+                                   sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))
+        d.xfrc_applied[self.body_ids] = out
 
     def quiet_limit(self) -> int:
         """Steps over which the friction forces stay right: no sliding pair stops or reverses."""
         limit = np.inf
         if not self.normal:
             return limit
-        st = self.read()
-        self.mass.load(st.pos, st.quat, st.vel, st.omega)
+        kin = _Kin(self.read(), self.mass)
+        g = float(np.linalg.norm(self.g))
         for pair, (force, p, nrm, count) in self.normal.items():
-            v = self.mass.point_velocity(pair[0], p) - self.mass.point_velocity(pair[1], p)
-            slip = float(np.linalg.norm(v - (v @ nrm) * nrm))
-            inv = sum(self.mass.inv_mass[k - 1] for k in pair if k > 0)
-            decel = self.mu.get(pair, 0.0) * force * inv + float(np.linalg.norm(self.g))
+            p = p.tolist()
+            vx, vy, vz = kin.point_velocity(pair[0], p)
+            if pair[1] > 0:
+                ux, uy, uz = kin.point_velocity(pair[1], p)
+                vx, vy, vz = vx - ux, vy - uy, vz - uz
+            nx, ny, nz = nrm.tolist()
+            vn = vx * nx + vy * ny + vz * nz
+            slip = ((vx - vn * nx) ** 2 + (vy - vn * ny) ** 2 + (vz - vn * nz) ** 2) ** 0.5
+            inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
+            decel = self.mu.get(pair, 0.0) * force * inv + g
             if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
                 limit = min(limit, max(1, int(0.5 * slip / (decel * self.dt))))
         return limit
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
-        d = self.d
-        q = d.qpos[self.qadr[:, None] + np.arange(7)]
-        wxyz = q[:, 3:7] / np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
-        # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
-        return State(q[:, :3], wxyz[:, [1, 2, 3, 0]], d.qvel[self.vadr[:, None] + np.arange(3)],
-                     d.cvel[self.body_ids, :3].copy())
+        if self._st is None:
+            d = self.d
+            q = d.qpos[self.qadr[:, None] + np.arange(7)]
+            wxyz = q[:, 3:7] / np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
+            # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
+            self._st = State(q[:, :3], wxyz[:, [1, 2, 3, 0]], d.qvel[self.vadr[:, None] + np.arange(3)],
+                             d.cvel[self.body_ids, :3].copy())
+        return self._st.copy()
+
+    def _changed(self) -> None:
+        """The state or its contacts changed: forget what was read."""
+        self._st = self._pts = None
 
     def write(self, state: State, bodies=None) -> None:
         d = self.d
@@ -168,21 +198,31 @@ class _MuJoCoWorld(World):
             d.qvel[va:va + 3] = state.vel[i]
             d.qvel[va + 3:va + 6] = _rotate_inverse((w, x, y, z), state.omega[i])  # world -> body
         self.mj.mj_step1(self.m, d)
+        self._changed()
 
     def observe(self) -> tuple[Points, dict]:
         return self.points(), {pr: (f * self.dt, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
+
+    def distance(self, a: int, b: int, within: float) -> float:
+        return float(self.mj.mj_geomDistance(self.m, self.d, int(self.geom_of[a]), int(self.geom_of[b]), within, None))
 
     def near_points(self, distance: float) -> Points:
         m = self.m
         m.pair_margin[:] = distance  # report pairs this close (for this query only)
         self.mj.mj_step1(m, self.d)
-        pts = self.points()
+        pts = self._read_points()
         m.pair_margin[:] = 0.0
         self.mj.mj_step1(m, self.d)
+        self._changed()
         keep = pts.dist < distance
         return Points(pts.a[keep], pts.b[keep], pts.pos[keep], pts.normal[keep], pts.dist[keep], pts.fresh[keep])
 
     def points(self) -> Points:
+        if self._pts is None:
+            self._pts = self._read_points()
+        return self._pts
+
+    def _read_points(self) -> Points:
         d = self.d
         nc = d.ncon
         if nc == 0:
@@ -202,21 +242,34 @@ class _MuJoCoWorld(World):
         nc = d.ncon
         if not nc:
             return
-        adr = d.contact.efc_address[:nc]
+        con = d.contact
+        adr = con.efc_address[:nc]
         on = np.nonzero(adr >= 0)[0]
         if not len(on):
             return
         force = d.efc_force[adr[on]]
-        pts = self.points()
+        on = on[force > 0]
+        force = force[force > 0]
+        if not len(on):
+            return
+        g1, g2 = self.gid[con.geom1[on]], self.gid[con.geom2[on]]
+        sign = np.where(g1 > g2, -1.0, 1.0)  # order pairs so that a > b, the normal from b to a
+        a, b = np.maximum(g1, g2).tolist(), np.minimum(g1, g2).tolist()
+        wp = (force[:, None] * con.pos[on]).tolist()
+        wn = ((force * sign)[:, None] * con.frame[on, :3]).tolist()
         acc: dict = {}
-        for k, f in zip(on, force):
-            if f <= 0:
-                continue
-            pair = (int(pts.a[k]), int(pts.b[k]))
-            tot, wp, wn, cnt = acc.get(pair, (0.0, np.zeros(3), np.zeros(3), 0))
-            acc[pair] = (tot + f, wp + f * pts.pos[k], wn + f * pts.normal[k], cnt + 1)
-        for pair, (tot, wp, wn, cnt) in acc.items():
-            self.normal[pair] = (float(tot), wp / tot, wn / np.linalg.norm(wn), cnt)
+        for pair, f, p, n in zip(zip(a, b), force.tolist(), wp, wn):
+            old = acc.get(pair)
+            if old is None:
+                acc[pair] = [f, p, n, 1]
+            else:
+                old[0] += f
+                old[1] = [x + y for x, y in zip(old[1], p)]
+                old[2] = [x + y for x, y in zip(old[2], n)]
+                old[3] += 1
+        for pair, (tot, p, n, cnt) in acc.items():
+            size = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) ** 0.5
+            self.normal[pair] = (tot, np.array(p) / tot, np.array(n) / size, cnt)
 
     def step(self, h: float) -> tuple[Points, dict]:
         mj, m, d = self.mj, self.m, self.d
@@ -226,6 +279,7 @@ class _MuJoCoWorld(World):
         self._solved()
         self.last_pieces = [h]
         mj.mj_step1(m, d)
+        self._changed()
         return self.points(), {pr: (f * h, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
 
     def step_free(self, k: int) -> None:
@@ -240,7 +294,64 @@ class _MuJoCoWorld(World):
         mj.mj_step2(m, d)
         self._solved()
         mj.mj_step1(m, d)
+        self._changed()
         self.last_pieces = [self.dt] * k
+
+
+class _Kin:
+    """Bodies' poses and velocities as Python floats, for the few small sums friction needs."""
+
+    def __init__(self, st: State, mass: Bodies):
+        self.pos, self.vel, self.omega = st.pos.tolist(), st.vel.tolist(), st.omega.tolist()
+        self.quat = st.quat.tolist()
+        self.inv_mass = mass.inv_mass.tolist()
+        self.inv_inertia = mass.inv_inertia.tolist()
+
+    def point_velocity(self, body: int, p) -> tuple:
+        if body <= 0:
+            return 0.0, 0.0, 0.0
+        i = body - 1
+        (cx, cy, cz), (vx, vy, vz), (wx, wy, wz) = self.pos[i], self.vel[i], self.omega[i]
+        rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
+        return vx + wy * rz - wz * ry, vy + wz * rx - wx * rz, vz + wx * ry - wy * rx
+
+    def k_tangent(self, pair, p, t1, t2) -> tuple:
+        """The 2x2 (symmetric) velocity change at p along t1, t2 per unit impulse along t1, t2."""
+        k11 = k22 = k12 = 0.0
+        for body in pair:
+            if body <= 0:
+                continue
+            i = body - 1
+            m = self.inv_mass[i]
+            k11, k22 = k11 + m, k22 + m
+            cx, cy, cz = self.pos[i]
+            r = (p[0] - cx, p[1] - cy, p[2] - cz)
+            u1 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t1))  # r x t in the body frame
+            u2 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t2))
+            ia, ib, ic = self.inv_inertia[i]
+            k11 += ia * u1[0] * u1[0] + ib * u1[1] * u1[1] + ic * u1[2] * u1[2]
+            k22 += ia * u2[0] * u2[0] + ib * u2[1] * u2[1] + ic * u2[2] * u2[2]
+            k12 += ia * u1[0] * u2[0] + ib * u1[1] * u2[1] + ic * u1[2] * u2[2]
+        return k11, k12, k22
+
+
+def _cross3(a, b) -> tuple:
+    return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
+
+
+def _tangents(nx: float, ny: float, nz: float) -> tuple:
+    """Two unit tangents completing the normal to a right-handed frame."""
+    ex, ey, ez = (1.0, 0.0, 0.0) if abs(nx) < 0.9 else (0.0, 1.0, 0.0)
+    t = _cross3((nx, ny, nz), (ex, ey, ez))
+    size = (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]) ** 0.5
+    t1 = (t[0] / size, t[1] / size, t[2] / size)
+    return t1, _cross3((nx, ny, nz), t1)
+
+
+def _rotate_inverse_xyzw(q, v) -> tuple:
+    """Rotate v by the inverse of the unit quaternion q (x, y, z, w): world -> body."""
+    x, y, z, w = q
+    return _rotate_inverse((w, x, y, z), v)
 
 
 def _rotate_inverse(q, v) -> tuple:

@@ -60,6 +60,7 @@ class _BulletWorld(World):
         self.dt = 1.0 / spec.physics_hz
         p.resetSimulation(physicsClientId=c)
         self.mode = None
+        self._st = None  # what was read of the current state
         self._mode(self.dt)
         erp = engine.contact_erp
         p.setPhysicsEngineParameter(numSubSteps=0, numSolverIterations=engine.solver_iterations, deterministicOverlappingPairs=1,
@@ -89,6 +90,7 @@ class _BulletWorld(World):
                                 np.asarray(obj.angular_velocity, float).tolist(), physicsClientId=c)
             self.ids[b] = i + 1
             self.bodies.append(b)
+        self.uid = {v: k for k, v in self.ids.items()}  # simgen id -> bullet unique id
 
     def _collision_shape(self, obj) -> int:
         p, c = self.p, self.c
@@ -122,14 +124,19 @@ class _BulletWorld(World):
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
-        p, c = self.p, self.c
-        pose = [p.getBasePositionAndOrientation(b, physicsClientId=c) for b in self.bodies]
-        vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
-        n = len(self.bodies)
-        return State(np.array([x for x, _ in pose], np.float64).reshape(n, 3), np.array([q for _, q in pose], np.float64).reshape(n, 4),
-                     np.array([v for v, _ in vel], np.float64).reshape(n, 3), np.array([w for _, w in vel], np.float64).reshape(n, 3))
+        if self._st is None:
+            p, c = self.p, self.c
+            pose = [p.getBasePositionAndOrientation(b, physicsClientId=c) for b in self.bodies]
+            vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
+            n = len(self.bodies)
+            self._st = State(np.array([x for x, _ in pose], np.float64).reshape(n, 3),
+                             np.array([q for _, q in pose], np.float64).reshape(n, 4),
+                             np.array([v for v, _ in vel], np.float64).reshape(n, 3),
+                             np.array([w for _, w in vel], np.float64).reshape(n, 3))
+        return self._st.copy()
 
     def write(self, state: State, bodies=None) -> None:
+        self._st = None
         p, c = self.p, self.c
         for i in range(len(self.bodies)) if bodies is None else bodies:
             b = self.bodies[int(i)]
@@ -178,6 +185,7 @@ class _BulletWorld(World):
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)
+        self._st = None
         self.p.stepSimulation(physicsClientId=self.c)
         self.last_pieces = [h]
         imp = self._impulses(h)
@@ -185,6 +193,7 @@ class _BulletWorld(World):
 
     def step_free(self, k: int) -> None:
         self._mode(self.dt)
+        self._st = None
         for _ in range(k):
             self.p.stepSimulation(physicsClientId=self.c)
         self.last_pieces = [self.dt] * k
@@ -192,6 +201,11 @@ class _BulletWorld(World):
     def observe(self) -> tuple[Points, dict]:
         imp = self._impulses(self.mode)
         return self._points(), imp
+
+    def distance(self, a: int, b: int, within: float) -> float:
+        p, c = self.p, self.c
+        pts = p.getClosestPoints(self.uid[a], self.uid[b], within, physicsClientId=c)
+        return min((cp[8] for cp in pts), default=within)
 
     def near_points(self, distance: float) -> Points:
         # manifold points are kept up to Bullet's contact breaking threshold (0.02 m by default)

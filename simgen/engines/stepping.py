@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simgen.engines.contacts import ContactTracker
-from simgen.engines.geometry import bounding_radius, collision_vertices, contact_patch, support_points
+from simgen.engines.geometry import Hull, bounding_radius, collision_vertices, contact_patch, rotation
 from simgen.engines.impacts import Bodies, Patch, resolve
 from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
@@ -42,6 +42,10 @@ from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
 NEAR = 2e-4  # m: a body this close to something at t = 0 starts in contact (no half-step offset)
 MARGIN = 5e-3  # m: broad phase: closer than this (plus a step's travel) needs contact queries
 TOUCH = 1e-4  # m: points closer than this count as touching
+FLY_GAP = 1e-4  # m: a body in flight (on its exact path) may come this close to a plane in a batch
+WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as this far)
+HORIZON = 32  # steps: the longest run of batches one broad phase may clear
+HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
 LAND_SPEED = 0.05  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
 
 
@@ -122,6 +126,24 @@ class World(ABC):
     def near_points(self, distance: float) -> Points:
         """Contact points of the current state closer than ``distance`` (without stepping)."""
 
+    def distance(self, a: int, b: int, within: float) -> float:
+        """Smallest distance between the collision shapes of ``a`` and ``b`` (objects 1..N, statics
+        -1..-M) in the current state, or ``within`` if they are farther apart; -inf if unknown."""
+        return -np.inf
+
+
+@dataclass
+class _Broad:
+    """What the broad phase's checks share: the state, positions, true velocities (lists), and
+    which bodies fly, touch something, move slowly, and how fast their farthest point turns."""
+    st: State
+    x: list
+    v: list
+    free: list
+    touching: list
+    slow: list
+    turn: list
+
 
 class Stepper:
     def __init__(self, world: World, spec: SceneSpec, restitution_threshold: float = 0.2, gap_steps: int = 2,
@@ -140,7 +162,9 @@ class Stepper:
                                 for o in spec.objects])
         # smooth shapes: the contact point moves continuously as they roll, no new contact can strike
         self.round = np.array([o.shape in ("sphere", "capsule") for o in spec.objects], bool)
+        self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
         self.vertices = [collision_vertices(o) for o in spec.objects]
+        self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.axial = np.array([o.shape == "cylinder" for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
@@ -169,6 +193,13 @@ class Stepper:
         self.recent: dict = {}  # pair -> physics step at which it last touched
         self.steps = 0
         self.prev_omega = np.zeros((self.n, 3))
+        self.prev_vel = np.zeros((self.n, 3))
+        self.credit = 0  # steps the last broad phase cleared beyond its batch
+        self.unseen = 0  # steps taken in that run without observing the contacts
+        # the broad phase's checks: each body's own contacts, each body against each static, each pair
+        self.checks = ([(0, i, -1) for i in range(self.n)] + [(1, i, j) for i in range(self.n) for j in range(len(self.statics))]
+                       + [(2, i, j) for i in range(self.n) for j in range(i + 1, self.n)])
+        self.blocker = None  # the check that stopped the last broad phase
         self.free = np.ones(self.n, bool)  # in flight: the velocity carries the half-step offset -g dt / 2
         self.H = np.zeros(self.n)  # time since the body's flight segment began within this step
         self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
@@ -220,26 +251,18 @@ class Stepper:
     def _normal_speed(self, pts: Points, st: State, sel) -> np.ndarray:
         """Relative normal velocity (a with respect to b along the normal, < 0 approaching) at the
         selected points, from the true velocities (free bodies' half-step offset removed)."""
-        half = 0.5 * self.dt * self.g
-        out = np.empty(len(sel))
-        pos, vel, omega, free = st.pos, st.vel, st.omega, self.free
-        for n, k in enumerate(sel):
-            px, py, pz = pts.pos[k]
-            v = [0.0, 0.0, 0.0]
-            for body, sign in ((int(pts.a[k]), 1.0), (int(pts.b[k]), -1.0)):
-                if body <= 0:
-                    continue
-                i = body - 1
-                cx, cy, cz = pos[i]
-                wx, wy, wz = omega[i]
-                rx, ry, rz = px - cx, py - cy, pz - cz
-                vx, vy, vz = vel[i] + half if free[i] else vel[i]
-                v[0] += sign * (vx + wy * rz - wz * ry)
-                v[1] += sign * (vy + wz * rx - wx * rz)
-                v[2] += sign * (vz + wx * ry - wy * rx)
-            nx, ny, nz = pts.normal[k]
-            out[n] = v[0] * nx + v[1] * ny + v[2] * nz
-        return out
+        sel = np.asarray(sel, np.int64)
+        vel = st.vel + np.where(self.free[:, None], 0.5 * self.dt * self.g, 0.0)
+        p = pts.pos[sel]
+        v = np.zeros((len(sel), 3))
+        for ids, sign in ((pts.a[sel], 1.0), (pts.b[sel], -1.0)):
+            on = ids > 0
+            if not on.any():
+                continue
+            i = ids[on] - 1
+            r = p[on] - st.pos[i]
+            v[on] += sign * (vel[i] + _cross(st.omega[i], r))
+        return np.einsum("ij,ij->i", v, pts.normal[sel])
 
     def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
         """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
@@ -247,9 +270,9 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        for k in np.nonzero(pts.fresh & (pts.dist < 0))[0]:
+        for k in np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist():
             pair = (int(pts.a[k]), int(pts.b[k]))
-            if any(pr == pair and np.sum((pts.pos[k] - x) ** 2) < 1e-6 for pr, x in self.resolved):
+            if self.resolved and any(pr == pair and np.sum((pts.pos[k] - x) ** 2) < 1e-6 for pr, x in self.resolved):
                 continue  # this point's impact was resolved in this step already
             is_held = pair in held
             if not is_held or fast < np.inf:
@@ -267,17 +290,18 @@ class Stepper:
     # -- broad phase ---------------------------------------------------------------------------
     def _quiet_steps(self, st: State, limit: int) -> int:
         """How many whole steps bring no impact the stepper must resolve: every body stays clear
-        (bounding spheres; exact parabolas for bodies in flight) of everything it does not hold.
-        What a body holds (rests, slides, rolls, rocks on) is the engine's contact solver's, and a
-        body in contact moving slowly meets nothing fast: those steps need no contact queries."""
+        (bounding spheres, else the real shapes; exact paths for bodies in flight) of everything it
+        does not hold. What a body holds (rests, slides, rolls, rocks on) is the engine's contact
+        solver's as long as no corner of it strikes fast, and a body in contact moving slowly meets
+        nothing fast: those steps need no contact queries. The check that stopped the last batch is
+        tried first."""
         limit = int(min(limit, self.w.quiet_limit()))
         if limit <= 0 or self.n == 0:
             return 0
-        dt, gn = self.dt, self.gnorm
-        gx, gy, gz = self.g
+        dt = self.dt
         half = 0.5 * dt
-        held, R = self.recent, self.radius
-        x = st.pos.tolist()
+        gx, gy, gz = self.g
+        R = self.radius
         v = st.vel.tolist()
         w = st.omega.tolist()
         free = self.free.tolist()
@@ -288,65 +312,140 @@ class Stepper:
                     touching[b - 1] = True
         slow = []
         for i in range(self.n):
+            if free[i]:
+                v[i] = [v[i][0] + half * gx, v[i][1] + half * gy, v[i][2] + half * gz]
             if free[i] or not touching[i]:
-                if free[i]:
-                    v[i] = [v[i][0] + half * gx, v[i][1] + half * gy, v[i][2] + half * gz]
                 slow.append(False)
             else:
                 vv, ww = v[i], w[i]
                 s = (vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + (ww[0] ** 2 + ww[1] ** 2 + ww[2] ** 2) ** 0.5 * R[i]
                 slow.append(s < 0.25 * self.v_thr)
+        c = _Broad(st, st.pos.tolist(), v, free, touching, slow,
+                   [(a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r in zip(w, R)])  # fastest point about the centre
         t_ok = limit * dt
-        fast = self.w.held_impact_speed
-        for i in range(self.n):
-            if fast < np.inf and touching[i] and not free[i] and not self.round[i]:
-                # the engine resolves this body's new contact points with what it touches only while
-                # they are slow: it must turn slowly enough
-                wv = st.omega[i]
-                if self.axial[i]:  # a cylinder rolling on its side turns about its own axis harmlessly
-                    ax = _axis_z(st.quat[i])
-                    wv = wv - (wv @ ax) * ax
-                spin = float(np.sqrt(wv @ wv)) * R[i]
-                if spin >= 0.5 * fast:
-                    return 0
-                dw = st.omega[i] - self.prev_omega[i]
-                t_ok = min(t_ok, (0.5 * fast - spin) / (float(np.sqrt(dw @ dw)) * R[i] / dt + 1.0))
-        for i in range(self.n):
-            free_i, (xi, yi, zi), (vx, vy, vz) = free[i], x[i], v[i]
-            speed = (vx * vx + vy * vy + vz * vz) ** 0.5
-            for s, (kind, a, b, c) in enumerate(self.statics):
-                if not free_i and (slow[i] or ((i + 1, -(s + 1)) in held and touching[i])):
-                    continue
-                if kind == 0:  # plane: normal a, offset b
-                    gap = a[0] * xi + a[1] * yi + a[2] * zi - b - R[i] - MARGIN
-                    if gap <= 0 and free_i and not self.round[i]:
-                        t = self._clear_of_plane(i, st, np.asarray(v[i]), a, b, t_ok)  # its real shape
-                    elif gap <= 0:
-                        return 0
-                    elif free_i:
-                        t = _first_root(gap, a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
-                    else:
-                        t = _reach_time(gap, speed, gn)
-                else:  # box: centre a, rotation b, half extents c
-                    q = np.abs(b.T @ (st.pos[i] - a)) - c
-                    gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0) - R[i] - MARGIN
-                    if gap <= 0:
-                        return 0
-                    t = _reach_time(gap, speed, gn)
-                t_ok = min(t_ok, t)
-            for j in range(i + 1, self.n):
-                if not (free_i or free[j]) and (((j + 1, i + 1) in held and touching[i]) or (slow[i] and slow[j])):
-                    continue
-                xj, vj = x[j], v[j]
-                d2 = (xi - xj[0]) ** 2 + (yi - xj[1]) ** 2 + (zi - xj[2]) ** 2
-                gap = d2 ** 0.5 - R[i] - R[j] - MARGIN
-                if gap <= 0:
-                    return 0
-                rel = ((vx - vj[0]) ** 2 + (vy - vj[1]) ** 2 + (vz - vj[2]) ** 2) ** 0.5
-                t_ok = min(t_ok, _reach_time(gap, rel, 0.0 if free_i and free[j] else 2.0 * gn))
+        if self.blocker is not None:
+            t_ok = min(t_ok, self._check(self.blocker, c, t_ok))
             if t_ok < dt:
                 return 0
+        for item in self.checks:
+            t_ok = min(t_ok, self._check(item, c, t_ok))
+            if t_ok < dt:
+                self.blocker = item
+                return 0
+        self.blocker = None
         return int(min(limit, t_ok / dt + 1e-9))
+
+    def _check(self, item: tuple, c: "_Broad", t_ok: float) -> float:
+        """How long one check of the broad phase stays clear (0: not even one step)."""
+        kind, i, j = item
+        R, gn, dt = self.radius, self.gnorm, self.dt
+        free_i = c.free[i]
+        if kind == 0:  # body i's own new contact points with what it holds
+            fast = self.w.held_impact_speed
+            if not (fast < np.inf and c.touching[i] and not free_i and not self.round[i]):
+                return np.inf
+            # the engine resolves these only while they are slow: its corners must not strike fast
+            # (a body on planes only), or it must turn slowly enough
+            planes = self._planes_only(i)
+            if planes is not None:
+                return self._corners_slow(i, c.st, planes, 0.5 * fast, t_ok)
+            wv = c.st.omega[i]
+            if self.axial[i]:  # a cylinder rolling on its side turns about its own axis harmlessly
+                ax = _axis_z(c.st.quat[i])
+                wv = wv - (wv @ ax) * ax
+            spin = float(np.sqrt(wv @ wv)) * R[i]
+            if spin >= 0.5 * fast:
+                return 0.0
+            dw = c.st.omega[i] - self.prev_omega[i]
+            return (0.5 * fast - spin) / (float(np.sqrt(dw @ dw)) * R[i] / dt + 1.0)
+        (xi, yi, zi), (vx, vy, vz) = c.x[i], c.v[i]
+        speed = (vx * vx + vy * vy + vz * vz) ** 0.5
+        if kind == 1:  # body i and static j
+            if not free_i and (c.slow[i] or ((i + 1, -(j + 1)) in self.recent and c.touching[i])):
+                return np.inf
+            sk, a, b, cc = self.statics[j]
+            if sk == 0:  # plane: normal a, offset b
+                gap = a[0] * xi + a[1] * yi + a[2] * zi - b - R[i] - MARGIN
+                if gap > 0:
+                    if free_i:
+                        gx, gy, gz = self.g
+                        return _first_root(gap, a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
+                    return _reach_time(gap, speed, gn)
+                if free_i:  # its real shape on its exact path
+                    if self.sphere[i]:
+                        gx, gy, gz = self.g
+                        return _clear_time(gap + MARGIN - FLY_GAP, a[0] * vx + a[1] * vy + a[2] * vz,
+                                           a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
+                    return self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
+                # its real shape, moving and turning at most this fast
+                low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
+                gap = xi * a[0] + yi * a[1] + zi * a[2] + low - b - MARGIN
+                return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
+            # box: centre a, rotation b, half extents cc
+            q = np.abs(b.T @ (c.st.pos[i] - a)) - cc
+            gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0) - R[i] - MARGIN
+            if gap > 0:
+                return _reach_time(gap, speed, gn)
+            gap = self.w.distance(i + 1, -(j + 1), WITHIN) - MARGIN  # the real shapes
+            return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 0.0 if free_i else 2.0 * gn)
+        # bodies i < j
+        free_j = c.free[j]
+        if not (free_i or free_j) and (((j + 1, i + 1) in self.recent and c.touching[i]) or (c.slow[i] and c.slow[j])):
+            return np.inf
+        (xj, yj, zj), (ux, uy, uz) = c.x[j], c.v[j]
+        gap = ((xi - xj) ** 2 + (yi - yj) ** 2 + (zi - zj) ** 2) ** 0.5 - R[i] - R[j] - MARGIN
+        rel = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
+        if gap <= 0:  # the real shapes, their points moving apart at most this fast
+            gap = self.w.distance(i + 1, j + 1, WITHIN) - MARGIN
+            if gap <= 0:
+                return 0.0
+            rel += c.turn[i] + c.turn[j]
+        return _reach_time(gap, rel, 0.0 if free_i and free_j else 2.0 * gn)
+
+    def _planes_only(self, i: int):
+        """The planes a box, mesh or cylinder ``i`` touches or holds, if it touches nothing else; else None."""
+        if self.spec.objects[i].shape not in ("box", "mesh", "cylinder"):
+            return None
+        planes = []
+        for pr in list(self.partners) + list(self.recent):
+            if i + 1 not in pr:
+                continue
+            if pr[1] >= 0 or self.statics[-pr[1] - 1][0] != 0:
+                return None
+            if -pr[1] - 1 not in planes:
+                planes.append(-pr[1] - 1)
+        return planes
+
+    def _corners_slow(self, i: int, st: State, planes: list, speed: float, t_end: float) -> float:
+        """How long no corner of body ``i`` (held on ``planes``) can strike one of them faster than
+        ``speed``: each corner either stays slow or cannot reach the plane, with its velocity changing
+        at most as fast as the body's did over the last step, plus gravity and spin. Points touching
+        now are the contact the engine holds (to strike again they would first have to leave)."""
+        k = int(t_end / self.dt + 1e-9)
+        if k < 1 or not planes:
+            return t_end if planes else 0.0
+        w = st.omega[i]
+        dv = st.vel[i] - self.prev_vel[i]
+        dw = w - self.prev_omega[i]
+        acc = (self.gnorm + float(np.sqrt(dv @ dv)) / self.dt + float(np.sqrt(dw @ dw)) * self.radius[i] / self.dt
+               + float(w @ w) * self.radius[i] + 1.0)
+        v = st.vel[i]
+        if float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) + acc * k * self.dt < speed:
+            return t_end  # no point of it gets that fast
+        ts = self.dt * np.arange(1, k + 1)[:, None]
+        ok = np.ones(k, bool)
+        rot = rotation(st.quat[i])
+        for s in planes:
+            _, n, off, _ = self.statics[s]
+            r = self.hulls[i].strike(st.pos[i], rot, n)
+            h = float(st.pos[i] @ n) - off + r @ n
+            nxw = np.array([n[1] * w[2] - n[2] * w[1], n[2] * w[0] - n[0] * w[2], n[0] * w[1] - n[1] * w[0]])
+            vel_n = float(st.vel[i] @ n) + r @ nxw  # n.(v + w x r) = n.v + r.(n x w)
+            come = np.maximum(-vel_n, 0.0)
+            safe = (h - come * ts - 0.5 * acc * ts * ts > 0) | (come + acc * ts < speed) | (h < HELD_POINT)
+            ok &= safe.all(axis=1)
+        bad = np.nonzero(~ok)[0]
+        return float(ts[bad[0], 0] - self.dt) if len(bad) else t_end
 
     def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
         """How long body i in flight (true velocity ``v``) surely keeps its actual shape above the
@@ -356,18 +455,11 @@ class Stepper:
         if k < 1:
             return 0.0
         ts = self.dt * np.arange(1, k + 1)
-        pos = st.pos[i] + v * ts[:, None] + 0.5 * self.g * ts[:, None] ** 2
         w = st.omega[i]
-        rate = float(np.sqrt(w @ w))
-        if rate > 1e-12:
-            half = 0.5 * rate * ts
-            dq = np.concatenate([np.sin(half)[:, None] * (w / rate), np.cos(half)[:, None]], axis=1)
-        else:
-            dq = np.tile([0.0, 0.0, 0.0, 1.0], (k, 1))
-        quat = _quat_mul(dq, st.quat[i])
-        o = self.spec.objects[i]
-        low = support_points(o.shape, o.size, self.vertices[i], pos, quat, -n) @ n
-        height = low.min(axis=-1) - off - 1e-3 - self.radius[i] * rate * rate * ts * ts
+        rate2 = float(w @ w)
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
+        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts)
+        height = centre + low - off - FLY_GAP - self.radius[i] * rate2 * ts * ts
         bad = np.nonzero(height <= 0)[0]
         return float(ts[bad[0]] - self.dt) if len(bad) else t_end
 
@@ -380,8 +472,9 @@ class Stepper:
         self.recent = {p: s for p, s in self.recent.items() if self.steps - s <= self.keep}
         self.w.hold(self.recent)
 
-    def _quiet(self, k: int) -> State:
-        """``k`` steps without contact queries (see :meth:`_quiet_steps`)."""
+    def _quiet(self, k: int, look: bool = True) -> State:
+        """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
+        contacts afterwards (not inside a cleared run of batches)."""
         self.H[:] = 0.0
         self.S[:] = 0.0
         self.w.step_free(k)
@@ -391,6 +484,11 @@ class Stepper:
         if len(changed):
             self.w.write(st, changed)
         self.t += k * self.dt
+        self.stats["quiet_steps"] += k
+        if not look:
+            self.unseen += k
+            return st
+        k, self.unseen = k + self.unseen, 0
         self.tracker.keep(self.t, self.recent)
         self.pushed[:] = False
         self.leaving[:] = False
@@ -398,7 +496,6 @@ class Stepper:
         self._note_impulses(imp)
         self._touch(self.t, pts, imp)
         self._settle(pts, imp, np.zeros(self.n, bool), k)
-        self.stats["quiet_steps"] += k
         return st
 
     # -- one physics step ----------------------------------------------------------------------
@@ -596,11 +693,19 @@ class Stepper:
     # -- the whole clip ------------------------------------------------------------------------
     def _advance(self, st: State, limit: int) -> tuple[State, np.ndarray, int]:
         """Up to ``limit`` steps: a quiet batch if the broad phase allows, else one full step.
-        Returns the new state, the bodies hit by an impact, and the steps taken."""
-        quiet = self._quiet_steps(st, limit)
+        Returns the new state, the bodies hit by an impact, and the steps taken. A broad phase that
+        clears more steps than ``limit`` leaves the rest as credit for the next batches, which then
+        need neither a broad phase nor contact queries until the credit is spent."""
+        if self.credit > 0:
+            quiet = min(self.credit, limit)
+            self.credit -= quiet
+            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+        quiet = self._quiet_steps(st, HORIZON)
         if quiet > 0:
-            return self._quiet(quiet), np.zeros(self.n, bool), quiet
-        self.prev_omega = st.omega
+            self.credit = max(quiet - limit, 0)
+            quiet = min(quiet, limit)
+            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+        self.prev_omega, self.prev_vel = st.omega, st.vel
         st, hit = self._step(st)
         return st, hit, 1
 
@@ -729,6 +834,21 @@ def _first_root(h0: float, v: float, a: float, t_end: float) -> float:
         if r >= 0:
             return min(t_end, r)
     return t_end
+
+
+def _clear_time(h0: float, v: float, a: float, t_end: float) -> float:
+    """How long h0 + v t + a t^2 / 2 stays > 0 from now: 0 if it is not (h0 <= 0 and not rising),
+    the time it comes back if it rises from h0 <= 0."""
+    if h0 > 0:
+        return _first_root(h0, v, a, t_end)
+    if v <= 0:
+        return 0.0
+    if a >= 0:
+        return t_end
+    disc = v * v - 2 * a * h0
+    if disc < 0:
+        return 0.0  # it never rises clear
+    return min(t_end, (-v - disc ** 0.5) / a)  # the later root (a < 0)
 
 
 def _reach_time(gap: float, speed: float, accel: float) -> float:
