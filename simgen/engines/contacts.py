@@ -1,11 +1,11 @@
 """Turns what the stepper sees into contact events.
 
-An event is either an **impact** (a point that hit faster than the restitution threshold, resolved at
-its time of impact; ``impulse`` is the whole normal impulse of that impact) or the **onset** of a
-gentler contact: a pair touching after having been apart for more than ``gap_steps`` physics steps
-(``impulse`` is the normal impulse of that first step). Points of a pair that strike together (a
-box landing flat) are one impact, one event. So a bounce is one event, a resting contact is one
-event, and solver jitter is not a stream of events.
+An event is either an **impact** (a pair that met approaching, resolved at its time of impact by the
+stepper; ``impulse`` is the whole normal impulse of that impact, N s) or the **onset** of a contact
+without one: a pair touching after having been apart for more than ``gap_steps`` physics steps that
+did not approach measurably (``impulse`` 0). Points of a pair that strike together (a box landing
+flat) are one impact, one event. So a bounce is one event, a resting contact is one event, and
+solver jitter is not a stream of events.
 Body ids: objects 1..N (as in masks), static geometry -1, -2, ...
 """
 
@@ -34,11 +34,12 @@ class ContactTracker:
                                         impulse=float(impulse)))
 
     def touch(self, t: float, touching: dict) -> None:
-        """Pairs touching at time ``t`` (s): ``pair -> (impulse of the step, position, normal b->a)``."""
+        """Pairs touching at time ``t`` (s): ``pair -> (impulse of the step, position, normal b->a)``;
+        a new one is an onset (impulse 0 until an impact of it is resolved)."""
         for pair, (impulse, pos, normal) in touching.items():
             last = self.last_seen.get(pair)
             if last is None or t - last > self.gap * (1 + 1e-9):
-                self._new(t, pair, pos, normal, impulse)
+                self._new(t, pair, pos, normal, 0.0)  # an impact of this touch replaces it (impact())
             self.last_seen[pair] = t
 
     def keep(self, t: float, pairs) -> None:

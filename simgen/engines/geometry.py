@@ -169,13 +169,15 @@ class Hull:
 
     def strike(self, pos: np.ndarray, rot: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Offsets [K, 3] from the centre of the points that can be the next to strike a plane with
-        normal ``n`` the body rests on: corners and hull vertices; for a cylinder, each rim's lowest
-        point and the point opposite it (a cap falling flat lands there first; the points next to a
+        normal ``n`` the body rests on: corners and hull vertices; a capsule's two end spheres'
+        lowest points; for a cylinder, each rim's lowest point and the point opposite it (a cap falling flat lands there first; the points next to a
         rim's lowest one only take over the contact as it rolls)."""
         if self.local is not None:
             return self.local @ rot.T
         r, h = float(self.size[0]), float(self.size[1])
         axis = rot[:, 2]
+        if self.shape == "capsule":  # the bottoms of its two end spheres
+            return np.array([s * h * axis - r * np.asarray(n, np.float64) for s in (1.0, -1.0)])
         radial = -n + float(n @ axis) * axis
         size_r = float(np.sqrt(radial @ radial))
         radial = radial / size_r if size_r > 1e-9 else rot[:, 0]

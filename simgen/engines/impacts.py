@@ -37,8 +37,15 @@ class Bodies:
 
     def load(self, pos, quat, vel, omega) -> None:
         self.pos, self.vel, self.omega = pos, vel.copy(), omega.copy()
-        rot = quat_to_matrix(quat)
-        self.inv_iw = np.einsum("nij,nj,nkj->nik", rot, self.inv_inertia, rot)  # R diag(1/I) R^T
+        self.quat, self._inv_iw = quat, None
+
+    @property
+    def inv_iw(self) -> np.ndarray:
+        """World-frame inverse inertia tensors R diag(1/I) R^T [n, 3, 3] (computed when needed)."""
+        if self._inv_iw is None:
+            rot = quat_to_matrix(self.quat)
+            self._inv_iw = np.einsum("nij,nj,nkj->nik", rot, self.inv_inertia, rot)
+        return self._inv_iw
 
     def point_velocity(self, body: int, p: np.ndarray) -> np.ndarray:
         if body <= 0:

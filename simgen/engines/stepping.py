@@ -41,12 +41,12 @@ from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
 
 NEAR = 2e-4  # m: a body this close to something at t = 0 starts in contact (no half-step offset)
 MARGIN = 5e-3  # m: broad phase: closer than this (plus a step's travel) needs contact queries
-TOUCH = 1e-4  # m: points closer than this count as touching
+TOUCH = 1e-4  # m: points closer than this touch (the patches of an impact)
 FLY_GAP = 1e-4  # m: a body in flight (on its exact path) may come this close to a plane in a batch
 WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as this far)
 HORIZON = 32  # steps: the longest run of batches one broad phase may clear
 HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
-LAND_SPEED = 0.05  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
+LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
 
 
 @dataclass
@@ -160,12 +160,11 @@ class Stepper:
         self.keep = int(gap_steps)  # a pair apart for no longer than this is still the same contact (held)
         self.radius = np.array([bounding_radius(o.shape, o.size, collision_vertices(o) if o.shape == "mesh" else None)
                                 for o in spec.objects])
-        # smooth shapes: the contact point moves continuously as they roll, no new contact can strike
-        self.round = np.array([o.shape in ("sphere", "capsule") for o in spec.objects], bool)
+        # a sphere's contact point moves continuously as it rolls: no new point of it can strike
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
         self.vertices = [collision_vertices(o) for o in spec.objects]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
-        self.axial = np.array([o.shape == "cylinder" for o in spec.objects], bool)
+        self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
         for st in spec.statics:
@@ -200,6 +199,7 @@ class Stepper:
         self.checks = ([(0, i, -1) for i in range(self.n)] + [(1, i, j) for i in range(self.n) for j in range(len(self.statics))]
                        + [(2, i, j) for i in range(self.n) for j in range(i + 1, self.n)])
         self.blocker = None  # the check that stopped the last broad phase
+        self.aim = None  # when it stopped it for a landing: its predicted time in the next step
         self.free = np.ones(self.n, bool)  # in flight: the velocity carries the half-step offset -g dt / 2
         self.H = np.zeros(self.n)  # time since the body's flight segment began within this step
         self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
@@ -251,18 +251,28 @@ class Stepper:
     def _normal_speed(self, pts: Points, st: State, sel) -> np.ndarray:
         """Relative normal velocity (a with respect to b along the normal, < 0 approaching) at the
         selected points, from the true velocities (free bodies' half-step offset removed)."""
-        sel = np.asarray(sel, np.int64)
-        vel = st.vel + np.where(self.free[:, None], 0.5 * self.dt * self.g, 0.0)
-        p = pts.pos[sel]
-        v = np.zeros((len(sel), 3))
-        for ids, sign in ((pts.a[sel], 1.0), (pts.b[sel], -1.0)):
-            on = ids > 0
-            if not on.any():
-                continue
-            i = ids[on] - 1
-            r = p[on] - st.pos[i]
-            v[on] += sign * (vel[i] + _cross(st.omega[i], r))
-        return np.einsum("ij,ij->i", v, pts.normal[sel])
+        hx, hy, hz = (0.5 * self.dt * self.g).tolist()
+        pos, vel, omega, free = st.pos.tolist(), st.vel.tolist(), st.omega.tolist(), self.free.tolist()
+        out = []
+        for k in sel:
+            px, py, pz = pts.pos[k].tolist()
+            vx = vy = vz = 0.0
+            for body, sign in ((int(pts.a[k]), 1.0), (int(pts.b[k]), -1.0)):
+                if body <= 0:
+                    continue
+                i = body - 1
+                cx, cy, cz = pos[i]
+                wx, wy, wz = omega[i]
+                ux, uy, uz = vel[i]
+                if free[i]:
+                    ux, uy, uz = ux + hx, uy + hy, uz + hz
+                rx, ry, rz = px - cx, py - cy, pz - cz
+                vx += sign * (ux + wy * rz - wz * ry)
+                vy += sign * (uy + wz * rx - wx * rz)
+                vz += sign * (uz + wx * ry - wy * rx)
+            nx, ny, nz = pts.normal[k].tolist()
+            out.append(vx * nx + vy * ny + vz * nz)
+        return np.array(out)
 
     def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
         """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
@@ -295,6 +305,7 @@ class Stepper:
         solver's as long as no corner of it strikes fast, and a body in contact moving slowly meets
         nothing fast: those steps need no contact queries. The check that stopped the last batch is
         tried first."""
+        self.aim = None
         limit = int(min(limit, self.w.quiet_limit()))
         if limit <= 0 or self.n == 0:
             return 0
@@ -342,7 +353,7 @@ class Stepper:
         free_i = c.free[i]
         if kind == 0:  # body i's own new contact points with what it holds
             fast = self.w.held_impact_speed
-            if not (fast < np.inf and c.touching[i] and not free_i and not self.round[i]):
+            if not (fast < np.inf and c.touching[i] and not free_i and not self.sphere[i]):
                 return np.inf
             # the engine resolves these only while they are slow: its corners must not strike fast
             # (a body on planes only), or it must turn slowly enough
@@ -350,7 +361,7 @@ class Stepper:
             if planes is not None:
                 return self._corners_slow(i, c.st, planes, 0.5 * fast, t_ok)
             wv = c.st.omega[i]
-            if self.axial[i]:  # a cylinder rolling on its side turns about its own axis harmlessly
+            if self.axial[i]:  # a cylinder or capsule rolling on its side turns about its own axis harmlessly
                 ax = _axis_z(c.st.quat[i])
                 wv = wv - (wv @ ax) * ax
             spin = float(np.sqrt(wv @ wv)) * R[i]
@@ -374,9 +385,15 @@ class Stepper:
                 if free_i:  # its real shape on its exact path
                     if self.sphere[i]:
                         gx, gy, gz = self.g
-                        return _clear_time(gap + MARGIN - FLY_GAP, a[0] * vx + a[1] * vy + a[2] * vz,
-                                           a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
-                    return self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
+                        vn, an = a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz
+                        t = _clear_time(gap + MARGIN - FLY_GAP, vn, an, t_ok)
+                        if t < dt:  # it lands in the next step: aim the step's first piece at the touch
+                            self.aim = _first_root(gap + MARGIN + self.depth_target, vn, an, dt) if gap + MARGIN > 0 else None
+                        return t
+                    t = self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
+                    if t < dt:
+                        self.aim = self._landing_time(i, c.st, np.asarray(c.v[i]), a, b)
+                    return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
                 gap = xi * a[0] + yi * a[1] + zi * a[2] + low - b - MARGIN
@@ -403,8 +420,8 @@ class Stepper:
         return _reach_time(gap, rel, 0.0 if free_i and free_j else 2.0 * gn)
 
     def _planes_only(self, i: int):
-        """The planes a box, mesh or cylinder ``i`` touches or holds, if it touches nothing else; else None."""
-        if self.spec.objects[i].shape not in ("box", "mesh", "cylinder"):
+        """The planes a body ``i`` (not a sphere) touches or holds, if it touches nothing else; else None."""
+        if self.spec.objects[i].shape == "sphere":
             return None
         planes = []
         for pr in list(self.partners) + list(self.recent):
@@ -420,7 +437,7 @@ class Stepper:
         """How long no corner of body ``i`` (held on ``planes``) can strike one of them faster than
         ``speed``: each corner either stays slow or cannot reach the plane, with its velocity changing
         at most as fast as the body's did over the last step, plus gravity and spin. Points touching
-        now are the contact the engine holds (to strike again they would first have to leave)."""
+        now and slow are the contact the engine holds (to strike fast they would first have to leave)."""
         k = int(t_end / self.dt + 1e-9)
         if k < 1 or not planes:
             return t_end if planes else 0.0
@@ -430,22 +447,33 @@ class Stepper:
         acc = (self.gnorm + float(np.sqrt(dv @ dv)) / self.dt + float(np.sqrt(dw @ dw)) * self.radius[i] / self.dt
                + float(w @ w) * self.radius[i] + 1.0)
         v = st.vel[i]
-        if float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) + acc * k * self.dt < speed:
+        if float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) + acc * t_end < speed:
             return t_end  # no point of it gets that fast
-        ts = self.dt * np.arange(1, k + 1)[:, None]
-        ok = np.ones(k, bool)
         rot = rotation(st.quat[i])
+        t_ok = t_end
         for s in planes:
             _, n, off, _ = self.statics[s]
             r = self.hulls[i].strike(st.pos[i], rot, n)
             h = float(st.pos[i] @ n) - off + r @ n
             nxw = np.array([n[1] * w[2] - n[2] * w[1], n[2] * w[0] - n[0] * w[2], n[0] * w[1] - n[1] * w[0]])
-            vel_n = float(st.vel[i] @ n) + r @ nxw  # n.(v + w x r) = n.v + r.(n x w)
-            come = np.maximum(-vel_n, 0.0)
-            safe = (h - come * ts - 0.5 * acc * ts * ts > 0) | (come + acc * ts < speed) | (h < HELD_POINT)
-            ok &= safe.all(axis=1)
-        bad = np.nonzero(~ok)[0]
-        return float(ts[bad[0], 0] - self.dt) if len(bad) else t_end
+            come = np.maximum(-(float(v @ n) + r @ nxw), 0.0)  # approach speed: -n.(v + w x r) = -(n.v + r.(n x w))
+            # each point is safe while it cannot have reached the plane, or while it is still slow
+            t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
+            t_slow = np.maximum(speed - come, 0.0) / acc
+            t_pt = np.maximum(t_reach, t_slow)
+            t_pt[(h < HELD_POINT) & (come < speed)] = np.inf
+            t_ok = min(t_ok, float(t_pt.min()))
+        return t_ok
+
+    def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
+        """When in the next step body i in flight (true velocity ``v``, spinning at its present
+        angular velocity) reaches ``depth_target`` below the plane n.x = off, to dt / 32; None if
+        it does not."""
+        ts = self.dt * np.arange(1, 33) / 32
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
+        height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
+        below = np.nonzero(height <= -self.depth_target)[0]
+        return float(ts[below[0]]) if len(below) else None
 
     def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
         """How long body i in flight (true velocity ``v``) surely keeps its actual shape above the
@@ -499,8 +527,9 @@ class Stepper:
         return st
 
     # -- one physics step ----------------------------------------------------------------------
-    def _step(self, st0: State) -> tuple[State, np.ndarray]:
-        """One physics step from ``st0`` (the world's current state): new state, bodies hit."""
+    def _step(self, st0: State, aim: float | None = None) -> tuple[State, np.ndarray]:
+        """One physics step from ``st0`` (the world's current state): new state, bodies hit.
+        ``aim``: the predicted time of an impact in the step (the first piece ends there)."""
         dt = self.dt
         left, snap = dt, st0
         self._restart(np.arange(self.n))
@@ -509,23 +538,24 @@ class Stepper:
         self.resolved = []  # (pair, point) of the impacts this step resolved
         hit = np.zeros(self.n, bool)
         for _ in range(64):  # impacts within one step
-            pts, imp = self.w.step(left)
+            piece = left if aim is None or aim >= left - 1e-9 else max(aim, 1e-7)
+            aim = None
+            pts, imp = self.w.step(piece)
             cache: list = []
             idx, speed = self._impacting(pts, cache)
-            h = left
+            h = piece
             if len(idx):
-                h, pts, imp, cache = self._toi(snap, left, pts, imp, idx, speed, cache)
+                h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
             self._pieces()
             t = self.t + dt - left + h
             self._note_impulses(imp)
             self._touch(t, pts, imp)
-            if not len(idx):
-                break
-            st = cache[0] if cache else self.w.read()
-            idx, speed = self._impacting(pts, [st])
             left -= h
             if len(idx):
-                self._impact(st, pts, idx, speed, t, hit, t - h)
+                st = cache[0] if cache else self.w.read()
+                idx, speed = self._impacting(pts, [st])
+                if len(idx):
+                    self._impact(st, pts, idx, speed, t, hit, t - h)
             if left <= 1e-12:
                 break
             snap = self.w.read()
@@ -542,7 +572,7 @@ class Stepper:
 
     def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
         """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
-        near = pts.dist < TOUCH
+        near = pts.dist < 0  # in contact (a pair merely close is not held: its landing is still an impact)
         self.partners = {(int(a), int(b)) for a, b in zip(pts.a[near], pts.b[near])}
         self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
         self._touched(k)
@@ -665,7 +695,8 @@ class Stepper:
         for pr in pairs:
             ks = groups[pr]
             self.resolved.extend((pr, x) for x in pts.pos[ks])
-            self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
+            if impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
+                self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:
@@ -706,7 +737,7 @@ class Stepper:
             quiet = min(quiet, limit)
             return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
         self.prev_omega, self.prev_vel = st.omega, st.vel
-        st, hit = self._step(st)
+        st, hit = self._step(st, self.aim)
         return st, hit, 1
 
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

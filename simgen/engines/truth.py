@@ -388,28 +388,31 @@ def audit(rec: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def impulse_agreement(a: dict[str, Any], b: dict[str, Any]) -> float:
+def impulse_agreement(a: dict[str, Any], b: dict[str, Any], apart: float = 1e-3, speed: float = 0.01) -> float:
     """Worst relative difference of the impulse between two records of the same scene (e.g. the two
-    engines), over contact events that are the first event of every object involved in both: up
-    to those, each object has flown freely, which both engines integrate exactly, so the impacts
-    are the same physical event (matched by pair and time, 1 ms)."""
-    def firsts(rec):
-        c = rec["contacts"]
-        t = np.asarray(c["frame"], np.float64) / float(rec["fps"])
-        seen, out = set(), {}
-        for k in np.argsort(t, kind="stable"):
-            pa, pb = int(c["body_a"][k]), int(c["body_b"][k])
-            if pa not in seen and (pb < 0 or pb not in seen):
-                out[(pa, pb)] = (t[k], float(c["impulse"][k]))
-            seen.update({pa, pb})
-        return out
-
-    fa, fb = firsts(a), firsts(b)
+    engines), over the contact events both have (same pair within 1 ms) that begin from the same
+    state: at the last frame before the event, the objects in it are within ``apart`` (m) and
+    ``speed`` (m/s) of each other in the two records, and neither has another event in between."""
+    sa, sb = _Sample(a), _Sample(b)
     worst = np.nan
-    for pair, (ta, ja) in fa.items():
-        if pair not in fb or abs(fb[pair][0] - ta) > 1e-3:
+    for k in range(len(sa.ev_t)):
+        t, pair = sa.ev_t[k], (int(sa.ev_a[k]), int(sa.ev_b[k]))
+        match = np.nonzero((sb.ev_a == pair[0]) & (sb.ev_b == pair[1]) & (np.abs(sb.ev_t - t) <= 1e-3))[0]
+        if not len(match):
             continue
-        jb = fb[pair][1]
-        err = abs(ja - jb) / max(abs(ja), abs(jb), 1e-12)
-        worst = err if np.isnan(worst) else max(worst, err)
+        kb = int(match[0])
+        f = int(np.searchsorted(sa.t, min(t, sb.ev_t[kb]), side="left")) - 1  # last frame before it
+        if f < 0:
+            continue
+        objs = [p - 1 for p in pair if p > 0]
+        same = all(np.linalg.norm(sa.x[f, i] - sb.x[f, i]) <= apart and np.linalg.norm(sa.v[f, i] - sb.v[f, i]) <= speed
+                   for i in objs)
+        alone = all(np.count_nonzero((s.ev_t > sa.t[f]) & (s.ev_t < t + 1e-3) & ((s.ev_a == i + 1) | (s.ev_b == i + 1))) == 1
+                    for s in (sa, sb) for i in objs)
+        if not (same and alone):
+            continue
+        ja, jb = float(sa.ev_j[k]), float(sb.ev_j[kb])
+        if max(abs(ja), abs(jb)) > 0:
+            err = abs(ja - jb) / max(abs(ja), abs(jb))
+            worst = err if np.isnan(worst) else max(worst, err)
     return worst
