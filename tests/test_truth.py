@@ -169,6 +169,17 @@ def test_audit_catches_semi_implicit_euler_and_sinking_and_sign_flips():
     assert audit(weak)["impulse"] == pytest.approx(0.8, abs=1e-3)
 
 
+def test_impulse_agreement_compares_the_events_that_start_alike():
+    rec = _ball_drop(0.6, 0.6)
+    assert impulse_agreement(rec, rec) == 0.0
+    j = rec["contacts"]["impulse"].copy()
+    j[1] *= 1.25  # the second bounce, from the same state in both records
+    assert impulse_agreement(rec, dict(rec, contacts=dict(rec["contacts"], impulse=j))) == pytest.approx(0.2, abs=1e-6)
+    moved = rec["positions"].copy()
+    moved[1:] += np.float32(0.01)  # the records differ from frame 1 on: nothing after it compares
+    assert math.isnan(impulse_agreement(rec, dict(rec, positions=moved, contacts=dict(rec["contacts"], impulse=j * 3))))
+
+
 def test_audit_catches_energy_created_in_an_elastic_collision():
     fam = records("two_ball_collision")["pybullet"]
     rec = fam[0]

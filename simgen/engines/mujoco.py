@@ -46,7 +46,9 @@ def _quat_wxyz(q_xyzw) -> np.ndarray:
 
 
 class _MuJoCoWorld(World):
-    held_impact_speed = 0.5  # m/s: a new point of a pair already touching, faster than this, is an impact
+    # m/s: a new point of a pair already touching, faster than this, is an impact (slower ones the
+    # contact spring takes within ~1.5 mm)
+    held_impact_speed = 0.5
 
     def __init__(self, engine: "MuJoCoEngine", spec: SceneSpec):
         import mujoco

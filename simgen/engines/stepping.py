@@ -451,18 +451,27 @@ class Stepper:
             return t_end  # no point of it gets that fast
         rot = rotation(st.quat[i])
         t_ok = t_end
+        wx, wy, wz = w.tolist()
         for s in planes:
             _, n, off, _ = self.statics[s]
             r = self.hulls[i].strike(st.pos[i], rot, n)
-            h = float(st.pos[i] @ n) - off + r @ n
-            nxw = np.array([n[1] * w[2] - n[2] * w[1], n[2] * w[0] - n[0] * w[2], n[0] * w[1] - n[1] * w[0]])
-            come = np.maximum(-(float(v @ n) + r @ nxw), 0.0)  # approach speed: -n.(v + w x r) = -(n.v + r.(n x w))
-            # each point is safe while it cannot have reached the plane, or while it is still slow
-            t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
-            t_slow = np.maximum(speed - come, 0.0) / acc
-            t_pt = np.maximum(t_reach, t_slow)
-            t_pt[(h < HELD_POINT) & (come < speed)] = np.inf
-            t_ok = min(t_ok, float(t_pt.min()))
+            nx, ny, nz = n.tolist()
+            base = float(st.pos[i] @ n) - off
+            vn = float(v @ n)
+            cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
+            # each point is safe while it cannot have reached the plane, or while it is still slow;
+            # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
+            for rx, ry, rz in r.tolist():
+                h = base + rx * nx + ry * ny + rz * nz
+                come = -(vn + rx * cx + ry * cy + rz * cz)
+                if come < 0.0:
+                    come = 0.0
+                if h < HELD_POINT and come < speed:
+                    continue
+                t_reach = ((come * come + 2.0 * acc * h) ** 0.5 - come) / acc if h > 0 else 0.0
+                t_pt = max(t_reach, (speed - come) / acc)
+                if t_pt < t_ok:
+                    t_ok = t_pt
         return t_ok
 
     def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
