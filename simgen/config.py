@@ -22,9 +22,9 @@ from simgen.errors import ConfigError
 from simgen.paths import conf_dir
 
 
-def bounded(default: Any, *, ge=None, gt=None, le=None, lt=None, choices=None, multiple_of=None, doc: str = ""):
+def bounded(default: Any, *, ge=None, gt=None, le=None, lt=None, choices=None, doc: str = ""):
     """A dataclass field with bounds checked by :func:`validate`."""
-    meta = {"ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "multiple_of": multiple_of, "doc": doc}
+    meta = {"ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "doc": doc}
     if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
         return field(default_factory=lambda d=default: _copy(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -109,8 +109,8 @@ class Range:
 
 @dataclass
 class RenderConfig:
-    width: int = bounded(256, ge=16, le=4096, multiple_of=2, doc="image width, pixels (even: H.264 4:2:0)")
-    height: int = bounded(256, ge=16, le=4096, multiple_of=2, doc="image height, pixels (even: H.264 4:2:0)")
+    width: int = bounded(256, ge=16, le=4096, doc="image width, pixels (even: H.264 4:2:0)")
+    height: int = bounded(256, ge=16, le=4096, doc="image height, pixels (even: H.264 4:2:0)")
     fps: float = bounded(16.0, gt=0, le=1000, doc="frames per second of the video and the ground truth")
     frames: int = bounded(32, ge=2, le=100000, doc="frames per video")
     backend: str = bounded("gl", choices=["gl", "pyrender"], doc="gl: batched renderer (moderngl); pyrender: the reference")
@@ -159,17 +159,23 @@ class EngineConfig:
     physics_hz: float = bounded(240.0, gt=0, le=100000, doc="physics steps per second; a multiple of render.fps")
     solver_iterations: int = bounded(50, ge=1, le=10000, doc="constraint solver iterations per step")
     contact_gap_steps: int = bounded(
-        2, ge=1, le=1000, doc="steps a pair must be apart before a new contact counts as a new onset"
+        10, ge=1, le=1000,
+        doc="steps a pair must be apart before touching again is a new contact onset (and not a flicker of the same contact)",
+    )
+    restitution_threshold: float = bounded(
+        0.2, ge=0, le=100, doc="m/s: impacts slower than this do not bounce (the engine's contact takes them)"
     )
     contact_erp: float = bounded(
-        0.015, ge=0, le=1, doc="pybullet: contact penetration correction per step (small keeps restitution honest)"
+        0.2, ge=0, le=1, doc="pybullet: fraction of a resting contact's penetration removed per step"
     )
-    substeps: int = bounded(8, ge=1, le=1000, doc="mujoco: sub-steps per physics step while in contact (pybullet ignores it)")
     contact_tau_steps: float = bounded(
-        1.0, gt=0, le=100, doc="mujoco: contact spring time constant in physics steps (pybullet ignores it)"
+        2.0, gt=0, le=100, doc="mujoco: contact spring time constant in physics steps (pybullet ignores it)"
     )
-    toi_bisections: int = bounded(
-        6, ge=0, le=30, doc="mujoco: bisections locating a contact's onset inside a physics step (pybullet ignores it)"
+    contact_damping: float = bounded(
+        1.0, gt=0, le=100, doc="mujoco: contact spring damping ratio, 1 = critical (pybullet ignores it)"
+    )
+    impedance: float = bounded(
+        0.99, gt=0, lt=1, doc="mujoco: contact impedance (solimp), how hard the contact is (pybullet ignores it)"
     )
 
 
@@ -237,9 +243,6 @@ def validate(obj: Any, prefix: str = "") -> None:
                 if bound is not None and not ok(value, bound):
                     doc = f" ({meta['doc']})" if meta.get("doc") else ""
                     raise ConfigError(f"{key}={value} is out of range{doc}: it must be {op} {bound}.")
-            m = meta.get("multiple_of")
-            if m and value % m:
-                raise ConfigError(f"{key}={value} is not allowed: it must be a multiple of {m} ({meta.get('doc', '')}).")
 
 
 def _hydra_message(exc: Exception) -> str:

@@ -136,6 +136,8 @@ def decode_row(table: pa.Table, i: int = 0, decode_video_frames: bool = True) ->
             out[name] = _nested(raw(name), (3,))
         elif name == "object_size":
             out[name] = [np.asarray(v, np.float32) for v in cell(name).as_py()]
+        elif name == "object_vertices":
+            out[name] = [np.asarray(v, np.float32).reshape(-1, 3) for v in cell(name).as_py()]
         elif name == "contacts":
             cs = cell(name).as_py() or []
             out[name] = {

@@ -18,6 +18,7 @@ from simgen.appearance.record import appearance_cells
 from simgen.camera import frame_camera
 from simgen.codecs import encode_video, pack
 from simgen.engines import make_engine
+from simgen.engines.geometry import collision_vertices
 from simgen.scenes_registry import make_scene, scene_config, scene_module
 from simgen.schema import params_cells
 from simgen.spec import SceneSpec, Trajectory, project_trajectory
@@ -30,13 +31,7 @@ class Pipeline:
         self.cfg = cfg
         self.scene_cfg = scene_config(cfg.scene)
         eng = cfg.engine
-        self.engine = make_engine(
-            eng.name,
-            physics_hz=eng.physics_hz,
-            solver_iterations=eng.solver_iterations,
-            contact_gap_steps=eng.contact_gap_steps,
-            **{k: eng[k] for k in ("substeps", "contact_tau_steps", "toi_bisections", "contact_erp") if k in eng},
-        )
+        self.engine = make_engine(eng.name, **{k: v for k, v in eng.items() if k != "name"})
         self.renderer = None
         if render:
             from simgen.render import make_renderer
@@ -177,6 +172,7 @@ def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Tra
         "object_size": [np.asarray(o.size, np.float32) for o in objs],
         "object_color": [np.asarray(o.color, np.float32) for o in objs],
         "object_color_name": [o.color_name for o in objs],
+        "object_vertices": [collision_vertices(o).astype(np.float32).tolist() for o in objs],
         "first_contact_frame": traj.first_contact_frame(N),
         "contacts": [
             {

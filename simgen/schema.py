@@ -74,6 +74,7 @@ SCHEMA = pa.schema(
         ("object_size", pa.list_(pa.list_(f32))),
         ("object_color", pa.list_(_fixed(3))),
         ("object_color_name", pa.list_(pa.string())),
+        ("object_vertices", pa.list_(pa.list_(_fixed(3)))),
         ("first_contact_frame", pa.list_(f32)),
         ("contacts", pa.list_(CONTACT)),
         ("intrinsics", _fixed(9)),

@@ -25,7 +25,7 @@ from conftest import SMALL, run_simgen
         ("scene.friction={lo:0.9,hi:0.1}", "lo=0.9 is greater than hi=0.1"),
         ("engine.physics_hz=100", "not a whole multiple of render.fps"),
         ("scene.heigth=2", "there is no config key 'scene.heigth'"),
-        ("engine.substeps=3", "engine.substeps applies only with engine=mujoco"),
+        ("engine.contact_tau_steps=3", "engine.contact_tau_steps applies only with engine=mujoco"),
         ("runner.max_retries=1", "runner.max_retries applies only with runner=ray"),
         ("engine=havok", "engine"),
         ("render.width=7", "render.width=7 is out of range"),

@@ -1,4 +1,5 @@
-"""PyBullet against analytic answers: free fall, velocities, parameters read back."""
+"""PyBullet against analytic answers: exact free flight, frame-time velocities, impacts at their time of
+impact, parameters read back, the physics rate."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 
 from simgen.engines import make_engine
-from simgen.spec import CameraSpec, ObjectSpec, SceneSpec, StaticSpec
 from simgen.shapes import principal_inertia
+from simgen.spec import CameraSpec, ObjectSpec, SceneSpec, StaticSpec
 
 G = 9.81
 
@@ -23,67 +24,83 @@ def drop_spec(z0=3.0, v0=(0.4, -0.2, 1.5), radius=0.1, physics_hz=240.0, fps=16.
                      fps=fps, frames=frames, physics_hz=physics_hz)
 
 
-@pytest.mark.parametrize("physics_hz", [240.0, 480.0])
-def test_free_fall_matches_analytic(physics_hz):
-    spec = drop_spec(physics_hz=physics_hz)
-    traj = make_engine("pybullet", physics_hz=physics_hz).simulate(spec)
-    t = traj.times
+def flight(traj) -> np.ndarray:
     first = traj.first_contact_frame(1)[0]
     assert np.isfinite(first), "the ball should reach the floor within the clip"
-    before = np.arange(len(t)) < int(np.floor(first))  # frames strictly before the first contact
+    return np.arange(len(traj.times)) < int(np.floor(first))  # frames strictly before the first contact
+
+
+@pytest.mark.parametrize("physics_hz", [240.0, 480.0])
+def test_free_flight_is_the_parabola(physics_hz):
+    """Positions are p0 + v0 t + g t^2 / 2 and velocities v0 + g t at the frame times (the half-step
+    velocity of leapfrog, not semi-implicit Euler's g dt t / 2 drift), spin kept (no damping)."""
+    spec = drop_spec(physics_hz=physics_hz)
+    traj = make_engine("pybullet", physics_hz=physics_hz).simulate(spec)
+    before = flight(traj)
     assert before.sum() >= 8
-    z = traj.positions[before, 0, 2]
-    # acceleration from a quadratic fit of the recorded heights: within 1 % of g
-    a = 2.0 * np.polyfit(t[before], z, 2)[0]
-    assert a == pytest.approx(-G, rel=0.01)
-    # positions: z0 + v0 t - g t^2 / 2, up to the semi-implicit Euler offset of g*dt*t/2
-    dt = 1.0 / physics_hz
-    analytic = 3.0 + 1.5 * t[before] - 0.5 * G * t[before] ** 2
-    assert np.all(np.abs(z - analytic) <= 0.5 * G * dt * t[before] + 1e-4)
-    # horizontal motion is uniform and no damping slows it
-    assert traj.positions[before, 0, 0] == pytest.approx(0.4 * t[before], abs=1e-4)
-    assert traj.linear_velocity[before, 0, 0] == pytest.approx(0.4, abs=1e-6)
-    # spin is kept (no angular damping) before contact
+    t = traj.times[before][:, None]
+    g = np.array([0.0, 0.0, -G])
+    v0, p0 = np.array([0.4, -0.2, 1.5]), np.array([0.0, 0.0, 3.0])
+    assert np.abs(traj.positions[before, 0] - (p0 + v0 * t + 0.5 * g * t**2)).max() < 1e-9
+    assert np.abs(traj.linear_velocity[before, 0] - (v0 + g * t)).max() < 1e-9
     assert traj.angular_velocity[before, 0, 1] == pytest.approx(3.0, abs=1e-6)
 
 
-def test_velocities_agree_with_finite_differences():
+def test_velocities_are_central_differences_of_positions():
     spec = drop_spec()
-    traj = make_engine("pybullet", physics_hz=240.0).simulate(spec)
-    first = int(np.floor(traj.first_contact_frame(1)[0]))
-    x, v, t = traj.positions[:first, 0], traj.linear_velocity[:first, 0], traj.times[:first]
+    traj = make_engine("pybullet").simulate(spec)
+    n = int(np.floor(traj.first_contact_frame(1)[0]))
+    x, v, t = traj.positions[:n, 0], traj.linear_velocity[:n, 0], traj.times[:n]
     central = (x[2:] - x[:-2]) / (t[2:, None] - t[:-2, None])
-    # semi-implicit Euler: positions lead the velocity by g*dt/2; within one g*dt
-    assert np.all(np.abs(central - v[1:-1]) <= G / 240.0 + 1e-6)
+    assert np.abs(central - v[1:-1]).max() < 1e-9
+
+
+def test_bounce_is_resolved_at_its_time_of_impact():
+    """A ball dropped on the floor: the contact event is at the analytic time of impact, its impulse
+    is m (1 + e) v, the rebound is e v, and it does not sink."""
+    e, h0, r = 0.116, 1.0, 0.1  # e = 0.116 landing at 4.2 m/s: the audit's ball that did not bounce
+    spec = drop_spec(z0=h0 + r, v0=(0, 0, 0), restitution=e, fps=240.0, frames=200)
+    traj = make_engine("pybullet").simulate(spec)
+    v_in = np.sqrt(2 * G * h0)
+    first = [c for c in traj.contacts if (c.body_a, c.body_b) == (1, -1)][0]
+    assert first.frame / spec.fps == pytest.approx(np.sqrt(2 * h0 / G), abs=1e-5)
+    assert first.impulse == pytest.approx(2.0 * (1 + e) * v_in, rel=1e-3)
+    assert first.normal == pytest.approx([0, 0, 1], abs=1e-6)
+    after = np.nonzero(traj.times > first.frame / spec.fps + 1e-3)[0][0]
+    z, vz = traj.positions[after, 0, 2], traj.linear_velocity[after, 0, 2]
+    v_out = np.sqrt(vz**2 + 2 * G * (z - r))
+    assert v_out / v_in == pytest.approx(e, rel=1e-3)
+    assert (traj.positions[:, 0, 2] - r).min() > -1e-3
 
 
 def test_contacts_are_onsets_not_per_step_spam():
     spec = drop_spec(z0=1.0, v0=(0, 0, 0), restitution=0.0, frames=32)
-    traj = make_engine("pybullet", physics_hz=240.0).simulate(spec)
+    traj = make_engine("pybullet").simulate(spec)
     floor_events = [c for c in traj.contacts if c.body_b == -1 and c.body_a == 1]
-    # an inelastic ball that lands and rests: one onset, not one per step of resting contact
-    assert 1 <= len(floor_events) <= 2
-    t_hit = np.sqrt(2 * (1.0 - 0.1) / G)
-    assert floor_events[0].frame == pytest.approx(t_hit * spec.fps, abs=0.2)
-    assert floor_events[0].normal == pytest.approx([0, 0, 1], abs=1e-5)
-    assert floor_events[0].impulse > 0
+    # an inelastic ball that lands and rests: one event, not one per step of resting contact
+    assert len(floor_events) == 1
+    assert floor_events[0].frame == pytest.approx(np.sqrt(2 * (1.0 - 0.1) / G) * spec.fps, abs=1e-3)
 
 
 def test_parameters_read_back_as_simulated():
     spec = drop_spec()
-    traj = make_engine("pybullet", physics_hz=240.0).simulate(spec)
+    traj = make_engine("pybullet").simulate(spec)
     obj = spec.objects[0]
     assert traj.mass[0] == pytest.approx(obj.mass)
     assert traj.friction[0] == pytest.approx(obj.friction)
     assert traj.restitution[0] == pytest.approx(obj.restitution)
 
 
-def test_physics_rate_is_honoured():
-    """Halving the step changes the integration error by the expected amount, so the rate is real."""
-    errs = []
-    for hz in (240.0, 960.0):
-        spec = drop_spec(physics_hz=hz, v0=(0, 0, 0), z0=5.0, frames=12)
-        traj = make_engine("pybullet", physics_hz=hz).simulate(spec)
-        t = traj.times
-        errs.append(np.max(np.abs(traj.positions[:, 0, 2] - (5.0 - 0.5 * G * t**2))))
-    assert errs[1] < errs[0] / 3.0
+@pytest.mark.parametrize("physics_hz", [240.0, 960.0])
+def test_physics_rate_is_honoured(physics_hz):
+    """The engine steps at 1 / physics_hz: physics_hz / fps steps per frame, and Bullet's own step."""
+    spec = drop_spec(physics_hz=physics_hz, v0=(0, 0, 0), z0=5.0, frames=12)
+    eng = make_engine("pybullet", physics_hz=physics_hz)
+    traj = eng.simulate(spec)
+    stats = traj.extras["stepper"]
+    k = int(physics_hz / spec.fps)
+    assert stats["steps"] + stats["quiet_steps"] >= (spec.frames - 1) * k
+    assert stats["steps"] + stats["quiet_steps"] <= spec.frames * k
+    params = eng.p.getPhysicsEngineParameters(physicsClientId=eng.client)
+    assert params["fixedTimeStep"] == pytest.approx(1.0 / physics_hz)
+    assert traj.physics_hz == physics_hz

@@ -1,7 +1,10 @@
 """Physics engines behind one interface: ``Engine.simulate(SceneSpec) -> Trajectory``.
 
 Choose with ``engine=pybullet`` or ``engine=mujoco``. Engines never draw random numbers and never
-render; they record, at every render frame time ``f / fps``, what the simulation did.
+render; they record, at every render frame time ``f / fps``, what the simulation did. Both are driven
+by the same event-driven stepper (:mod:`simgen.engines.stepping`): exact free flight, impacts
+resolved at their time of impact with Newton's restitution law, the engine's own contact solver for
+everything else.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ ENGINES = {"pybullet": "simgen.engines.pybullet:PyBulletEngine", "mujoco": "simg
 class Engine(ABC):
     name: str = "?"
 
-    def __init__(self, physics_hz: float = 240.0, solver_iterations: int = 50, contact_gap_steps: int = 2, **_):
+    def __init__(self, physics_hz: float = 240.0, solver_iterations: int = 50, contact_gap_steps: int = 10,
+                 contact_erp: float = 0.2, restitution_threshold: float = 0.2, **_):
         self.physics_hz = float(physics_hz)
         self.solver_iterations = int(solver_iterations)
         self.contact_gap_steps = int(contact_gap_steps)
+        self.contact_erp = float(contact_erp)
+        self.restitution_threshold = float(restitution_threshold)
 
     @abstractmethod
     def simulate(self, spec: SceneSpec) -> Trajectory:

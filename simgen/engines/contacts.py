@@ -1,9 +1,12 @@
-"""Turns per-step contact points into contact onset events.
+"""Turns what the stepper sees into contact events.
 
-Engines report, each physics step, the touching pairs with a point, a normal and a normal impulse.
-An *onset* is a step where a pair touches after having been apart for at least ``gap_steps`` steps
-(so one bounce is one event, a resting contact is one event, and solver jitter is not a stream of
-events). Body ids: objects 1..N (as in masks), static geometry -1, -2, ...
+An event is either an **impact** (a pair that met approaching, resolved at its time of impact by the
+stepper; ``impulse`` is the whole normal impulse of that impact, N s) or the **onset** of a contact
+without one: a pair touching after having been apart for more than ``gap_steps`` physics steps that
+did not approach measurably (``impulse`` 0). Points of a pair that strike together (a box landing
+flat) are one impact, one event. So a bounce is one event, a resting contact is one event, and
+solver jitter is not a stream of events.
+Body ids: objects 1..N (as in masks), static geometry -1, -2, ...
 """
 
 from __future__ import annotations
@@ -12,32 +15,50 @@ import numpy as np
 
 from simgen.spec import ContactEvent
 
+MERGE = 3e-4  # s: an onset seen this close to an impact of the same pair is that impact
+
 
 class ContactTracker:
     def __init__(self, fps: float, physics_hz: float, gap_steps: int = 2):
-        self.fps = fps
-        self.dt = 1.0 / physics_hz
-        self.gap_steps = max(1, int(gap_steps))
-        self.last_seen: dict[tuple[int, int], int] = {}
+        self.fps = float(fps)
+        self.gap = max(1, int(gap_steps)) / float(physics_hz)
+        self.merge = MERGE
+        self.last_seen: dict[tuple[int, int], float] = {}
+        self.last_event: dict[tuple[int, int], tuple[float, int]] = {}
         self.events: list[ContactEvent] = []
 
-    def update(self, step: int, touching: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, float]]) -> None:
-        """``step`` is the number of steps taken so far (the state after it); ``touching`` maps an
-        ordered pair (a > b, objects before statics) to (position, normal from b to a, impulse)."""
-        for pair, (pos, normal, impulse) in touching.items():
+    def _new(self, t: float, pair, pos, normal, impulse: float) -> None:
+        self.last_event[pair] = (t, len(self.events))
+        self.events.append(ContactEvent(frame=float(t * self.fps), body_a=pair[0], body_b=pair[1],
+                                        position=np.asarray(pos, np.float32), normal=np.asarray(normal, np.float32),
+                                        impulse=float(impulse)))
+
+    def touch(self, t: float, touching: dict) -> None:
+        """Pairs touching at time ``t`` (s): ``pair -> (impulse of the step, position, normal b->a)``;
+        a new one is an onset (impulse 0 until an impact of it is resolved)."""
+        for pair, (impulse, pos, normal) in touching.items():
             last = self.last_seen.get(pair)
-            if last is None or step - last > self.gap_steps:
-                self.events.append(
-                    ContactEvent(
-                        frame=float(step * self.dt * self.fps),
-                        body_a=pair[0],
-                        body_b=pair[1],
-                        position=np.asarray(pos, dtype=np.float32),
-                        normal=np.asarray(normal, dtype=np.float32),
-                        impulse=float(impulse),
-                    )
-                )
-            self.last_seen[pair] = step
+            if last is None or t - last > self.gap * (1 + 1e-9):
+                self._new(t, pair, pos, normal, 0.0)  # an impact of this touch replaces it (impact())
+            self.last_seen[pair] = t
+
+    def keep(self, t: float, pairs) -> None:
+        """``pairs`` stayed in contact until ``t`` (steps taken without contact queries)."""
+        for pair in pairs:
+            self.last_seen[pair] = t
+
+    def impact(self, t: float, pair, pos, normal, impulse: float) -> None:
+        """An impact of ``pair`` at time ``t`` with normal impulse ``impulse`` (N s)."""
+        ev = self.last_event.get(pair)
+        if ev is not None and abs(t - ev[0]) <= self.merge * (1 + 1e-9) and self.events[ev[1]].impulse == 0.0:
+            # the onset this impact began (seen by the step that found the impact): it is the impact
+            event = self.events[ev[1]]
+            event.frame, event.position, event.normal = float(t * self.fps), np.asarray(pos, np.float32), np.asarray(normal, np.float32)
+            event.impulse = float(impulse)
+            self.last_event[pair] = (t, ev[1])
+        else:
+            self._new(t, pair, pos, normal, impulse)
+        self.last_seen[pair] = t
 
 
 def ordered(a: int, b: int) -> tuple[tuple[int, int], float]:

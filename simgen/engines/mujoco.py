@@ -1,45 +1,38 @@
 """MuJoCo engine (physics only; pyrender draws the pixels for both engines).
 
-The model is MJCF generated in code from the SceneSpec. Mapping (documented in the README):
+Driven by :class:`~simgen.engines.stepping.Stepper` (exact free flight; impacts resolved at their time
+of impact by the stepper's own law, as for PyBullet). The model is MJCF generated in code from the
+SceneSpec. Mapping (documented in the README):
 
 - bodies: one free joint per object, ``<inertial>`` with the ObjectSpec's mass and principal moments
   (body frame = centre of mass on principal axes, as in the SceneSpec), so MuJoCo and PyBullet integrate
   the same rigid body. Shapes map one to one (sphere, box half extents, cylinder/capsule
   ``[radius, half_length]`` along body z, meshes as mesh assets whose convex hull MuJoCo collides).
   Statics are world geoms (``plane``, ``box``).
-- time: ``timestep = 1 / physics_hz``, semi-implicit Euler (as Bullet), frames every
-  ``physics_hz / fps`` steps, frame 0 the initial state. Between contacts every step is exactly one
-  MuJoCo step of ``1 / physics_hz``, so free flight is integrated bit-for-bit like Bullet does. A
-  physics step in which a contact begins is bisected to the time of impact (``toi_bisections``) and
-  contact phases run ``substeps`` MuJoCo sub-steps per physics step: MuJoCo's contacts are springs,
-  and a spring's bounce depends on how deep the first step lands unless the onset is resolved.
-- contacts: every object-object and object-static pair is an explicit ``<contact><pair>`` (geom
-  ``contype``/``conaffinity`` are 0), ``condim=3`` (sliding friction only: no torsional or rolling
-  friction, as in Bullet), elliptic friction cone.
-- friction: MuJoCo combines geom frictions by ``max`` (or by ``priority``), Bullet by product. A pair
-  sets its own coefficient, so each pair gets Bullet's rule: ``mu_a * mu_b``; statics carry their
-  StaticSpec friction (1.0 by default), so object-floor friction is the object's own in both engines.
-- restitution: MuJoCo has none. Each pair's normal direction is a spring-damper in the direct
-  ``solref = (-K, -B)`` form with ``K = 1 / tau^2`` and ``B = 2 zeta / tau`` (``tau = contact_tau_steps
-  / physics_hz``), impedance ``solimp`` flat at 0.99. The bounce this gives is measured once per
-  (physics rate, gravity, settings) by dropping spheres with ``zeta`` on a grid (:func:`calibration`),
-  and the requested restitution (``e_a * e_b`` for the pair, Bullet's rule) is inverted on that table.
-  The restitution reported per object is the table's value at the chosen ``zeta`` (as simulated).
-- no damping, no air (density and viscosity 0), no contact margin.
+- time: ``timestep = 1 / physics_hz`` (shorter around an impact), semi-implicit Euler (as Bullet), no
+  damping, no air (density and viscosity 0).
+- normal contact: every object-object and object-static pair is an explicit ``<contact><pair>``
+  (geom ``contype``/``conaffinity`` are 0), no margin. A spring-damper in MuJoCo's direct ``solref``
+  form with time constant ``contact_tau_steps`` steps and damping ratio ``contact_damping`` (1:
+  critically damped, the approach stopped within a step, a quarter of the depth recovered per step)
+  at impedance ``impedance``. It only sees gentle contacts: faster ones are impacts.
+- friction: MuJoCo's convex contact model makes a sliding contact push the bodies apart by mu times
+  the slip it cannot stop (a box sliding down a ramp hops along it), so its pairs are frictionless
+  (``condim=1``) and :meth:`_MuJoCoWorld._friction` applies Coulomb friction as a force at each
+  touching pair (through ``xfrc_applied``): the force that stops the slip, at most
+  ``mu * N`` with ``N`` the pair's normal force of the step before and ``mu = mu_a * mu_b`` (Bullet's
+  product rule; MuJoCo's own rule is the max).
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from simgen.engines import Engine
-from simgen.engines.contacts import ContactTracker, ordered
+from simgen.engines.impacts import Bodies
+from simgen.engines.stepping import Points, State, Stepper, World
+from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory
-
-SOLIMP = "0.99 0.99 0.001 0.5 2"
-ZETA_MAX = 2.0
 
 
 def _f(x) -> str:
@@ -52,171 +45,339 @@ def _quat_wxyz(q_xyzw) -> np.ndarray:
     return np.array([q[3], q[0], q[1], q[2]])
 
 
-class _Stepper:
-    """Advances a compiled model by physics steps of ``dt``: a single MuJoCo step in free flight,
-    time-of-impact bisection where a contact begins, ``substeps`` sub-steps while in contact.
+class _MuJoCoWorld(World):
+    # m/s: a new point of a pair already touching, faster than this, is an impact (slower ones the
+    # contact spring takes within ~1.5 mm)
+    held_impact_speed = 0.5
 
-    ``on_substep(h)`` is called after every accepted (sub)step of length ``h``."""
-
-    def __init__(self, m, d, dt: float, substeps: int, bisections: int):
+    def __init__(self, engine: "MuJoCoEngine", spec: SceneSpec):
         import mujoco
 
-        self.mj, self.m, self.d = mujoco, m, d
-        self.dt, self.h = dt, dt / max(1, substeps)
-        self.bisections = bisections
-        mujoco.mj_step1(m, d)  # kinematics and collisions of the current state
+        self.mj, self.engine = mujoco, engine
+        self.dt = 1.0 / spec.physics_hz
+        self.g = np.asarray(spec.gravity, np.float64)
+        m = self.m = mujoco.MjModel.from_xml_string(engine.build_xml(spec))
+        d = self.d = mujoco.MjData(m)
+        n = self.n = len(spec.objects)
+        self.qadr = np.array([m.jnt_qposadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
+        self.vadr = np.array([m.jnt_dofadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
+        self.body_ids = np.array([m.body(f"b{i}").id for i in range(n)], np.int64)
+        self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
+        for i in range(n):
+            self.gid[m.geom(f"o{i}").id] = i + 1
+        for j in range(len(spec.statics)):
+            self.gid[m.geom(f"s{j}").id] = -(j + 1)
+        self.geom_of = {int(k): g for g, k in enumerate(self.gid) if k != 0}  # simgen id -> geom id
+        self.mu = {}
+        for i, a in enumerate(spec.objects):
+            for j, st in enumerate(spec.statics):
+                self.mu[(i + 1, -(j + 1))] = float(a.friction) * float(st.friction)
+            for k in range(i):
+                self.mu[(i + 1, k + 1)] = float(a.friction) * float(spec.objects[k].friction)
+        inertia = [o.inertia if o.inertia is not None else principal_inertia(o.shape, o.size, o.mass, o.mesh)
+                   for o in spec.objects]
+        self.mass = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
+                           np.array(inertia, np.float64).reshape(-1, 3))
+        self.normal: dict = {}  # pair -> (normal force N, point, normal, points) of the last step
+        self._st = self._pts = None  # what was read of the current state
+        st = State(np.array([o.position for o in spec.objects], np.float64).reshape(n, 3),
+                   np.array([o.quaternion for o in spec.objects], np.float64).reshape(n, 4),
+                   np.array([o.linear_velocity for o in spec.objects], np.float64).reshape(n, 3),
+                   np.array([o.angular_velocity for o in spec.objects], np.float64).reshape(n, 3))
+        self.write(st)
 
-    def _take(self, h: float, hook=None) -> None:
-        self.m.opt.timestep = h
-        self.mj.mj_step2(self.m, self.d)
-        if hook is not None:  # contacts and forces of the step just taken (before the next collision)
-            hook(h)
-        self.mj.mj_step1(self.m, self.d)
-
-    def _save(self):
+    # -- friction ------------------------------------------------------------------------------
+    def _friction(self, span: float) -> None:
+        """Coulomb friction of every touching pair as forces held over the next ``span`` seconds:
+        the force that stops the pair's slip at its contact point within the span (with gravity's
+        pull along the surface), capped at mu N. A pair touching at three points or more cannot
+        turn about its contact, so it resists with the bodies' whole mass."""
         d = self.d
-        return d.qpos.copy(), d.qvel.copy(), d.qacc_warmstart.copy(), d.time
-
-    def _restore(self, s) -> None:
-        d = self.d
-        d.qpos[:], d.qvel[:], d.qacc_warmstart[:], d.time = s
-        self.mj.mj_step1(self.m, d)
-
-    def step(self, on_substep=None) -> None:
-        left = self.dt
-        while left > 1e-12 * self.dt:
-            if self.d.ncon > 0:  # in contact: fine sub-steps
-                h = min(left, self.h)
-                if left - h < 1e-9 * self.dt:
-                    h = left
-                self._take(h, on_substep)
-                left -= h
+        d.xfrc_applied[:] = 0.0
+        pairs = dict(self.normal)
+        pts = self.points()  # a body that has just landed flat on a static: its weight's share
+        new = [k for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()))
+               if dd < 0 and b < 0 and (a, b) not in pairs]
+        if len(new) >= 3:
+            for pair in {(int(pts.a[k]), int(pts.b[k])) for k in new}:
+                k = [j for j in new if (pts.a[j], pts.b[j]) == pair]
+                if len(k) >= 3:
+                    nrm = pts.normal[k].mean(axis=0)
+                    pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
+        if not pairs:
+            return
+        kin = _Kin(self.read(), self.mass)
+        gx, gy, gz = self.g.tolist()
+        out = np.zeros((self.n, 6))
+        for pair, (force, p, nrm, count) in pairs.items():
+            mu = self.mu.get(pair, 0.0)
+            a, b = pair
+            nx, ny, nz = nrm.tolist()
+            gn = gx * nx + gy * ny + gz * nz
+            if count >= 3 and b < 0:  # lying on a face: at least its weight's share (the spring builds up)
+                force = max(force, -gn / kin.inv_mass[a - 1])
+            if force <= 0 or mu <= 0:
                 continue
-            snap = self._save()
-            self._take(left)
-            if self.d.ncon == 0:  # free flight over the whole remainder
-                left = 0.0
-                break
-            lo, hi = 0.0, left  # contact-free after lo, touching after hi
-            for _ in range(self.bisections):
-                mid = 0.5 * (lo + hi)
-                self._restore(snap)
-                self._take(mid)
-                if self.d.ncon > 0:
-                    hi = mid
-                else:
-                    lo = mid
-            if self.d.ncon == 0 or hi != mid:
-                self._restore(snap)
-                self._take(hi)
-            left -= hi
-        self.m.opt.timestep = self.dt
+            p = p.tolist()
+            vx, vy, vz = kin.point_velocity(a, p)
+            if b > 0:
+                ux, uy, uz = kin.point_velocity(b, p)
+                vx, vy, vz = vx - ux, vy - uy, vz - uz
+                px = py = pz = 0.0
+            else:  # relative unconstrained acceleration: gravity along the surface
+                px, py, pz = gx - gn * nx, gy - gn * ny, gz - gn * nz
+            vn = vx * nx + vy * ny + vz * nz
+            wx, wy, wz = (vx - vn * nx) / span + px, (vy - vn * ny) / span + py, (vz - vn * nz) / span + pz
+            t1, t2 = _tangents(nx, ny, nz)
+            w1 = wx * t1[0] + wy * t1[1] + wz * t1[2]
+            w2 = wx * t2[0] + wy * t2[1] + wz * t2[2]
+            if count >= 3:
+                inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
+                f1, f2 = -w1 / inv, -w2 / inv
+            else:
+                k11, k12, k22 = kin.k_tangent(pair, p, t1, t2)
+                det = k11 * k22 - k12 * k12
+                f1, f2 = -(k22 * w1 - k12 * w2) / det, -(k11 * w2 - k12 * w1) / det
+            size = (f1 * f1 + f2 * f2) ** 0.5
+            if size > mu * force:
+                f1, f2 = f1 * mu * force / size, f2 * mu * force / size
+            f = (f1 * t1[0] + f2 * t2[0], f1 * t1[1] + f2 * t2[1], f1 * t1[2] + f2 * t2[2])  # on a; -f on b
+            for k, sgn in ((a, 1.0), (b, -1.0)):
+                if k > 0:
+                    cx, cy, cz = kin.pos[k - 1]
+                    rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
+                    out[k - 1] += (sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
+                                   sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))
+        d.xfrc_applied[self.body_ids] = out
+
+    def quiet_limit(self) -> int:
+        """Steps over which the friction forces stay right: no sliding pair stops or reverses."""
+        limit = np.inf
+        if not self.normal:
+            return limit
+        kin = _Kin(self.read(), self.mass)
+        g = float(np.linalg.norm(self.g))
+        for pair, (force, p, nrm, count) in self.normal.items():
+            p = p.tolist()
+            vx, vy, vz = kin.point_velocity(pair[0], p)
+            if pair[1] > 0:
+                ux, uy, uz = kin.point_velocity(pair[1], p)
+                vx, vy, vz = vx - ux, vy - uy, vz - uz
+            nx, ny, nz = nrm.tolist()
+            vn = vx * nx + vy * ny + vz * nz
+            slip = ((vx - vn * nx) ** 2 + (vy - vn * ny) ** 2 + (vz - vn * nz) ** 2) ** 0.5
+            inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
+            decel = self.mu.get(pair, 0.0) * force * inv + g
+            if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
+                limit = min(limit, max(1, int(0.5 * slip / (decel * self.dt))))
+        return limit
+
+    # -- World ---------------------------------------------------------------------------------
+    def read(self) -> State:
+        if self._st is None:
+            d = self.d
+            q = d.qpos[self.qadr[:, None] + np.arange(7)]
+            wxyz = q[:, 3:7] / np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
+            # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
+            self._st = State(q[:, :3], wxyz[:, [1, 2, 3, 0]], d.qvel[self.vadr[:, None] + np.arange(3)],
+                             d.cvel[self.body_ids, :3].copy())
+        return self._st.copy()
+
+    def _changed(self) -> None:
+        """The state or its contacts changed: forget what was read."""
+        self._st = self._pts = None
+
+    def write(self, state: State, bodies=None) -> None:
+        d = self.d
+        idx = range(self.n) if bodies is None else bodies
+        for i in idx:
+            qa, va = int(self.qadr[i]), int(self.vadr[i])
+            x, y, z, w = state.quat[i]
+            nq = (x * x + y * y + z * z + w * w) ** 0.5
+            x, y, z, w = x / nq, y / nq, z / nq, w / nq
+            d.qpos[qa:qa + 3] = state.pos[i]
+            d.qpos[qa + 3:qa + 7] = (w, x, y, z)
+            d.qvel[va:va + 3] = state.vel[i]
+            d.qvel[va + 3:va + 6] = _rotate_inverse((w, x, y, z), state.omega[i])  # world -> body
+        self.mj.mj_step1(self.m, d)
+        self._changed()
+
+    def observe(self) -> tuple[Points, dict]:
+        return self.points(), {pr: (f * self.dt, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
+
+    def distance(self, a: int, b: int, within: float) -> float:
+        return float(self.mj.mj_geomDistance(self.m, self.d, int(self.geom_of[a]), int(self.geom_of[b]), within, None))
+
+    def near_points(self, distance: float) -> Points:
+        m = self.m
+        m.pair_margin[:] = distance  # report pairs this close (for this query only)
+        self.mj.mj_step1(m, self.d)
+        pts = self._read_points()
+        m.pair_margin[:] = 0.0
+        self.mj.mj_step1(m, self.d)
+        self._changed()
+        keep = pts.dist < distance
+        return Points(pts.a[keep], pts.b[keep], pts.pos[keep], pts.normal[keep], pts.dist[keep], pts.fresh[keep])
+
+    def points(self) -> Points:
+        if self._pts is None:
+            self._pts = self._read_points()
+        return self._pts
+
+    def _read_points(self) -> Points:
+        d = self.d
+        nc = d.ncon
+        if nc == 0:
+            return Points.empty()
+        con = d.contact
+        g1, g2 = self.gid[con.geom1[:nc]], self.gid[con.geom2[:nc]]
+        normal = con.frame[:nc, :3].copy()  # from geom1 to geom2
+        swap = g1 > g2  # order pairs so that a > b, the normal from b to a
+        a, b = np.where(swap, g1, g2), np.where(swap, g2, g1)
+        normal[swap] *= -1.0
+        return Points(a, b, con.pos[:nc].copy(), normal, con.dist[:nc].copy(), np.ones(nc, bool))
+
+    def _solved(self) -> None:
+        """The normal force of every pair in the step just solved (before the next collision)."""
+        d = self.d
+        self.normal = {}
+        nc = d.ncon
+        if not nc:
+            return
+        con = d.contact
+        adr = con.efc_address[:nc]
+        on = np.nonzero(adr >= 0)[0]
+        if not len(on):
+            return
+        force = d.efc_force[adr[on]]
+        on = on[force > 0]
+        force = force[force > 0]
+        if not len(on):
+            return
+        g1, g2 = self.gid[con.geom1[on]], self.gid[con.geom2[on]]
+        sign = np.where(g1 > g2, -1.0, 1.0)  # order pairs so that a > b, the normal from b to a
+        a, b = np.maximum(g1, g2).tolist(), np.minimum(g1, g2).tolist()
+        wp = (force[:, None] * con.pos[on]).tolist()
+        wn = ((force * sign)[:, None] * con.frame[on, :3]).tolist()
+        acc: dict = {}
+        for pair, f, p, n in zip(zip(a, b), force.tolist(), wp, wn):
+            old = acc.get(pair)
+            if old is None:
+                acc[pair] = [f, p, n, 1]
+            else:
+                old[0] += f
+                old[1] = [x + y for x, y in zip(old[1], p)]
+                old[2] = [x + y for x, y in zip(old[2], n)]
+                old[3] += 1
+        for pair, (tot, p, n, cnt) in acc.items():
+            size = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) ** 0.5
+            self.normal[pair] = (tot, np.array(p) / tot, np.array(n) / size, cnt)
+
+    def step(self, h: float) -> tuple[Points, dict]:
+        mj, m, d = self.mj, self.m, self.d
+        self._friction(h)
+        m.opt.timestep = h
+        mj.mj_step2(m, d)
+        self._solved()
+        self.last_pieces = [h]
+        mj.mj_step1(m, d)
+        self._changed()
+        return self.points(), {pr: (f * h, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
+
+    def step_free(self, k: int) -> None:
+        mj, m, d = self.mj, self.m, self.d
+        self._friction(k * self.dt)
+        m.opt.timestep = self.dt
+        if k > 1:
+            mj.mj_step2(m, d)
+            if k > 2:
+                mj.mj_step(m, d, nstep=k - 2)
+            mj.mj_step1(m, d)
+        mj.mj_step2(m, d)
+        self._solved()
+        mj.mj_step1(m, d)
+        self._changed()
+        self.last_pieces = [self.dt] * k
 
 
-def _solref(zeta: float, tau: float) -> str:
-    return f"{-1.0 / float(tau) ** 2!r} {-2.0 * float(zeta) / float(tau)!r}"
+class _Kin:
+    """Bodies' poses and velocities as Python floats, for the few small sums friction needs."""
+
+    def __init__(self, st: State, mass: Bodies):
+        self.pos, self.vel, self.omega = st.pos.tolist(), st.vel.tolist(), st.omega.tolist()
+        self.quat = st.quat.tolist()
+        self.inv_mass = mass.inv_mass.tolist()
+        self.inv_inertia = mass.inv_inertia.tolist()
+
+    def point_velocity(self, body: int, p) -> tuple:
+        if body <= 0:
+            return 0.0, 0.0, 0.0
+        i = body - 1
+        (cx, cy, cz), (vx, vy, vz), (wx, wy, wz) = self.pos[i], self.vel[i], self.omega[i]
+        rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
+        return vx + wy * rz - wz * ry, vy + wz * rx - wx * rz, vz + wx * ry - wy * rx
+
+    def k_tangent(self, pair, p, t1, t2) -> tuple:
+        """The 2x2 (symmetric) velocity change at p along t1, t2 per unit impulse along t1, t2."""
+        k11 = k22 = k12 = 0.0
+        for body in pair:
+            if body <= 0:
+                continue
+            i = body - 1
+            m = self.inv_mass[i]
+            k11, k22 = k11 + m, k22 + m
+            cx, cy, cz = self.pos[i]
+            r = (p[0] - cx, p[1] - cy, p[2] - cz)
+            u1 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t1))  # r x t in the body frame
+            u2 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t2))
+            ia, ib, ic = self.inv_inertia[i]
+            k11 += ia * u1[0] * u1[0] + ib * u1[1] * u1[1] + ic * u1[2] * u1[2]
+            k22 += ia * u2[0] * u2[0] + ib * u2[1] * u2[1] + ic * u2[2] * u2[2]
+            k12 += ia * u1[0] * u2[0] + ib * u1[1] * u2[1] + ic * u1[2] * u2[2]
+        return k11, k12, k22
 
 
-def _calib_xml(zetas: np.ndarray, dt: float, g: float, tau: float, substeps: int, r: float, z0: float) -> str:
-    bodies, pairs = [], []
-    for i, z in enumerate(zetas):
-        bodies.append(
-            f'<body pos="{3 * r * i} 0 {z0}"><freejoint/><inertial pos="0 0 0" mass="1" diaginertia="1 1 1"/>'
-            f'<geom name="s{i}" type="sphere" size="{r}" contype="0" conaffinity="0"/></body>'
-        )
-        pairs.append(
-            f'<pair geom1="floor" geom2="s{i}" condim="3" friction="0 0 0 0 0" solref="{_solref(z, tau)}" '
-            f'solreffriction="{-1.0 / tau**2!r} {-1.0 / tau!r}" solimp="{SOLIMP}"/>'
-        )
-    return (
-        f'<mujoco><option timestep="{dt!r}" gravity="0 0 {-g!r}" integrator="Euler" cone="elliptic" density="0" viscosity="0">'
-        '<flag refsafe="disable"/></option><worldbody>'
-        '<geom name="floor" type="plane" size="1 1 1" contype="0" conaffinity="0"/>'
-        + "".join(bodies)
-        + "</worldbody><contact>"
-        + "".join(pairs)
-        + "</contact></mujoco>"
-    )
+def _cross3(a, b) -> tuple:
+    return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
 
 
-@functools.lru_cache(maxsize=32)
-def calibration(physics_hz: float, gravity: float, tau_steps: float, substeps: int, bisections: int, v_ref: float = 3.0):
-    """Measured restitution of MuJoCo's contact spring as a function of the damping ratio.
+def _tangents(nx: float, ny: float, nz: float) -> tuple:
+    """Two unit tangents completing the normal to a right-handed frame."""
+    ex, ey, ez = (1.0, 0.0, 0.0) if abs(nx) < 0.9 else (0.0, 1.0, 0.0)
+    t = _cross3((nx, ny, nz), (ex, ey, ez))
+    size = (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]) ** 0.5
+    t1 = (t[0] / size, t[1] / size, t[2] / size)
+    return t1, _cross3((nx, ny, nz), t1)
 
-    Spheres hit a plane at ``v_ref`` m/s (under ``gravity``); the restitution is the ratio of the
-    normal speed just after separation to the speed just before impact. Returns ``(zetas, e)`` with
-    ``e`` non-increasing (monotone envelope), used to invert a requested restitution."""
-    import mujoco
 
-    dt = 1.0 / physics_hz
-    tau = tau_steps * dt
-    zetas = np.concatenate([np.linspace(0.0, 1.0, 41), np.linspace(1.05, ZETA_MAX, 20)])
-    r = 0.1
-    z0 = r + 0.02  # start 2 cm above the floor, moving down at v_ref
-    m = mujoco.MjModel.from_xml_string(_calib_xml(zetas, dt, gravity, tau, substeps, r, z0))
-    d = mujoco.MjData(m)
-    n = len(zetas)
-    d.qvel[2::6] = -v_ref
-    v_in = np.full(n, np.nan)
-    v_out = np.full(n, np.nan)
-    touched = np.zeros(n, bool)
-    prev_z, prev_v = np.full(n, z0 - r), d.qvel[2::6].copy()
-    stepper = _Stepper(m, d, dt, substeps, bisections)
-    for _ in range(int(0.3 / dt)):
-        stepper.step()
-        z = d.qpos[2::7] - r
-        vz = d.qvel[2::6]
-        in_c = z < 0
-        new = in_c & ~touched
-        # speeds at the surface from the ballistic states just before / after the contact
-        v_in[new] = np.sqrt(prev_v[new] ** 2 + 2.0 * gravity * np.maximum(prev_z[new], 0.0))
-        touched |= in_c
-        done = touched & ~in_c & np.isnan(v_out)
-        v_out[done] = np.sqrt(np.maximum(vz[done], 0.0) ** 2 + 2.0 * gravity * z[done]) * (vz[done] > 0)
-        prev_z, prev_v = z.copy(), vz.copy()
-        if not np.isnan(v_out).any():
-            break
-    e = np.where(np.isnan(v_out), 0.0, v_out / np.where(np.isnan(v_in), v_ref, v_in))
-    e = np.minimum.accumulate(e)  # monotone in zeta (more damping never bounces higher)
-    return zetas, e
+def _rotate_inverse_xyzw(q, v) -> tuple:
+    """Rotate v by the inverse of the unit quaternion q (x, y, z, w): world -> body."""
+    x, y, z, w = q
+    return _rotate_inverse((w, x, y, z), v)
+
+
+def _rotate_inverse(q, v) -> tuple:
+    """Rotate v by the inverse of the unit quaternion q (w, x, y, z): world -> body."""
+    w, x, y, z = q
+    vx, vy, vz = v
+    x, y, z = -x, -y, -z
+    # t = 2 q_v x v; v' = v + w t + q_v x t
+    tx, ty, tz = 2 * (y * vz - z * vy), 2 * (z * vx - x * vz), 2 * (x * vy - y * vx)
+    return (vx + w * tx + y * tz - z * ty, vy + w * ty + z * tx - x * tz, vz + w * tz + x * ty - y * tx)
 
 
 class MuJoCoEngine(Engine):
     name = "mujoco"
 
-    def __init__(self, substeps: int = 8, contact_tau_steps: float = 1.0, toi_bisections: int = 6,
-                 friction_damping: float = 1.0, **kwargs):
+    def __init__(self, contact_tau_steps: float = 2.0, contact_damping: float = 1.0, impedance: float = 0.99, **kwargs):
         super().__init__(**kwargs)
         import mujoco  # noqa: F401  (fail early if missing)
 
-        self.substeps = int(substeps)
         self.contact_tau_steps = float(contact_tau_steps)
-        self.toi_bisections = int(toi_bisections)
-        self.friction_damping = float(friction_damping)
-        if self.substeps < 1 or self.contact_tau_steps <= 0 or self.toi_bisections < 0:
-            raise ValueError("mujoco: substeps >= 1, contact_tau_steps > 0 and toi_bisections >= 0 are required")
-
-    # -- restitution mapping -------------------------------------------------------------------
-    def _table(self, spec: SceneSpec):
-        g = float(np.linalg.norm(spec.gravity))
-        return calibration(float(spec.physics_hz), round(g, 6), self.contact_tau_steps, self.substeps, self.toi_bisections)
-
-    @staticmethod
-    def zeta_for(e: float, table) -> tuple[float, float]:
-        """Damping ratio that gives restitution ``e`` and the restitution it gives (clamped to the
-        table's range)."""
-        zetas, es = table
-        e = float(np.clip(e, es[-1], es[0]))
-        # es is non-increasing: interpolate on the reversed arrays
-        x, y = es[::-1], zetas[::-1]
-        k = int(np.searchsorted(x, e))
-        if k <= 0:
-            return float(y[0]), float(x[0])
-        if k >= len(x):
-            return float(y[-1]), float(x[-1])
-        x0, x1, y0, y1 = x[k - 1], x[k], y[k - 1], y[k]
-        zeta = y1 if x1 == x0 else y0 + (e - x0) * (y1 - y0) / (x1 - x0)
-        return float(zeta), float(np.interp(zeta, zetas, es))
+        self.contact_damping = float(contact_damping)
+        self.impedance = float(impedance)
+        if self.contact_tau_steps <= 0 or self.contact_damping <= 0 or not 0.0 < self.impedance < 1.0:
+            raise ValueError("mujoco: contact_tau_steps > 0, contact_damping > 0 and 0 < impedance < 1 are required")
 
     # -- model ---------------------------------------------------------------------------------
     def _geom(self, obj, i: int) -> tuple[str, str]:
@@ -245,151 +406,67 @@ class MuJoCoEngine(Engine):
             return f'<geom {common} type="box" size="{_f(s[:3])}"/>'
         raise ValueError(f"unknown static kind {st.kind!r}")
 
-    def build_xml(self, spec: SceneSpec) -> tuple[str, np.ndarray]:
-        """The MJCF of a scene and the restitution (as simulated) of every object."""
-        dt = 1.0 / spec.physics_hz
-        tau = self.contact_tau_steps * dt
-        table = self._table(spec)
-        fric_ref = f"{-1.0 / tau**2!r} {-self.friction_damping / tau!r}"
+    def build_xml(self, spec: SceneSpec) -> str:
+        """The MJCF of a scene."""
+        solimp = f"{self.impedance!r} {self.impedance!r} 0.001 0.5 2"
         assets, bodies, pairs = [], [], []
-        rest = np.zeros(len(spec.objects))
         for i, obj in enumerate(spec.objects):
             geom, asset = self._geom(obj, i)
             if asset:
                 assets.append(asset)
-            inertia = np.asarray(obj.inertia, dtype=np.float64) if obj.inertia is not None else None
-            inertial = f'<inertial pos="0 0 0" mass="{float(obj.mass)!r}"' + (
-                f' diaginertia="{_f(inertia)}"/>' if inertia is not None else "/>"
-            )
-            if inertia is None:  # let MuJoCo compute it from the geom
-                inertial = ""
-            bodies.append(
-                f'<body name="b{i}" pos="{_f(obj.position)}" quat="{_f(_quat_wxyz(obj.quaternion))}">'
-                f'<freejoint name="j{i}"/>{inertial}{geom}</body>'
-            )
-            rest[i] = self.zeta_for(float(obj.restitution), table)[1]
+            inertial = ""
+            if obj.inertia is not None:
+                inertial = (f'<inertial pos="0 0 0" mass="{float(obj.mass)!r}" '
+                            f'diaginertia="{_f(np.asarray(obj.inertia, dtype=np.float64))}"/>')
+            bodies.append(f'<body name="b{i}" pos="{_f(obj.position)}" quat="{_f(_quat_wxyz(obj.quaternion))}">'
+                          f'<freejoint name="j{i}"/>{inertial}{geom}</body>')
 
-        def pair(g1: str, g2: str, mu: float, e: float) -> str:
-            zeta, _ = self.zeta_for(e, table)
-            return (
-                f'<pair geom1="{g1}" geom2="{g2}" condim="3" friction="{mu!r} {mu!r} 0 0 0" '
-                f'solref="{_solref(zeta, tau)}" solreffriction="{fric_ref}" solimp="{SOLIMP}" margin="0" gap="0"/>'
-            )
+        tau = self.contact_tau_steps / float(spec.physics_hz)
+        solref = f"{-1.0 / tau**2!r} {-2.0 * self.contact_damping / tau!r}"
 
-        for i, a in enumerate(spec.objects):
-            for j, st in enumerate(spec.statics):
-                pairs.append(pair(f"s{j}", f"o{i}", float(a.friction) * float(st.friction), float(a.restitution) * float(st.restitution)))
+        def pair(g1: str, g2: str) -> str:  # frictionless: the engine applies Coulomb friction itself
+            return f'<pair geom1="{g1}" geom2="{g2}" condim="1" solref="{solref}" solimp="{solimp}" margin="0" gap="0"/>'
+
+        for i in range(len(spec.objects)):
+            for j in range(len(spec.statics)):
+                pairs.append(pair(f"s{j}", f"o{i}"))
             for k in range(i + 1, len(spec.objects)):
-                b = spec.objects[k]
-                pairs.append(pair(f"o{i}", f"o{k}", float(a.friction) * float(b.friction), float(a.restitution) * float(b.restitution)))
-        statics = [self._static(st, j) for j, st in enumerate(spec.statics)]
+                pairs.append(pair(f"o{i}", f"o{k}"))
         g = np.asarray(spec.gravity, dtype=np.float64)
         xml = (
             '<mujoco model="simgen">'
             '<compiler angle="radian" boundmass="0" boundinertia="0"/>'
-            f'<option timestep="{dt!r}" gravity="{_f(g)}" integrator="Euler" cone="elliptic" '
+            f'<option timestep="{1.0 / spec.physics_hz!r}" gravity="{_f(g)}" integrator="Euler" cone="elliptic" '
             f'iterations="{self.solver_iterations}" density="0" viscosity="0" wind="0 0 0">'
             '<flag refsafe="disable"/></option>'
             + (f"<asset>{''.join(assets)}</asset>" if assets else "")
             + "<worldbody>"
-            + "".join(statics)
+            + "".join(self._static(st, j) for j, st in enumerate(spec.statics))
             + "".join(bodies)
             + "</worldbody>"
             + (f"<contact>{''.join(pairs)}</contact>" if pairs else "")
             + "</mujoco>"
         )
-        return xml, rest
+        return xml
 
     # -- simulation ----------------------------------------------------------------------------
     def simulate(self, spec: SceneSpec) -> Trajectory:
-        import mujoco
-
         k = self.steps_per_frame(spec)
-        dt = 1.0 / spec.physics_hz
-        xml, rest = self.build_xml(spec)
-        m = mujoco.MjModel.from_xml_string(xml)
-        d = mujoco.MjData(m)
-        n, T = len(spec.objects), spec.frames
-        qadr = np.array([m.jnt_qposadr[m.joint(f"j{i}").id] for i in range(n)], dtype=np.int64)
-        vadr = np.array([m.jnt_dofadr[m.joint(f"j{i}").id] for i in range(n)], dtype=np.int64)
-        for i, obj in enumerate(spec.objects):
-            q = _quat_wxyz(obj.quaternion)
-            d.qpos[qadr[i] : qadr[i] + 3] = np.asarray(obj.position, float)
-            d.qpos[qadr[i] + 3 : qadr[i] + 7] = q
-            # free joint: linear velocity in the world frame, angular velocity in the body frame
-            rot = np.zeros(9)
-            mujoco.mju_quat2Mat(rot, q)
-            d.qvel[vadr[i] : vadr[i] + 3] = np.asarray(obj.linear_velocity, float)
-            d.qvel[vadr[i] + 3 : vadr[i] + 6] = rot.reshape(3, 3).T @ np.asarray(obj.angular_velocity, float)
-
-        # geom id -> simgen body id (objects 1..N, statics -1..-M)
-        gid = {}
-        for i in range(n):
-            gid[m.geom(f"o{i}").id] = i + 1
-        for j in range(len(spec.statics)):
-            gid[m.geom(f"s{j}").id] = -(j + 1)
-
-        pos = np.zeros((T, n, 3))
-        quat = np.zeros((T, n, 4))
-        lin = np.zeros((T, n, 3))
-        ang = np.zeros((T, n, 3))
-        rot = np.zeros(9)
-
-        def record(f: int) -> None:
-            for i in range(n):
-                qa, va = qadr[i], vadr[i]
-                qw = d.qpos[qa + 3 : qa + 7]
-                qw = qw / np.linalg.norm(qw)
-                pos[f, i] = d.qpos[qa : qa + 3]
-                quat[f, i] = (qw[1], qw[2], qw[3], qw[0])
-                lin[f, i] = d.qvel[va : va + 3]
-                mujoco.mju_quat2Mat(rot, qw)
-                ang[f, i] = rot.reshape(3, 3) @ d.qvel[va + 3 : va + 6]
-
-        force = np.zeros(6)
-        touching: dict = {}
-
-        def on_substep(h: float) -> None:
-            # d.contact / efc_force: the contacts at the start of the sub-step just taken, its forces
-            for c in range(d.ncon):
-                con = d.contact[c]
-                if con.dist > 1e-4:
-                    continue
-                a, b = gid.get(int(con.geom2)), gid.get(int(con.geom1))  # normal points geom1 -> geom2
-                if a is None or b is None:
-                    continue
-                mujoco.mj_contactForce(m, d, c, force)
-                pair, sign = ordered(a, b)
-                normal = sign * np.array(con.frame[:3])
-                impulse = float(force[0]) * h
-                prev = touching.get(pair)
-                if prev is None:
-                    touching[pair] = (np.array(con.pos), normal, impulse)
-                else:
-                    touching[pair] = (0.5 * (prev[0] + np.array(con.pos)), prev[1], prev[2] + impulse)
-
-        tracker = ContactTracker(spec.fps, spec.physics_hz, self.contact_gap_steps)
-        stepper = _Stepper(m, d, dt, self.substeps, self.toi_bisections)
-        record(0)
-        step = 0
-        for f in range(1, T):
-            for _ in range(k):
-                touching.clear()
-                stepper.step(on_substep)
-                step += 1
-                tracker.update(step, dict(touching))
-            record(f)
-
+        world = _MuJoCoWorld(self, spec)
+        stepper = Stepper(world, spec, self.restitution_threshold, self.contact_gap_steps)
+        pos, quat, lin, ang = stepper.run()
+        m = world.m
         return Trajectory(
-            times=np.arange(T) * k * dt,
+            times=np.arange(spec.frames) * k / spec.physics_hz,
             positions=pos,
             quaternions=quat,
             linear_velocity=lin,
             angular_velocity=ang,
-            mass=np.array([float(m.body_mass[m.body(f"b{i}").id]) for i in range(n)]),
+            mass=np.array([float(m.body_mass[m.body(f"b{i}").id]) for i in range(len(spec.objects))]),
             friction=np.array([float(o.friction) for o in spec.objects]),
-            restitution=rest,
-            contacts=tracker.events,
+            restitution=np.array([float(o.restitution) for o in spec.objects]),
+            contacts=stepper.tracker.events,
             physics_hz=spec.physics_hz,
             engine=self.name,
+            extras={"stepper": dict(stepper.stats)},
         )

@@ -1,23 +1,22 @@
 """PyBullet engine.
 
+Driven by :class:`~simgen.engines.stepping.Stepper` (exact free flight, impacts resolved at their time
+of impact); this module maps a SceneSpec onto Bullet and gives the stepper steps and contact points.
 Mapping of SceneSpec parameters (documented in the README):
 
-- physics rate: ``setTimeStep(1 / physics_hz)`` with ``numSubSteps=0``; frames are recorded every
-  ``physics_hz / fps`` steps.
-- damping: linear and angular damping are set to 0 (PyBullet's default of 0.04 would bend free fall).
+- bodies: ``createMultiBody`` with the shape's collision geometry (meshes: the convex hull of the
+  vertices), ``localInertiaDiagonal`` from the shape (exact for meshes via trimesh; Bullet would
+  use an AABB approximation), linear and angular damping 0, no rolling or spinning friction.
+- time: ``fixedTimeStep = 1 / physics_hz`` and ``numSubSteps = 0``; steps cut at an impact are
+  shorter (the stepper restores whole steps around them).
 - friction and restitution: Bullet combines the two bodies' values by multiplication. Static geometry
-  is given friction and restitution from its StaticSpec (1.0 by default), so against the floor the
-  effective coefficients are the object's own. Between two objects they are the products.
-- restitution: Bullet by default creates contact points a little before bodies touch and
-  corrects penetration with a stiff ERP; both make the rebound depend on where in a step the
-  impact falls (measured apex/e^2 h0 from 0.3 to 1.3). simgen sets ``contactProcessingThreshold=0``
-  on every body (contacts only when touching) and a small ``contactERP`` (``engine.contact_erp``,
-  default 0.015). A body lands up to v*dt deep and Bullet removes that depth through the contact
-  velocity, so the rebound gains contact_erp * depth / dt (at most contact_erp * v, at any physics
-  rate): with 0.015 the first apex is e^2 h0 within 5 % at 240 and 480 Hz (24 bounce scenes); a
-  smaller value is more exact but leaves resting and sliding bodies deeper in what they touch.
-- inertia: set explicitly from the shape (``localInertiaDiagonal``), exact for primitives and for
-  meshes (trimesh), where Bullet would otherwise use an AABB approximation.
+  carries its StaticSpec values (1.0 by default), so against the floor the object's own coefficients
+  are the effective ones.
+- contacts: only between touching bodies (``contactProcessingThreshold = 0``, ``contactSlop = 0``:
+  Bullet's speculative points would bounce a body before it arrives). Restitution only acts in
+  the stepper's impact step (``restitutionVelocityThreshold`` is the restitution threshold there
+  and infinite otherwise); penetration is removed at ``contact_erp`` per step (``erp`` and
+  ``contactERP``), and not at all in the impact step, whose velocity it would change.
 """
 
 from __future__ import annotations
@@ -25,8 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from simgen.engines import Engine
-from simgen.engines.contacts import ContactTracker, ordered
+from simgen.engines.contacts import ordered
+from simgen.engines.stepping import Points, State, Stepper, World
 from simgen.spec import SceneSpec, Trajectory
+
+NO_RESTITUTION = 1e9  # m/s: a restitution velocity threshold no contact reaches
 
 
 def _import_pybullet():
@@ -49,25 +51,50 @@ def _import_pybullet():
     return pybullet
 
 
-class PyBulletEngine(Engine):
-    name = "pybullet"
-
-    def __init__(self, contact_erp: float = 0.015, **kwargs):
-        super().__init__(**kwargs)
-        self.contact_erp = float(contact_erp)
-        self.p = _import_pybullet()
-        self.client = self.p.connect(self.p.DIRECT)
-
-    def close(self) -> None:
-        if self.client is not None:
-            try:
-                self.p.disconnect(self.client)
-            except Exception:  # pragma: no cover - already gone
-                pass
-            self.client = None
+class _BulletWorld(World):
+    # a new point of a pair already touching, faster than this (m/s), is an impact: Bullet's solver
+    # lets new points of a sliding or rocking box arriving at 0.3-0.5 m/s sink up to 4 mm
+    held_impact_speed = 0.25
+    def __init__(self, engine: "PyBulletEngine", spec: SceneSpec):
+        self.p, self.c, self.engine = engine.p, engine.client, engine
+        p, c = self.p, self.c
+        self.dt = 1.0 / spec.physics_hz
+        p.resetSimulation(physicsClientId=c)
+        self.mode = None
+        self._st = None  # what was read of the current state
+        self._mode(self.dt)
+        erp = engine.contact_erp
+        p.setPhysicsEngineParameter(numSubSteps=0, numSolverIterations=engine.solver_iterations, deterministicOverlappingPairs=1,
+                                    contactSlop=0.0, erp=erp, contactERP=erp, frictionERP=erp,
+                                    restitutionVelocityThreshold=NO_RESTITUTION, physicsClientId=c)
+        p.setGravity(*np.asarray(spec.gravity, float).tolist(), physicsClientId=c)
+        self.ids: dict[int, int] = {}  # bullet unique id -> simgen id
+        for j, st in enumerate(spec.statics):
+            b = p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=self._static_shape(st),
+                                  basePosition=np.asarray(st.position, float).tolist(),
+                                  baseOrientation=np.asarray(st.quaternion, float).tolist(), physicsClientId=c)
+            p.changeDynamics(b, -1, lateralFriction=float(st.friction), restitution=float(st.restitution),
+                             contactProcessingThreshold=0.0, physicsClientId=c)
+            self.ids[b] = -(j + 1)
+        self.bodies = []
+        for i, obj in enumerate(spec.objects):
+            b = p.createMultiBody(baseMass=float(obj.mass), baseCollisionShapeIndex=self._collision_shape(obj),
+                                  basePosition=np.asarray(obj.position, float).tolist(),
+                                  baseOrientation=np.asarray(obj.quaternion, float).tolist(), physicsClientId=c)
+            dyn = dict(lateralFriction=float(obj.friction), restitution=float(obj.restitution), linearDamping=0.0,
+                       angularDamping=0.0, rollingFriction=0.0, spinningFriction=0.0, contactProcessingThreshold=0.0,
+                       collisionMargin=0.0)  # Bullet rounds hulls and cylinders by a margin: exact shapes
+            if obj.inertia is not None:
+                dyn["localInertiaDiagonal"] = np.asarray(obj.inertia, float).tolist()
+            p.changeDynamics(b, -1, physicsClientId=c, **dyn)
+            p.resetBaseVelocity(b, np.asarray(obj.linear_velocity, float).tolist(),
+                                np.asarray(obj.angular_velocity, float).tolist(), physicsClientId=c)
+            self.ids[b] = i + 1
+            self.bodies.append(b)
+        self.uid = {v: k for k, v in self.ids.items()}  # simgen id -> bullet unique id
 
     def _collision_shape(self, obj) -> int:
-        p, c = self.p, self.client
+        p, c = self.p, self.c
         s = np.asarray(obj.size, dtype=np.float64)
         if obj.shape == "sphere":
             return p.createCollisionShape(p.GEOM_SPHERE, radius=float(s[0]), physicsClientId=c)
@@ -83,119 +110,145 @@ class PyBulletEngine(Engine):
         raise ValueError(f"unknown shape {obj.shape!r}")
 
     def _static_shape(self, st) -> int:
-        p, c = self.p, self.client
+        p, c = self.p, self.c
         if st.kind == "plane":
             return p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
         if st.kind == "box":
             return p.createCollisionShape(p.GEOM_BOX, halfExtents=np.asarray(st.size[:3], float).tolist(), physicsClientId=c)
         raise ValueError(f"unknown static kind {st.kind!r}")
 
+    def _mode(self, h: float) -> None:
+        if self.mode == h:
+            return
+        self.p.setPhysicsEngineParameter(fixedTimeStep=h, physicsClientId=self.c)
+        self.mode = h
+
+    # -- World ---------------------------------------------------------------------------------
+    def read(self) -> State:
+        if self._st is None:
+            p, c = self.p, self.c
+            pose = [p.getBasePositionAndOrientation(b, physicsClientId=c) for b in self.bodies]
+            vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
+            n = len(self.bodies)
+            self._st = State(np.array([x for x, _ in pose], np.float64).reshape(n, 3),
+                             np.array([q for _, q in pose], np.float64).reshape(n, 4),
+                             np.array([v for v, _ in vel], np.float64).reshape(n, 3),
+                             np.array([w for _, w in vel], np.float64).reshape(n, 3))
+        return self._st.copy()
+
+    def write(self, state: State, bodies=None) -> None:
+        self._st = None
+        p, c = self.p, self.c
+        for i in range(len(self.bodies)) if bodies is None else bodies:
+            b = self.bodies[int(i)]
+            p.resetBasePositionAndOrientation(b, state.pos[i].tolist(), state.quat[i].tolist(), physicsClientId=c)
+            p.resetBaseVelocity(b, state.vel[i].tolist(), state.omega[i].tolist(), physicsClientId=c)
+
+    def _impulses(self, h: float) -> dict:
+        """Normal impulse per pair over the step just taken (before the manifolds are refreshed:
+        Bullet rebuilds some of them, e.g. sphere-sphere, and forgets what they applied)."""
+        imp: dict = {}
+        for cp in self.p.getContactPoints(physicsClientId=self.c):
+            j = float(cp[9]) * h  # normal force = applied impulse / time step
+            if j <= 0:
+                continue
+            ia, ib = self.ids.get(cp[1]), self.ids.get(cp[2])
+            if ia is None or ib is None:
+                continue
+            pair, sign = ordered(ia, ib)
+            old = imp.get(pair)
+            if old is None:
+                x = 0.5 * (np.asarray(cp[5]) + np.asarray(cp[6]))
+                imp[pair] = (j, x, sign * np.asarray(cp[7]))
+            else:
+                imp[pair] = (old[0] + j, old[1], old[2])
+        return imp
+
+    def _points(self) -> Points:
+        """Contact points of the current state (fresh: no impulse applied to them yet)."""
+        p, c = self.p, self.c
+        p.performCollisionDetection(physicsClientId=c)
+        rows = []
+        for cp in p.getContactPoints(physicsClientId=c):
+            ia, ib = self.ids.get(cp[1]), self.ids.get(cp[2])
+            if ia is None or ib is None:
+                continue
+            nx, ny, nz = cp[7]
+            if ia > ib:
+                rows.append((ia, ib, *cp[5], *cp[6], nx, ny, nz, cp[8], cp[9] <= 0.0))
+            else:  # order the pair so that a > b; the normal then points from b to a
+                rows.append((ib, ia, *cp[5], *cp[6], -nx, -ny, -nz, cp[8], cp[9] <= 0.0))
+        if not rows:
+            return Points.empty()
+        r = np.array(rows, np.float64)
+        return Points(r[:, 0].astype(np.int64), r[:, 1].astype(np.int64), 0.5 * (r[:, 2:5] + r[:, 5:8]), r[:, 8:11],
+                      r[:, 11], r[:, 12] > 0)
+
+    def step(self, h: float) -> tuple[Points, dict]:
+        self._mode(h)
+        self._st = None
+        self.p.stepSimulation(physicsClientId=self.c)
+        self.last_pieces = [h]
+        imp = self._impulses(h)
+        return self._points(), imp
+
+    def step_free(self, k: int) -> None:
+        self._mode(self.dt)
+        self._st = None
+        for _ in range(k):
+            self.p.stepSimulation(physicsClientId=self.c)
+        self.last_pieces = [self.dt] * k
+
+    def observe(self) -> tuple[Points, dict]:
+        imp = self._impulses(self.mode)
+        return self._points(), imp
+
+    def distance(self, a: int, b: int, within: float) -> float:
+        p, c = self.p, self.c
+        pts = p.getClosestPoints(self.uid[a], self.uid[b], within, physicsClientId=c)
+        return min((cp[8] for cp in pts), default=within)
+
+    def near_points(self, distance: float) -> Points:
+        # manifold points are kept up to Bullet's contact breaking threshold (0.02 m by default)
+        pts = self._points()
+        keep = pts.dist < distance
+        return Points(pts.a[keep], pts.b[keep], pts.pos[keep], pts.normal[keep], pts.dist[keep], pts.fresh[keep])
+
+
+class PyBulletEngine(Engine):
+    name = "pybullet"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.p = _import_pybullet()
+        self.client = self.p.connect(self.p.DIRECT)
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.p.disconnect(self.client)
+            except Exception:  # pragma: no cover - already gone
+                pass
+            self.client = None
+
     def simulate(self, spec: SceneSpec) -> Trajectory:
-        p, c = self.p, self.client
         k = self.steps_per_frame(spec)
-        dt = 1.0 / spec.physics_hz
-        p.resetSimulation(physicsClientId=c)
-        p.setPhysicsEngineParameter(
-            fixedTimeStep=dt,
-            numSubSteps=0,
-            numSolverIterations=self.solver_iterations,
-            deterministicOverlappingPairs=1,
-            contactERP=self.contact_erp,
-            physicsClientId=c,
-        )
-        p.setGravity(*np.asarray(spec.gravity, float).tolist(), physicsClientId=c)
-
-        ids: dict[int, int] = {}  # bullet unique id -> simgen id
-        for j, st in enumerate(spec.statics):
-            b = p.createMultiBody(
-                baseMass=0.0,
-                baseCollisionShapeIndex=self._static_shape(st),
-                basePosition=np.asarray(st.position, float).tolist(),
-                baseOrientation=np.asarray(st.quaternion, float).tolist(),
-                physicsClientId=c,
-            )
-            p.changeDynamics(b, -1, lateralFriction=float(st.friction), restitution=float(st.restitution),
-                             contactProcessingThreshold=0.0, physicsClientId=c)
-            ids[b] = -(j + 1)
-        bodies = []
-        for i, obj in enumerate(spec.objects):
-            b = p.createMultiBody(
-                baseMass=float(obj.mass),
-                baseCollisionShapeIndex=self._collision_shape(obj),
-                basePosition=np.asarray(obj.position, float).tolist(),
-                baseOrientation=np.asarray(obj.quaternion, float).tolist(),
-                physicsClientId=c,
-            )
-            dyn = dict(
-                lateralFriction=float(obj.friction),
-                restitution=float(obj.restitution),
-                linearDamping=0.0,
-                angularDamping=0.0,
-                rollingFriction=0.0,
-                spinningFriction=0.0,
-                contactProcessingThreshold=0.0,
-            )
-            if obj.inertia is not None:
-                dyn["localInertiaDiagonal"] = np.asarray(obj.inertia, float).tolist()
-            p.changeDynamics(b, -1, physicsClientId=c, **dyn)
-            p.resetBaseVelocity(
-                b, np.asarray(obj.linear_velocity, float).tolist(), np.asarray(obj.angular_velocity, float).tolist(), physicsClientId=c
-            )
-            ids[b] = i + 1
-            bodies.append(b)
-
-        n, T = len(bodies), spec.frames
-        pos = np.zeros((T, n, 3), np.float64)
-        quat = np.zeros((T, n, 4), np.float64)
-        lin = np.zeros((T, n, 3), np.float64)
-        ang = np.zeros((T, n, 3), np.float64)
-
-        def record(f: int) -> None:
-            for i, b in enumerate(bodies):
-                x, q = p.getBasePositionAndOrientation(b, physicsClientId=c)
-                v, w = p.getBaseVelocity(b, physicsClientId=c)
-                pos[f, i], quat[f, i], lin[f, i], ang[f, i] = x, q, v, w
-
-        tracker = ContactTracker(spec.fps, spec.physics_hz, self.contact_gap_steps)
-        record(0)
-        step = 0
-        for f in range(1, T):
-            for _ in range(k):
-                p.stepSimulation(physicsClientId=c)
-                step += 1
-                touching = {}
-                for cp in p.getContactPoints(physicsClientId=c):
-                    a, b = ids.get(cp[1]), ids.get(cp[2])
-                    # cp[8]: signed distance, cp[9]: normal force. Bullet keeps manifold points a
-                    # little apart (margin): a pair touches when it penetrates or pushes.
-                    if a is None or b is None or (cp[8] > 1e-4 and cp[9] <= 0.0):
-                        continue
-                    pair, sign = ordered(a, b)
-                    impulse = float(cp[9]) * dt  # normal force over the step -> impulse
-                    prev = touching.get(pair)
-                    if prev is None:
-                        touching[pair] = (np.asarray(cp[6]), sign * np.asarray(cp[7]), impulse)
-                    else:  # several manifold points: average the point, sum the impulse
-                        touching[pair] = (0.5 * (prev[0] + np.asarray(cp[6])), prev[1], prev[2] + impulse)
-                tracker.update(step, touching)
-            record(f)
-
-        mass = np.zeros(n)
-        fric = np.zeros(n)
-        rest = np.zeros(n)
-        for i, b in enumerate(bodies):
-            info = p.getDynamicsInfo(b, -1, physicsClientId=c)
-            mass[i], fric[i], rest[i] = info[0], info[1], info[5]
+        world = _BulletWorld(self, spec)
+        stepper = Stepper(world, spec, self.restitution_threshold, self.contact_gap_steps)
+        pos, quat, lin, ang = stepper.run()
+        p, c = self.p, self.client
+        info = [p.getDynamicsInfo(b, -1, physicsClientId=c) for b in world.bodies]
         return Trajectory(
-            times=np.arange(T) * k * dt,
+            times=np.arange(spec.frames) * k / spec.physics_hz,
             positions=pos,
             quaternions=quat,
             linear_velocity=lin,
             angular_velocity=ang,
-            mass=mass,
-            friction=fric,
-            restitution=rest,
-            contacts=tracker.events,
+            mass=np.array([i[0] for i in info], np.float64),
+            friction=np.array([i[1] for i in info], np.float64),
+            restitution=np.array([i[5] for i in info], np.float64),
+            contacts=stepper.tracker.events,
             physics_hz=spec.physics_hz,
             engine=self.name,
+            extras={"stepper": dict(stepper.stats)},
         )

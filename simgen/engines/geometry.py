@@ -1,0 +1,184 @@
+"""Collision geometry shared by the engines, the stepping core and the truth audit.
+
+Both engines collide a mesh object through the convex hull of its vertices; primitives are exact.
+:func:`collision_vertices` is that hull (body frame), stored per object as ``object_vertices`` so a
+user can check a mesh's contact from the data alone. :func:`support_points` gives, for any shape and
+pose, the points of the body that can be its lowest along a direction (corners, hull vertices, or the
+analytic support point of a round shape).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simgen.spec import ObjectSpec, quat_to_matrix
+
+
+def collision_vertices(obj: ObjectSpec) -> np.ndarray:
+    """Body-frame vertices [V, 3] of the convex hull the engines collide for a mesh object; empty
+    [0, 3] for primitives (their ``size`` defines them exactly)."""
+    if obj.shape != "mesh" or obj.mesh is None:
+        return np.zeros((0, 3), np.float64)
+    from scipy.spatial import ConvexHull
+
+    v = np.asarray(obj.mesh.vertices, np.float64)
+    return v[np.sort(ConvexHull(v).vertices)]
+
+
+def box_corners(half: np.ndarray) -> np.ndarray:
+    """The 8 corners [8, 3] of a box with half extents ``half`` (body frame)."""
+    s = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], np.float64)
+    return s * np.asarray(half, np.float64)[:3]
+
+
+def support_points(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """World points [..., K, 3] among which the body's extreme point along ``down`` lies.
+
+    ``pos`` [..., 3] and ``quat`` [..., 4] (x, y, z, w) give the pose; ``down`` [3] is a unit
+    direction (e.g. minus a surface normal). Boxes: the 8 corners; meshes: the hull ``vertices``;
+    spheres, cylinders and capsules: their analytic support point (K = 1)."""
+    pos = np.asarray(pos, np.float64)
+    rot = quat_to_matrix(quat)  # [..., 3, 3] body -> world
+    size = np.asarray(size, np.float64)
+    d = np.asarray(down, np.float64)
+    if shape in ("box", "mesh"):
+        local = box_corners(size) if shape == "box" else np.asarray(vertices, np.float64).reshape(-1, 3)
+        return pos[..., None, :] + np.einsum("...ij,kj->...ki", rot, local)
+    if shape == "sphere":
+        return (pos + size[0] * d)[..., None, :]
+    axis = rot[..., :, 2]  # body z in the world frame
+    along = np.einsum("...i,i->...", axis, d)
+    tip = pos + size[1] * np.where(along >= 0, 1.0, -1.0)[..., None] * axis
+    if shape == "capsule":
+        return (tip + size[0] * d)[..., None, :]
+    if shape == "cylinder":
+        radial = d - along[..., None] * axis
+        norm = np.linalg.norm(radial, axis=-1, keepdims=True)
+        radial = np.where(norm > 1e-9, radial / np.maximum(norm, 1e-12), 0.0)
+        return (tip + size[0] * radial)[..., None, :]
+    raise ValueError(f"unknown shape {shape!r}")
+
+
+def bounding_radius(shape: str, size, vertices=None) -> float:
+    """Radius of a sphere about the centre of mass that contains the body."""
+    s = np.asarray(size, np.float64)
+    if shape == "sphere":
+        return float(s[0])
+    if shape == "box":
+        return float(np.linalg.norm(s[:3]))
+    if shape == "cylinder":
+        return float(np.hypot(s[0], s[1]))
+    if shape == "capsule":
+        return float(s[0] + s[1])
+    return float(np.linalg.norm(np.asarray(vertices, np.float64).reshape(-1, 3), axis=1).max())
+
+
+def strike_points(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """World points [K, 3] of a box, mesh or cylinder resting on a plane with ``normal`` (pointing at
+    the body) that can be the next to strike it: corners and hull vertices; for a cylinder, each
+    rim's lowest point and the point opposite it (a cap falling flat lands there first; the points
+    next to a rim's lowest one only take over the contact as it rolls)."""
+    if shape != "cylinder":
+        return support_points(shape, size, vertices, pos, quat, -np.asarray(normal, np.float64))
+    rot = quat_to_matrix(quat)
+    r, h = float(size[0]), float(size[1])
+    axis = rot[:, 2]
+    radial = -np.asarray(normal, np.float64) + (np.asarray(normal, np.float64) @ axis) * axis
+    size_r = float(np.linalg.norm(radial))
+    radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
+    pos = np.asarray(pos, np.float64)
+    return np.array([pos + s * h * axis + q * r * radial for s in (1.0, -1.0) for q in (1.0, -1.0)])
+
+
+def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray,
+                  tol: float = 5e-4) -> np.ndarray:
+    """Centre of the part of a body that touches a plane with ``normal`` (pointing at the body):
+    the mean of its extreme points along ``-normal`` within ``tol`` of the lowest (one corner, an
+    edge's midpoint, a face's centre). Cylinders are taken by their rim (16 points per cap)."""
+    n = np.asarray(normal, np.float64)
+    if shape == "cylinder":
+        rot = quat_to_matrix(quat)
+        r, h = float(size[0]), float(size[1])
+        ang = np.linspace(0.0, 2 * np.pi, 16, endpoint=False)
+        rim = np.stack([r * np.cos(ang), r * np.sin(ang), np.zeros_like(ang)], axis=1)
+        local = np.concatenate([rim + [0.0, 0.0, h], rim - [0.0, 0.0, h]])
+        pts = np.asarray(pos, np.float64) + local @ rot.T
+    else:
+        pts = support_points(shape, size, vertices, pos, quat, -n)
+    height = pts @ n
+    return pts[height <= height.min() + tol].mean(axis=0)
+
+
+def rotation(q) -> np.ndarray:
+    """Rotation matrix (body -> world) of one quaternion (x, y, z, w); cheaper than
+    :func:`~simgen.spec.quat_to_matrix` for a single pose."""
+    x, y, z, w = (float(c) for c in q)
+    s = 2.0 / (x * x + y * y + z * z + w * w)
+    return np.array([[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
+                     [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
+                     [s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)]])
+
+
+class Hull:
+    """A body's shape for the stepper's broad phase: the height of its lowest point above a plane,
+    now or along a predicted motion, and the points of it that can strike a plane it rests on."""
+
+    def __init__(self, shape: str, size, vertices=None):
+        self.shape = shape
+        self.size = np.asarray(size, np.float64)
+        if shape == "box":
+            self.local = box_corners(self.size)
+        elif shape == "mesh":
+            self.local = np.asarray(vertices, np.float64).reshape(-1, 3)
+        else:
+            self.local = None
+
+    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None) -> np.ndarray:
+        """Lowest extent along ``n`` relative to the centre (min over the body of n.(x - centre)),
+        in pose ``rot``; with ``w`` and ``ts``: at each time of ``ts`` [T] spinning at the constant
+        angular velocity ``w`` (Rodrigues' formula), else [1]."""
+        n = np.asarray(n, np.float64)
+        if self.shape == "sphere":
+            return np.full(1 if ts is None else len(ts), -float(self.size[0]))
+        rate = 0.0 if w is None else float(np.sqrt(w @ w))
+        if ts is None or rate < 1e-12:
+            cos = sin = None
+        else:
+            theta = rate * np.asarray(ts, np.float64)
+            cos, sin = np.cos(theta), np.sin(theta)
+            u = np.asarray(w, np.float64) / rate
+            nu = float(n @ u)
+            nxu = np.array([n[1] * u[2] - n[2] * u[1], n[2] * u[0] - n[0] * u[2], n[0] * u[1] - n[1] * u[0]])
+        vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
+        if cos is None:
+            along = (vecs @ n)[None, :]  # [1, K]
+        else:
+            a = nu * (vecs @ u)
+            along = a[None, :] + (vecs @ n - a)[None, :] * cos[:, None] + (vecs @ nxu)[None, :] * sin[:, None]
+            if ts is not None and len(along) != len(ts):
+                along = np.broadcast_to(along, (len(ts), along.shape[1]))
+        if self.local is not None:
+            low = along.min(axis=1)
+        else:
+            r, h = float(self.size[0]), float(self.size[1])
+            s = np.abs(along[:, 0])
+            low = -h * s - (r if self.shape == "capsule" else r * np.sqrt(np.maximum(1.0 - s * s, 0.0)))
+        if ts is not None and len(low) != len(ts):
+            low = np.full(len(ts), float(low[0]))
+        return low
+
+    def strike(self, pos: np.ndarray, rot: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Offsets [K, 3] from the centre of the points that can be the next to strike a plane with
+        normal ``n`` the body rests on: corners and hull vertices; a capsule's two end spheres'
+        lowest points; for a cylinder, each rim's lowest point and the point opposite it (a cap falling flat lands there first; the points next to a
+        rim's lowest one only take over the contact as it rolls)."""
+        if self.local is not None:
+            return self.local @ rot.T
+        r, h = float(self.size[0]), float(self.size[1])
+        axis = rot[:, 2]
+        if self.shape == "capsule":  # the bottoms of its two end spheres
+            return np.array([s * h * axis - r * np.asarray(n, np.float64) for s in (1.0, -1.0)])
+        radial = -n + float(n @ axis) * axis
+        size_r = float(np.sqrt(radial @ radial))
+        radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
+        return np.array([s * h * axis + q * r * radial for s in (1.0, -1.0) for q in (1.0, -1.0)])

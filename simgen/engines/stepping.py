@@ -1,0 +1,898 @@
+"""Event-driven stepping shared by both engines: exact free flight, impacts at their time of impact.
+
+An engine (:class:`World`) only has to take a step of any length, report the contact points of its
+current state and read/write body states. :class:`Stepper` drives it so that what is recorded is
+the analytic answer wherever one exists:
+
+- **Free flight is exact.** Both engines integrate with semi-implicit Euler (v += g h; x += v h),
+  which lands positions ``g h t / 2`` off the parabola. A body in flight carries the half-step
+  velocity ``u = v - g dt / 2`` (leapfrog): then every step of ``dt`` lands exactly on
+  ``x0 + v0 t + g t^2 / 2``, and the velocity recorded at a frame is ``u + g dt / 2``, the velocity at
+  the frame's time. Steps cut short by an impact elsewhere are corrected exactly (``_correct``), so
+  one body's contacts never change another body's flight.
+- **Impacts are resolved at their time of impact.** After every step the new contact points are
+  checked; a point that penetrates while approaching faster than ``restitution_threshold`` is an
+  impact. The step is redone up to the moment the point touches (a few Newton iterations on its
+  depth, to within ``depth_tol``), the bodies' velocities there are the true ones, and one
+  impulsive step of ``IMPACT_STEP`` resolves it: the engine sets every touching point's approach
+  velocity to ``-e`` times itself (Newton's law, e = e_a * e_b, as Bullet combines) with Coulomb
+  friction, no position correction and no gravity. Rebound and impact speed are then exactly e
+  apart, nothing sinks at impact, and the impulse of the event is the whole momentum exchange.
+- **Everything else** (resting, sliding, rolling, slow contacts below the threshold) is the
+  engine's own velocity-level contact solver at ``dt`` with position correction ``contact_erp``.
+
+Contact events (:class:`~simgen.engines.contacts.ContactTracker`): an impact, or a pair touching
+after ``gap_steps`` apart. Frame times are exact step boundaries; quaternions are made
+sign-continuous.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from simgen.engines.contacts import ContactTracker
+from simgen.engines.geometry import Hull, bounding_radius, collision_vertices, contact_patch, rotation
+from simgen.engines.impacts import Bodies, Patch, resolve
+from simgen.shapes import principal_inertia
+from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
+
+NEAR = 2e-4  # m: a body this close to something at t = 0 starts in contact (no half-step offset)
+MARGIN = 5e-3  # m: broad phase: closer than this (plus a step's travel) needs contact queries
+TOUCH = 1e-4  # m: points closer than this touch (the patches of an impact)
+FLY_GAP = 1e-4  # m: a body in flight (on its exact path) may come this close to a plane in a batch
+WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as this far)
+HORIZON = 32  # steps: the longest run of batches one broad phase may clear
+HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
+LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
+
+
+@dataclass
+class Points:
+    """Contact points of the current state. ``a`` > ``b`` (objects 1..N before statics -1, -2, ...),
+    ``normal`` points from b to a, ``dist`` < 0 is penetration. ``fresh``: the point took no impulse
+    in the last step (it may be a new impact)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    pos: np.ndarray
+    normal: np.ndarray
+    dist: np.ndarray
+    fresh: np.ndarray
+
+    @staticmethod
+    def empty() -> "Points":
+        z = np.zeros(0)
+        return Points(z.astype(np.int64), z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3)), z, z.astype(bool))
+
+
+@dataclass
+class State:
+    """Body states: centre of mass [n, 3], orientation (x, y, z, w) [n, 4], linear and angular
+    velocity, world frame [n, 3]."""
+
+    pos: np.ndarray
+    quat: np.ndarray
+    vel: np.ndarray
+    omega: np.ndarray
+
+    def copy(self) -> "State":
+        return State(self.pos.copy(), self.quat.copy(), self.vel.copy(), self.omega.copy())
+
+
+class World(ABC):
+    """What the stepper needs from an engine. Body ids in contacts: objects 1..N, statics -1, -2, ...
+
+    ``last_pieces``: the lengths of the semi-implicit steps the last call took (an engine may
+    sub-step while bodies touch)."""
+
+    last_pieces: list = []
+    # new contact points of a pair already touching are impacts only above this approach speed
+    # (m/s); below it (always, if infinite) they are the engine's own contact
+    held_impact_speed: float = np.inf
+
+    @abstractmethod
+    def read(self) -> State: ...
+
+    @abstractmethod
+    def write(self, state: State, bodies: np.ndarray | None = None) -> None:
+        """Set the state of ``bodies`` (all when None)."""
+
+    @abstractmethod
+    def step(self, h: float) -> tuple[Points, dict]:
+        """Advance by ``h`` seconds (the engine's contacts act, without restitution). Returns the
+        contact points of the new state and, for every pair that took a normal impulse during the
+        step, ``pair -> (impulse N s, position, normal)``."""
+
+    @abstractmethod
+    def step_free(self, k: int) -> None:
+        """``k`` whole physics steps while nothing touches anything (no contact queries)."""
+
+    @abstractmethod
+    def observe(self) -> tuple[Points, dict]:
+        """Contact points of the current state and the impulses of the last step (as ``step``)."""
+
+    def quiet_limit(self) -> float:
+        """Most steps the engine can take without queries (forces it holds fixed stay right)."""
+        return np.inf
+
+    def hold(self, pairs) -> None:
+        """The pairs touching now or within the last few steps (an engine whose contacts act only
+        for those, to leave new ones to the stepper, is told so before every step)."""
+
+    @abstractmethod
+    def near_points(self, distance: float) -> Points:
+        """Contact points of the current state closer than ``distance`` (without stepping)."""
+
+    def distance(self, a: int, b: int, within: float) -> float:
+        """Smallest distance between the collision shapes of ``a`` and ``b`` (objects 1..N, statics
+        -1..-M) in the current state, or ``within`` if they are farther apart; -inf if unknown."""
+        return -np.inf
+
+
+@dataclass
+class _Broad:
+    """What the broad phase's checks share: the state, positions, true velocities (lists), and
+    which bodies fly, touch something, move slowly, and how fast their farthest point turns."""
+    st: State
+    x: list
+    v: list
+    free: list
+    touching: list
+    slow: list
+    turn: list
+
+
+class Stepper:
+    def __init__(self, world: World, spec: SceneSpec, restitution_threshold: float = 0.2, gap_steps: int = 2,
+                 depth_tol: float = 5e-5, max_toi_iterations: int = 12):
+        self.w, self.spec = world, spec
+        self.n = len(spec.objects)
+        self.g = np.asarray(spec.gravity, np.float64)
+        self.dt = 1.0 / float(spec.physics_hz)
+        self.v_thr = float(restitution_threshold)
+        self.depth_tol = float(depth_tol)
+        self.depth_target = 0.4 * self.depth_tol
+        self.max_iter = int(max_toi_iterations)
+        self.tracker = ContactTracker(spec.fps, spec.physics_hz, gap_steps)
+        self.keep = int(gap_steps)  # a pair apart for no longer than this is still the same contact (held)
+        self.radius = np.array([bounding_radius(o.shape, o.size, collision_vertices(o) if o.shape == "mesh" else None)
+                                for o in spec.objects])
+        # a sphere's contact point moves continuously as it rolls: no new point of it can strike
+        self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
+        self.vertices = [collision_vertices(o) for o in spec.objects]
+        self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
+        self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
+        self.gnorm = float(np.linalg.norm(self.g))
+        self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
+        for st in spec.statics:
+            rot = quat_to_matrix(np.asarray(st.quaternion, np.float64))
+            c = np.asarray(st.position, np.float64)
+            if st.kind == "plane":
+                self.statics.append((0, rot[:, 2], float(rot[:, 2] @ c), None))
+            else:
+                self.statics.append((1, c, rot, np.asarray(st.size, np.float64)[:3]))
+        inertia = [o.inertia if o.inertia is not None else principal_inertia(o.shape, o.size, o.mass, o.mesh)
+                   for o in spec.objects]
+        self.bodies = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
+                             np.array(inertia, np.float64).reshape(-1, 3))
+        self.restitution, self.friction = {}, {}  # of every pair: Bullet's product rule
+        for i, a in enumerate(spec.objects):
+            for j, stc in enumerate(spec.statics):
+                self.restitution[(i + 1, -(j + 1))] = float(a.restitution) * float(stc.restitution)
+                self.friction[(i + 1, -(j + 1))] = float(a.friction) * float(stc.friction)
+            for k in range(i):
+                b = spec.objects[k]
+                self.restitution[(i + 1, k + 1)] = float(a.restitution) * float(b.restitution)
+                self.friction[(i + 1, k + 1)] = float(a.friction) * float(b.friction)
+        self.resolved: list = []
+        self.partners: set = set()  # pairs touching at the end of the last step
+        self.recent: dict = {}  # pair -> physics step at which it last touched
+        self.steps = 0
+        self.prev_omega = np.zeros((self.n, 3))
+        self.prev_vel = np.zeros((self.n, 3))
+        self.credit = 0  # steps the last broad phase cleared beyond its batch
+        self.unseen = 0  # steps taken in that run without observing the contacts
+        # the broad phase's checks: each body's own contacts, each body against each static, each pair
+        self.checks = ([(0, i, -1) for i in range(self.n)] + [(1, i, j) for i in range(self.n) for j in range(len(self.statics))]
+                       + [(2, i, j) for i in range(self.n) for j in range(i + 1, self.n)])
+        self.blocker = None  # the check that stopped the last broad phase
+        self.aim = None  # when it stopped it for a landing: its predicted time in the next step
+        self.free = np.ones(self.n, bool)  # in flight: the velocity carries the half-step offset -g dt / 2
+        self.H = np.zeros(self.n)  # time since the body's flight segment began within this step
+        self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
+        self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
+        self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
+        self.t = 0.0
+        self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0}
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _pieces(self) -> None:
+        """Account for the steps the world just took (an engine may sub-step)."""
+        pieces = self.w.last_pieces
+        if len(pieces) > 1 and min(pieces) == max(pieces):  # n equal pieces: closed form
+            h, n = pieces[0], len(pieces)
+            self.S += n * h * self.H + h * h * n * (n + 1) / 2
+            self.H += n * h
+            return
+        for h in pieces:
+            self.H += h
+            self.S += self.H * h
+
+    def _restart(self, bodies) -> None:
+        self.H[bodies] = 0.0
+        self.S[bodies] = 0.0
+
+    def _correct(self, st: State, bodies: np.ndarray) -> np.ndarray:
+        """Exact positions for free ``bodies`` whose flight this step was cut into pieces:
+        x += g (dt H / 2 + H^2 / 2 - S), zero for one whole step of dt. Returns those changed."""
+        dt, out = self.dt, []
+        for i in bodies:
+            if not self.free[i]:
+                continue
+            H = self.H[i]
+            c = dt * H / 2 + H * H / 2 - self.S[i]
+            if abs(c) > 1e-18:
+                st.pos[i] += c * self.g
+                out.append(i)
+        return np.asarray(out, np.int64)
+
+    def _note_impulses(self, imp: dict) -> None:
+        for (a, b), (j, _, _) in imp.items():
+            if j > 0:
+                for k in (a, b):
+                    if k > 0:
+                        self.pushed[k - 1] = True
+                        self.free[k - 1] = False
+
+    # -- contact analysis ----------------------------------------------------------------------
+    def _normal_speed(self, pts: Points, st: State, sel) -> np.ndarray:
+        """Relative normal velocity (a with respect to b along the normal, < 0 approaching) at the
+        selected points, from the true velocities (free bodies' half-step offset removed)."""
+        hx, hy, hz = (0.5 * self.dt * self.g).tolist()
+        pos, vel, omega, free = st.pos.tolist(), st.vel.tolist(), st.omega.tolist(), self.free.tolist()
+        out = []
+        for k in sel:
+            px, py, pz = pts.pos[k].tolist()
+            vx = vy = vz = 0.0
+            for body, sign in ((int(pts.a[k]), 1.0), (int(pts.b[k]), -1.0)):
+                if body <= 0:
+                    continue
+                i = body - 1
+                cx, cy, cz = pos[i]
+                wx, wy, wz = omega[i]
+                ux, uy, uz = vel[i]
+                if free[i]:
+                    ux, uy, uz = ux + hx, uy + hy, uz + hz
+                rx, ry, rz = px - cx, py - cy, pz - cz
+                vx += sign * (ux + wy * rz - wz * ry)
+                vy += sign * (uy + wz * rx - wx * rz)
+                vz += sign * (uz + wx * ry - wy * rx)
+            nx, ny, nz = pts.normal[k].tolist()
+            out.append(vx * nx + vy * ny + vz * nz)
+        return np.array(out)
+
+    def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
+        held (what a body rests, slides or rocks on is the engine's own contact), and approaching
+        faster than the threshold. ``cache`` holds the state once read."""
+        held, fast = self.recent, self.w.held_impact_speed
+        cand, need = [], []
+        for k in np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist():
+            pair = (int(pts.a[k]), int(pts.b[k]))
+            if self.resolved and any(pr == pair and np.sum((pts.pos[k] - x) ** 2) < 1e-6 for pr, x in self.resolved):
+                continue  # this point's impact was resolved in this step already
+            is_held = pair in held
+            if not is_held or fast < np.inf:
+                cand.append(k)
+                need.append(fast if is_held else LAND_SPEED)
+        if not cand:
+            return np.zeros(0, np.int64), np.zeros(0)
+        if not cache:
+            cache.append(self.w.read())
+        vn = self._normal_speed(pts, cache[0], cand)
+        cand = np.asarray(cand, np.int64)
+        hit = vn < -np.asarray(need)
+        return cand[hit], -vn[hit]
+
+    # -- broad phase ---------------------------------------------------------------------------
+    def _quiet_steps(self, st: State, limit: int) -> int:
+        """How many whole steps bring no impact the stepper must resolve: every body stays clear
+        (bounding spheres, else the real shapes; exact paths for bodies in flight) of everything it
+        does not hold. What a body holds (rests, slides, rolls, rocks on) is the engine's contact
+        solver's as long as no corner of it strikes fast, and a body in contact moving slowly meets
+        nothing fast: those steps need no contact queries. The check that stopped the last batch is
+        tried first."""
+        self.aim = None
+        limit = int(min(limit, self.w.quiet_limit()))
+        if limit <= 0 or self.n == 0:
+            return 0
+        dt = self.dt
+        half = 0.5 * dt
+        gx, gy, gz = self.g
+        R = self.radius
+        v = st.vel.tolist()
+        w = st.omega.tolist()
+        free = self.free.tolist()
+        touching = [False] * self.n
+        for pair in self.partners:
+            for b in pair:
+                if b > 0:
+                    touching[b - 1] = True
+        slow = []
+        for i in range(self.n):
+            if free[i]:
+                v[i] = [v[i][0] + half * gx, v[i][1] + half * gy, v[i][2] + half * gz]
+            if free[i] or not touching[i]:
+                slow.append(False)
+            else:
+                vv, ww = v[i], w[i]
+                s = (vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + (ww[0] ** 2 + ww[1] ** 2 + ww[2] ** 2) ** 0.5 * R[i]
+                slow.append(s < 0.25 * self.v_thr)
+        c = _Broad(st, st.pos.tolist(), v, free, touching, slow,
+                   [(a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r in zip(w, R)])  # fastest point about the centre
+        t_ok = limit * dt
+        if self.blocker is not None:
+            t_ok = min(t_ok, self._check(self.blocker, c, t_ok))
+            if t_ok < dt:
+                return 0
+        for item in self.checks:
+            t_ok = min(t_ok, self._check(item, c, t_ok))
+            if t_ok < dt:
+                self.blocker = item
+                return 0
+        self.blocker = None
+        return int(min(limit, t_ok / dt + 1e-9))
+
+    def _check(self, item: tuple, c: "_Broad", t_ok: float) -> float:
+        """How long one check of the broad phase stays clear (0: not even one step)."""
+        kind, i, j = item
+        R, gn, dt = self.radius, self.gnorm, self.dt
+        free_i = c.free[i]
+        if kind == 0:  # body i's own new contact points with what it holds
+            fast = self.w.held_impact_speed
+            if not (fast < np.inf and c.touching[i] and not free_i and not self.sphere[i]):
+                return np.inf
+            # the engine resolves these only while they are slow: its corners must not strike fast
+            # (a body on planes only), or it must turn slowly enough
+            planes = self._planes_only(i)
+            if planes is not None:
+                return self._corners_slow(i, c.st, planes, 0.5 * fast, t_ok)
+            wv = c.st.omega[i]
+            if self.axial[i]:  # a cylinder or capsule rolling on its side turns about its own axis harmlessly
+                ax = _axis_z(c.st.quat[i])
+                wv = wv - (wv @ ax) * ax
+            spin = float(np.sqrt(wv @ wv)) * R[i]
+            if spin >= 0.5 * fast:
+                return 0.0
+            dw = c.st.omega[i] - self.prev_omega[i]
+            return (0.5 * fast - spin) / (float(np.sqrt(dw @ dw)) * R[i] / dt + 1.0)
+        (xi, yi, zi), (vx, vy, vz) = c.x[i], c.v[i]
+        speed = (vx * vx + vy * vy + vz * vz) ** 0.5
+        if kind == 1:  # body i and static j
+            if not free_i and (c.slow[i] or ((i + 1, -(j + 1)) in self.recent and c.touching[i])):
+                return np.inf
+            sk, a, b, cc = self.statics[j]
+            if sk == 0:  # plane: normal a, offset b
+                gap = a[0] * xi + a[1] * yi + a[2] * zi - b - R[i] - MARGIN
+                if gap > 0:
+                    if free_i:
+                        gx, gy, gz = self.g
+                        return _first_root(gap, a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
+                    return _reach_time(gap, speed, gn)
+                if free_i:  # its real shape on its exact path
+                    if self.sphere[i]:
+                        gx, gy, gz = self.g
+                        vn, an = a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz
+                        t = _clear_time(gap + MARGIN - FLY_GAP, vn, an, t_ok)
+                        if t < dt:  # it lands in the next step: aim the step's first piece at the touch
+                            self.aim = _first_root(gap + MARGIN + self.depth_target, vn, an, dt) if gap + MARGIN > 0 else None
+                        return t
+                    t = self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
+                    if t < dt:
+                        self.aim = self._landing_time(i, c.st, np.asarray(c.v[i]), a, b)
+                    return t
+                # its real shape, moving and turning at most this fast
+                low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
+                gap = xi * a[0] + yi * a[1] + zi * a[2] + low - b - MARGIN
+                return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
+            # box: centre a, rotation b, half extents cc
+            q = np.abs(b.T @ (c.st.pos[i] - a)) - cc
+            gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0) - R[i] - MARGIN
+            if gap > 0:
+                return _reach_time(gap, speed, gn)
+            gap = self.w.distance(i + 1, -(j + 1), WITHIN) - MARGIN  # the real shapes
+            return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 0.0 if free_i else 2.0 * gn)
+        # bodies i < j
+        free_j = c.free[j]
+        if not (free_i or free_j) and (((j + 1, i + 1) in self.recent and c.touching[i]) or (c.slow[i] and c.slow[j])):
+            return np.inf
+        (xj, yj, zj), (ux, uy, uz) = c.x[j], c.v[j]
+        gap = ((xi - xj) ** 2 + (yi - yj) ** 2 + (zi - zj) ** 2) ** 0.5 - R[i] - R[j] - MARGIN
+        rel = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
+        if gap <= 0:  # the real shapes, their points moving apart at most this fast
+            gap = self.w.distance(i + 1, j + 1, WITHIN) - MARGIN
+            if gap <= 0:
+                return 0.0
+            rel += c.turn[i] + c.turn[j]
+        return _reach_time(gap, rel, 0.0 if free_i and free_j else 2.0 * gn)
+
+    def _planes_only(self, i: int):
+        """The planes a body ``i`` (not a sphere) touches or holds, if it touches nothing else; else None."""
+        if self.spec.objects[i].shape == "sphere":
+            return None
+        planes = []
+        for pr in list(self.partners) + list(self.recent):
+            if i + 1 not in pr:
+                continue
+            if pr[1] >= 0 or self.statics[-pr[1] - 1][0] != 0:
+                return None
+            if -pr[1] - 1 not in planes:
+                planes.append(-pr[1] - 1)
+        return planes
+
+    def _corners_slow(self, i: int, st: State, planes: list, speed: float, t_end: float) -> float:
+        """How long no corner of body ``i`` (held on ``planes``) can strike one of them faster than
+        ``speed``: each corner either stays slow or cannot reach the plane, with its velocity changing
+        at most as fast as the body's did over the last step, plus gravity and spin. Points touching
+        now and slow are the contact the engine holds (to strike fast they would first have to leave)."""
+        k = int(t_end / self.dt + 1e-9)
+        if k < 1 or not planes:
+            return t_end if planes else 0.0
+        w = st.omega[i]
+        dv = st.vel[i] - self.prev_vel[i]
+        dw = w - self.prev_omega[i]
+        acc = (self.gnorm + float(np.sqrt(dv @ dv)) / self.dt + float(np.sqrt(dw @ dw)) * self.radius[i] / self.dt
+               + float(w @ w) * self.radius[i] + 1.0)
+        v = st.vel[i]
+        if float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) + acc * t_end < speed:
+            return t_end  # no point of it gets that fast
+        rot = rotation(st.quat[i])
+        t_ok = t_end
+        wx, wy, wz = w.tolist()
+        for s in planes:
+            _, n, off, _ = self.statics[s]
+            r = self.hulls[i].strike(st.pos[i], rot, n)
+            nx, ny, nz = n.tolist()
+            base = float(st.pos[i] @ n) - off
+            vn = float(v @ n)
+            cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
+            # each point is safe while it cannot have reached the plane, or while it is still slow;
+            # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
+            for rx, ry, rz in r.tolist():
+                h = base + rx * nx + ry * ny + rz * nz
+                come = -(vn + rx * cx + ry * cy + rz * cz)
+                if come < 0.0:
+                    come = 0.0
+                if h < HELD_POINT and come < speed:
+                    continue
+                t_reach = ((come * come + 2.0 * acc * h) ** 0.5 - come) / acc if h > 0 else 0.0
+                t_pt = max(t_reach, (speed - come) / acc)
+                if t_pt < t_ok:
+                    t_ok = t_pt
+        return t_ok
+
+    def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
+        """When in the next step body i in flight (true velocity ``v``, spinning at its present
+        angular velocity) reaches ``depth_target`` below the plane n.x = off, to dt / 32; None if
+        it does not."""
+        ts = self.dt * np.arange(1, 33) / 32
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
+        height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
+        below = np.nonzero(height <= -self.depth_target)[0]
+        return float(ts[below[0]]) if len(below) else None
+
+    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
+        """How long body i in flight (true velocity ``v``) surely keeps its actual shape above the
+        plane n.x = off: its lowest point along the predicted path, spinning at its present
+        angular velocity (allowing for the change of a free spin: |w|^2 t^2 R)."""
+        k = int(t_end / self.dt + 1e-9)
+        if k < 1:
+            return 0.0
+        ts = self.dt * np.arange(1, k + 1)
+        w = st.omega[i]
+        rate2 = float(w @ w)
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
+        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts)
+        height = centre + low - off - FLY_GAP - self.radius[i] * rate2 * ts * ts
+        bad = np.nonzero(height <= 0)[0]
+        return float(ts[bad[0]] - self.dt) if len(bad) else t_end
+
+    def _touched(self, k: int) -> None:
+        """``k`` steps were taken: pairs touching now stay held for KEEP more steps."""
+        self.steps += k
+        for pair in self.partners:
+            if not any(b > 0 and self.leaving[b - 1] for b in pair):  # it still overlaps what it left
+                self.recent[pair] = self.steps
+        self.recent = {p: s for p, s in self.recent.items() if self.steps - s <= self.keep}
+        self.w.hold(self.recent)
+
+    def _quiet(self, k: int, look: bool = True) -> State:
+        """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
+        contacts afterwards (not inside a cleared run of batches)."""
+        self.H[:] = 0.0
+        self.S[:] = 0.0
+        self.w.step_free(k)
+        self._pieces()
+        st = self.w.read()
+        changed = self._correct(st, np.arange(self.n))
+        if len(changed):
+            self.w.write(st, changed)
+        self.t += k * self.dt
+        self.stats["quiet_steps"] += k
+        if not look:
+            self.unseen += k
+            return st
+        k, self.unseen = k + self.unseen, 0
+        self.tracker.keep(self.t, self.recent)
+        self.pushed[:] = False
+        self.leaving[:] = False
+        pts, imp = self.w.observe()
+        self._note_impulses(imp)
+        self._touch(self.t, pts, imp)
+        self._settle(pts, imp, np.zeros(self.n, bool), k)
+        return st
+
+    # -- one physics step ----------------------------------------------------------------------
+    def _step(self, st0: State, aim: float | None = None) -> tuple[State, np.ndarray]:
+        """One physics step from ``st0`` (the world's current state): new state, bodies hit.
+        ``aim``: the predicted time of an impact in the step (the first piece ends there)."""
+        dt = self.dt
+        left, snap = dt, st0
+        self._restart(np.arange(self.n))
+        self.pushed[:] = False
+        self.leaving[:] = False
+        self.resolved = []  # (pair, point) of the impacts this step resolved
+        hit = np.zeros(self.n, bool)
+        for _ in range(64):  # impacts within one step
+            piece = left if aim is None or aim >= left - 1e-9 else max(aim, 1e-7)
+            aim = None
+            pts, imp = self.w.step(piece)
+            cache: list = []
+            idx, speed = self._impacting(pts, cache)
+            h = piece
+            if len(idx):
+                h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
+            self._pieces()
+            t = self.t + dt - left + h
+            self._note_impulses(imp)
+            self._touch(t, pts, imp)
+            left -= h
+            if len(idx):
+                st = cache[0] if cache else self.w.read()
+                idx, speed = self._impacting(pts, [st])
+                if len(idx):
+                    self._impact(st, pts, idx, speed, t, hit, t - h)
+            if left <= 1e-12:
+                break
+            snap = self.w.read()
+        else:
+            raise RuntimeError("more than 64 impacts in one physics step")
+        st = self.w.read()
+        changed = self._correct(st, np.arange(self.n))  # after split or sub-stepped steps
+        if len(changed):
+            self.w.write(st, changed)
+        self.t += dt
+        self._settle(pts, imp, hit, 1)
+        self.stats["steps"] += 1
+        return st, hit
+
+    def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
+        """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
+        near = pts.dist < 0  # in contact (a pair merely close is not held: its landing is still an impact)
+        self.partners = {(int(a), int(b)) for a, b in zip(pts.a[near], pts.b[near])}
+        self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
+        self._touched(k)
+        # a body flies again once nothing pushed it for a whole step and it has touched nothing for
+        # a while (held pairs: a sliding contact flickers)
+        touching = np.zeros(self.n, bool)
+        for pr in list(self.partners) + list(self.recent):
+            for b in pr:
+                if b > 0:
+                    touching[b - 1] = True
+        self.free |= ~self.pushed & ~hit & ~touching
+
+    def _touch(self, t: float, pts: Points, imp: dict) -> None:
+        touching = {pair: v for pair, v in imp.items() if v[0] > 0}
+        for k in np.nonzero(pts.dist < 0)[0]:
+            pair = (int(pts.a[k]), int(pts.b[k]))
+            if pair not in touching:
+                touching[pair] = (0.0, pts.pos[k], pts.normal[k])
+        self.tracker.touch(t, touching)
+
+    def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
+        """Redo the piece from ``snap`` up to the earliest impact: (h, points, impulses, state cache)
+        of a state whose deepest impacting point is at most ``depth_tol`` deep. Newton steps on the
+        depth (it is nearly linear in time over a step), bisection when one falls short. If none is
+        found, the earliest state seen with an impact is restored (the impact is then resolved
+        deeper, up to one step late)."""
+        d = -pts.dist[idx]
+        if d.max() <= self.depth_tol:
+            return left, pts, imp, cache
+        lo, hi = 0.0, left
+        best = (left, pts, imp, cache[0] if cache else self.w.read())
+        d_hi, s_hi = d, speed
+        short = False
+        for _ in range(self.max_iter):
+            r = d_hi / s_hi
+            h = hi - float(r.max()) + self.depth_target / float(s_hi[np.argmax(r)])
+            if short or not lo < h < hi:
+                h = 0.5 * (lo + hi)
+            self.stats["toi_steps"] += 1
+            self.w.write(snap)
+            pts_h, imp_h = self.w.step(h)
+            cache_h: list = []
+            idx_h, speed_h = self._impacting(pts_h, cache_h)
+            if len(idx_h):
+                d = -pts_h.dist[idx_h]
+                if d.max() <= self.depth_tol:
+                    return h, pts_h, imp_h, cache_h
+                best = (h, pts_h, imp_h, cache_h[0])
+                hi, d_hi, s_hi, short = h, d, speed_h, False
+            else:
+                lo, short = h, True
+            if hi - lo < 1e-9:
+                break
+        # an engine's step is not exactly repeatable after a restore (warm starts): put the state back
+        h, pts_b, imp_b, st_b = best
+        self.w.write(st_b)
+        self.w.last_pieces = [h]
+        self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
+        return h, pts_b, imp_b, [st_b]
+
+    def _impact(self, st: State, pts: Points, idx: np.ndarray, speed: np.ndarray, t: float, hit: np.ndarray,
+                since: float) -> None:
+        """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
+        ``st``): one patch per impacting pair and per other pair its bodies touch (see
+        :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
+        not bounce (e = 0) but still gets its friction impulse."""
+        pairs = sorted({(int(pts.a[k]), int(pts.b[k])) for k in idx})
+        bounce = {(int(pts.a[k]), int(pts.b[k])) for k, s in zip(idx, speed) if s > self.v_thr}
+        bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
+        before = st.pos.copy()
+        self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
+        moved_by = st.pos - before
+        for i in bodies:  # and true velocities
+            if self.free[i]:
+                st.vel[i] += 0.5 * self.dt * self.g
+            self.free[i] = False
+        touch = np.nonzero(pts.dist < TOUCH)[0]
+        groups: dict = {}
+        for k in touch:
+            pr = (int(pts.a[k]), int(pts.b[k]))
+            if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
+                groups.setdefault(pr, []).append(k)
+        for pr in pairs:  # an impacting pair acts at its impacting points
+            groups[pr] = [k for k in idx if (int(pts.a[k]), int(pts.b[k])) == pr]
+        patches = []
+        for pr, ks in groups.items():
+            n = pts.normal[ks].sum(axis=0)
+            n /= np.linalg.norm(n)
+            point = pts.pos[ks].mean(axis=0)
+            if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
+                # against a plane: the body's own touching corners, edge or face (engines report
+                # only some of the points of a face landing flat)
+                o = self.spec.objects[pr[0] - 1]
+                point = contact_patch(o.shape, o.size, self.vertices[pr[0] - 1], st.pos[pr[0] - 1], st.quat[pr[0] - 1], n)
+            patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in bounce else 0.0,
+                                 self.friction.get(pr, 0.0)))
+        # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
+        # normal, and date it to the moment they touched
+        self.bodies.load(st.pos, st.quat, st.vel, st.omega)
+        when = {}
+        for pr in pairs:
+            ks = groups[pr]
+            n = pts.normal[ks].sum(axis=0)
+            n /= np.linalg.norm(n)
+            shift = sum(sgn * moved_by[b - 1] for b, sgn in ((pr[0], 1.0), (pr[1], -1.0)) if b > 0)
+            depth = float(-pts.dist[ks].min() - n @ shift)  # as the engine saw it, then corrected
+            p = pts.pos[ks].mean(axis=0)
+            closing = -float(n @ (self.bodies.point_velocity(pr[0], p) - self.bodies.point_velocity(pr[1], p)))
+            when[pr] = max(t - depth / closing, since) if closing > 0 else t  # not before this piece began
+            objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
+            w = sum(self.bodies.inv_mass[i] for i, _ in objs)
+            for i, sign in objs:
+                st.pos[i] += sign * depth * (self.bodies.inv_mass[i] / w) * n
+        self.bodies.load(st.pos, st.quat, st.vel, st.omega)
+        impulse = resolve(self.bodies, patches, set(pairs))
+        moved = sorted({b - 1 for p in patches for b in p.pair if b > 0})
+        for i in moved:
+            st.vel[i], st.omega[i] = self.bodies.vel[i], self.bodies.omega[i]
+        self.stats["impacts"] += 1
+        for pr in pairs:
+            ks = groups[pr]
+            self.resolved.extend((pr, x) for x in pts.pos[ks])
+            if impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
+                self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
+        for pr, j in impulse.items():
+            if j > 0:
+                for b in pr:
+                    if b > 0:
+                        self.pushed[b - 1] = True
+        hit[moved] = True
+        # bodies whose every patch now separates fly: restore the half-step offset
+        leaving = []
+        for i in moved:
+            mine = [p for p in patches if i + 1 in p.pair]
+            sep = [float(p.normal @ (self.bodies.point_velocity(p.pair[0], p.point) - self.bodies.point_velocity(p.pair[1], p.point)))
+                   for p in mine]
+            if all(u > 1e-3 for u in sep):
+                leaving.append(i)
+                st.vel[i] -= 0.5 * self.dt * self.g
+                self.free[i] = True
+                self.leaving[i] = True
+                self.pushed[i] = False
+        self._restart(np.asarray(leaving, np.int64))
+        self.w.write(st, np.asarray(moved, np.int64))
+        if leaving:
+            self.recent = {p: s for p, s in self.recent.items() if not any(b - 1 in leaving for b in p if b > 0)}
+            self.w.hold(self.recent)
+
+    # -- the whole clip ------------------------------------------------------------------------
+    def _advance(self, st: State, limit: int) -> tuple[State, np.ndarray, int]:
+        """Up to ``limit`` steps: a quiet batch if the broad phase allows, else one full step.
+        Returns the new state, the bodies hit by an impact, and the steps taken. A broad phase that
+        clears more steps than ``limit`` leaves the rest as credit for the next batches, which then
+        need neither a broad phase nor contact queries until the credit is spent."""
+        if self.credit > 0:
+            quiet = min(self.credit, limit)
+            self.credit -= quiet
+            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+        quiet = self._quiet_steps(st, HORIZON)
+        if quiet > 0:
+            self.credit = max(quiet - limit, 0)
+            quiet = min(quiet, limit)
+            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+        self.prev_omega, self.prev_vel = st.omega, st.vel
+        st, hit = self._step(st, self.aim)
+        return st, hit, 1
+
+    def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Positions, quaternions (x, y, z, w), linear and angular velocities at every frame.
+
+        Velocities at a frame are those at its time: ``u + g dt / 2`` for a body in flight (exact);
+        for a body in contact, its mean velocity over the half frame either side, from its positions
+        and orientations (exact for uniform acceleration, and free of the step-to-step jitter of a
+        contact solver); next to an impact, the velocity the impact left."""
+        spec, w = self.spec, self.w
+        k = int(round(spec.physics_hz / spec.fps))
+        m = max(1, k // 2)  # half window of the velocity of a body in contact, in steps
+        T, n, dt = spec.frames, self.n, self.dt
+        pos, quat = np.zeros((T, n, 3)), np.zeros((T, n, 4))
+        lin, ang = np.zeros((T, n, 3)), np.zeros((T, n, 3))
+        st = w.read()
+        pts = w.near_points(NEAR)
+        for a, b in zip(pts.a, pts.b):
+            self.recent[(int(a), int(b))] = 0  # held from the start
+            for body in (a, b):
+                if body > 0:
+                    self.free[body - 1] = False
+        w.hold(self.recent)
+        pos[0], quat[0] = st.pos, st.quat
+        lin[0] = np.array([o.linear_velocity for o in spec.objects], np.float64).reshape(n, 3)
+        ang[0] = np.array([o.angular_velocity for o in spec.objects], np.float64).reshape(n, 3)
+        st.vel[self.free] -= 0.5 * dt * self.g
+        w.write(st, np.nonzero(self.free)[0])
+
+        def advance(st: State, steps: int) -> tuple[State, np.ndarray]:
+            hit = np.zeros(n, bool)
+            while steps > 0:
+                st, h, took = self._advance(st, steps)
+                hit |= h
+                steps -= took
+            return st, hit
+
+        pending = None  # (frame, bodies in contact there, state m steps before, impact in between)
+        for f in range(1, T + 1):
+            # [frame f-1] -- m -- [end of f-1's window] -- k-2m -- [start of f's window] -- m -- [frame f]
+            if pending is not None:
+                st_after, hit_after = advance(st, m)
+                self._finish(pending, st, st_after, hit_after, lin, ang, m * dt)
+                pending, st, done = None, st_after, m
+            else:
+                done = 0
+            if f == T:
+                break
+            st, _ = advance(st, k - m - done)
+            st_before = st
+            st, hit_before = advance(st, m)
+            pos[f], quat[f] = st.pos, st.quat
+            lin[f] = st.vel + np.where(self.free[:, None], 0.5 * dt * self.g, 0.0)
+            ang[f] = st.omega
+            held = ~self.free
+            if held.any():
+                pending = (f, held, st_before, hit_before)
+        return pos, continuous(quat), lin, ang
+
+    def _finish(self, pending, at: State, after: State, hit_after: np.ndarray, lin: np.ndarray, ang: np.ndarray,
+                span: float) -> None:
+        """Velocities at frame ``f`` of the bodies in contact there, from their motion over the
+        half windows either side (``pending`` holds the state at the start of the window)."""
+        f, held, before, hit_before = pending
+        for i in np.nonzero(held & ~hit_before & ~hit_after)[0]:  # next to an impact: the solver's velocity
+            lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
+            ang[f, i] = _rotation_rate(before.quat[i], after.quat[i], 2 * span)
+
+
+def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
+    """World-frame angular velocity turning orientation q0 into q1 (x, y, z, w) in ``span`` s."""
+    x0, y0, z0, w0 = q0
+    x1, y1, z1, w1 = q1
+    # q1 * conj(q0)
+    w = w1 * w0 + x1 * x0 + y1 * y0 + z1 * z0
+    v = np.array([x1 * w0 - w1 * x0 - y1 * z0 + z1 * y0,
+                  y1 * w0 - w1 * y0 - z1 * x0 + x1 * z0,
+                  z1 * w0 - w1 * z0 - x1 * y0 + y1 * x0])
+    if w < 0:
+        w, v = -w, -v
+    s = float(np.linalg.norm(v))
+    angle = 2.0 * np.arctan2(s, w)
+    return v * (angle / s / span) if s > 1e-15 else 2.0 * v / span
+
+
+def continuous(quat: np.ndarray) -> np.ndarray:
+    """Flip quaternion signs so that consecutive frames have q_t . q_{t-1} >= 0 (same rotations)."""
+    q = np.array(quat, np.float64, copy=True)
+    for t in range(1, len(q)):
+        flip = np.sum(q[t] * q[t - 1], axis=-1) < 0
+        q[t, flip] *= -1
+    return q
+
+
+def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Products a * b of quaternions (x, y, z, w); a is [k, 4], b [4]."""
+    x1, y1, z1, w1 = a.T
+    x2, y2, z2, w2 = b
+    return np.stack([w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2], axis=1)
+
+
+def _axis_z(q: np.ndarray) -> np.ndarray:
+    """The body z axis in the world frame for orientation q (x, y, z, w)."""
+    x, y, z, w = q
+    return np.array([2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)])
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of [k, 3] arrays (numpy.cross is slow on small arrays)."""
+    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
+
+
+def _first_root(h0: float, v: float, a: float, t_end: float) -> float:
+    """First t in [0, t_end] where h0 + v t + a t^2 / 2 <= 0 (h0 > 0); t_end if none."""
+    if a == 0:
+        return min(t_end, -h0 / v) if v < 0 else t_end
+    disc = v * v - 2 * a * h0
+    if disc < 0:
+        return t_end
+    sq = np.sqrt(disc)
+    roots = sorted(((-v - sq) / a, (-v + sq) / a))
+    for r in roots:
+        if r >= 0:
+            return min(t_end, r)
+    return t_end
+
+
+def _clear_time(h0: float, v: float, a: float, t_end: float) -> float:
+    """How long h0 + v t + a t^2 / 2 stays > 0 from now: 0 if it is not (h0 <= 0 and not rising),
+    the time it comes back if it rises from h0 <= 0."""
+    if h0 > 0:
+        return _first_root(h0, v, a, t_end)
+    if v <= 0:
+        return 0.0
+    if a >= 0:
+        return t_end
+    disc = v * v - 2 * a * h0
+    if disc < 0:
+        return 0.0  # it never rises clear
+    return min(t_end, (-v - disc ** 0.5) / a)  # the later root (a < 0)
+
+
+def _reach_time(gap: float, speed: float, accel: float) -> float:
+    """Time to close ``gap`` moving at ``speed`` with up to ``accel`` more (a safe lower bound)."""
+    if accel == 0:
+        return np.inf if speed == 0 else gap / speed
+    return (-speed + np.sqrt(speed * speed + 2 * accel * gap)) / accel
