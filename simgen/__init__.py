@@ -6,7 +6,7 @@ import importlib.util
 import sys
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: flow, object_vertices, the look columns, per-frame cam_to_world
 
 
 def _register_scenes_package() -> None:

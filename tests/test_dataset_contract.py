@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+import simgen
 from simgen.data import open_dataset
 
 
@@ -151,7 +152,7 @@ def test_shard_files_are_standard_parquet(small_dataset):
     assert [f.name for f in files] == ["shard-000000.parquet", "shard-000001.parquet", "shard-000002.parquet"]
     pf = pq.ParquetFile(files[1])
     meta = json.loads(pf.schema_arrow.metadata[b"simgen"])
-    assert meta["schema_version"] == 1 and meta["config"]["n"] == 6 and meta["engine"] == "pybullet"
+    assert meta["schema_version"] == simgen.SCHEMA_VERSION == 2 and meta["config"]["n"] == 6 and meta["engine"] == "pybullet"
     assert pf.metadata.num_rows == 2
     assert pf.metadata.row_group(0).column(0).compression in ("ZSTD",)
     table = pq.read_table(files[1], columns=["sample_id", "positions", "mass"])
