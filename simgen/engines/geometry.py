@@ -91,10 +91,14 @@ def strike_points(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
 
 
 def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray,
-                  tol: float = 5e-4) -> np.ndarray:
+                  tol: float = 5e-4, vel=None, omega=None, within: float = 0.0, touch: float = 1e-4) -> np.ndarray:
     """Centre of the part of a body that touches a plane with ``normal`` (pointing at the body):
-    the mean of its extreme points along ``-normal`` within ``tol`` of the lowest (one corner, an
-    edge's midpoint, a face's centre). Cylinders are taken by their rim (16 points per cap)."""
+    the mean of its extreme points along ``-normal`` within ``touch`` of the lowest, and of those
+    within ``tol`` that close their gap within ``within`` seconds at the body's velocity ``vel``,
+    ``omega`` (all within ``tol`` when no velocity is given): one corner, an edge's midpoint, a
+    face's centre. A corner a fraction of a millimetre up that is not coming down is not part of
+    the patch (it would move the impact point to an edge the body does not land on). Cylinders are
+    taken by their rim (16 points per cap)."""
     n = np.asarray(normal, np.float64)
     if shape == "cylinder":
         rot = quat_to_matrix(quat)
@@ -106,7 +110,13 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     else:
         pts = support_points(shape, size, vertices, pos, quat, -n)
     height = pts @ n
-    return pts[height <= height.min() + tol].mean(axis=0)
+    gap = height - height.min()
+    take = gap <= tol
+    if vel is not None:
+        r = pts - np.asarray(pos, np.float64)
+        closing = -(r @ np.cross(n, np.asarray(omega, np.float64)) + float(np.asarray(vel, np.float64) @ n))
+        take &= (gap <= touch) | (gap <= closing * within)
+    return pts[take].mean(axis=0)
 
 
 def rotation(q) -> np.ndarray:

@@ -675,7 +675,9 @@ class Stepper:
                 # against a plane: the body's own touching corners, edge or face (engines report
                 # only some of the points of a face landing flat)
                 o = self.spec.objects[pr[0] - 1]
-                point = contact_patch(o.shape, o.size, self.vertices[pr[0] - 1], st.pos[pr[0] - 1], st.quat[pr[0] - 1], n)
+                i = pr[0] - 1  # (corners up to 0.5 mm off that reach the plane within a step count)
+                point = contact_patch(o.shape, o.size, self.vertices[i], st.pos[i], st.quat[i], n,
+                                      vel=st.vel[i], omega=st.omega[i], within=self.dt, touch=TOUCH)
             patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in bounce else 0.0,
                                  self.friction.get(pr, 0.0)))
         # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
