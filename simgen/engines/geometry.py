@@ -107,6 +107,9 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
         rim = np.stack([r * np.cos(ang), r * np.sin(ang), np.zeros_like(ang)], axis=1)
         local = np.concatenate([rim + [0.0, 0.0, h], rim - [0.0, 0.0, h]])
         pts = np.asarray(pos, np.float64) + local @ rot.T
+    elif shape in ("box", "mesh"):  # one pose: no batched rotation
+        local = box_corners(size) if shape == "box" else np.asarray(vertices, np.float64).reshape(-1, 3)
+        pts = np.asarray(pos, np.float64) + local @ rotation(quat).T
     else:
         pts = support_points(shape, size, vertices, pos, quat, -n)
     height = pts @ n
@@ -114,7 +117,9 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     take = gap <= tol
     if vel is not None:
         r = pts - np.asarray(pos, np.float64)
-        closing = -(r @ np.cross(n, np.asarray(omega, np.float64)) + float(np.asarray(vel, np.float64) @ n))
+        wx, wy, wz = (float(c) for c in omega)
+        nxw = np.array([n[1] * wz - n[2] * wy, n[2] * wx - n[0] * wz, n[0] * wy - n[1] * wx])
+        closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))
         take &= (gap <= touch) | (gap <= closing * within)
     return pts[take].mean(axis=0)
 

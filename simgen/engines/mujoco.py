@@ -62,6 +62,9 @@ class _MuJoCoWorld(World):
         self.qadr = np.array([m.jnt_qposadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.vadr = np.array([m.jnt_dofadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.body_ids = np.array([m.body(f"b{i}").id for i in range(n)], np.int64)
+        self._qidx = self.qadr[:, None] + np.arange(7)  # qpos entries of each body (x y z, w x y z)
+        self._vidx = self.vadr[:, None] + np.arange(3)  # qvel entries of its linear velocity
+        self._xyzw = np.array([4, 5, 6, 3])
         self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
         for i in range(n):
             self.gid[m.geom(f"o{i}").id] = i + 1
@@ -176,11 +179,11 @@ class _MuJoCoWorld(World):
     def read(self) -> State:
         if self._st is None:
             d = self.d
-            q = d.qpos[self.qadr[:, None] + np.arange(7)]
-            wxyz = q[:, 3:7] / np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
+            q = d.qpos[self._qidx]
+            xyzw = q[:, self._xyzw]
+            xyzw /= np.sqrt((xyzw * xyzw).sum(axis=1))[:, None]
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
-            self._st = State(q[:, :3], wxyz[:, [1, 2, 3, 0]], d.qvel[self.vadr[:, None] + np.arange(3)],
-                             d.cvel[self.body_ids, :3].copy())
+            self._st = State(q[:, :3], xyzw, d.qvel[self._vidx], d.cvel[self.body_ids, :3])
         return self._st.copy()
 
     def _changed(self) -> None:

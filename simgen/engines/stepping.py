@@ -280,10 +280,17 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        for k in np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist():
-            pair = (int(pts.a[k]), int(pts.b[k]))
-            if self.resolved and any(pr == pair and np.sum((pts.pos[k] - x) ** 2) < 1e-6 for pr, x in self.resolved):
-                continue  # this point's impact was resolved in this step already
+        ks = np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist()
+        if not ks:
+            return np.zeros(0, np.int64), np.zeros(0)
+        la, lb = pts.a.tolist(), pts.b.tolist()
+        done = [(pr, x.tolist()) for pr, x in self.resolved]
+        for k in ks:
+            pair = (la[k], lb[k])
+            if done:
+                px, py, pz = pts.pos[k].tolist()
+                if any(pr == pair and (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2 < 1e-6 for pr, (x, y, z) in done):
+                    continue  # this point's impact was resolved in this step already
             is_held = pair in held
             if not is_held or fast < np.inf:
                 cand.append(k)
@@ -461,6 +468,15 @@ class Stepper:
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
             # each point is safe while it cannot have reached the plane, or while it is still slow;
             # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
+            if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
+                h = base + r @ n
+                come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
+                live = ~((h < HELD_POINT) & (come < speed))
+                if live.any():
+                    h, come = h[live], come[live]
+                    t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
+                    t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
+                continue
             for rx, ry, rz in r.tolist():
                 h = base + rx * nx + ry * ny + rz * nz
                 come = -(vn + rx * cx + ry * cy + rz * cz)
@@ -512,14 +528,16 @@ class Stepper:
     def _quiet(self, k: int, look: bool = True) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
         contacts afterwards (not inside a cleared run of batches)."""
-        self.H[:] = 0.0
-        self.S[:] = 0.0
         self.w.step_free(k)
-        self._pieces()
         st = self.w.read()
-        changed = self._correct(st, np.arange(self.n))
-        if len(changed):
-            self.w.write(st, changed)
+        pieces = self.w.last_pieces
+        if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
+            self.H[:] = 0.0
+            self.S[:] = 0.0
+            self._pieces()
+            changed = self._correct(st, np.arange(self.n))
+            if len(changed):
+                self.w.write(st, changed)
         self.t += k * self.dt
         self.stats["quiet_steps"] += k
         if not look:
