@@ -11,15 +11,19 @@ the analytic answer wherever one exists:
   the frame's time. Steps cut short by an impact elsewhere are corrected exactly (``_correct``), so
   one body's contacts never change another body's flight.
 - **Impacts are resolved at their time of impact.** After every step the new contact points are
-  checked; a point that penetrates while approaching faster than ``restitution_threshold`` is an
-  impact. The step is redone up to the moment the point touches (a few Newton iterations on its
-  depth, to within ``depth_tol``), the bodies' velocities there are the true ones, and one
-  impulsive step of ``IMPACT_STEP`` resolves it: the engine sets every touching point's approach
-  velocity to ``-e`` times itself (Newton's law, e = e_a * e_b, as Bullet combines) with Coulomb
-  friction, no position correction and no gravity. Rebound and impact speed are then exactly e
-  apart, nothing sinks at impact, and the impulse of the event is the whole momentum exchange.
-- **Everything else** (resting, sliding, rolling, slow contacts below the threshold) is the
-  engine's own velocity-level contact solver at ``dt`` with position correction ``contact_erp``.
+  checked; a point of a pair not held that penetrates while approaching faster than ``LAND_SPEED``
+  (or a new point of a held pair faster than the engine's ``held_impact_speed``) is an impact. The
+  step is redone up to the moment the point touches (a few Newton iterations on its depth, to
+  within ``depth_tol``), the bodies' velocities there are the true ones, and simgen's own solver
+  (:mod:`simgen.engines.impacts`) resolves it in one instantaneous velocity change: every
+  impacting patch leaves with ``-e`` times its approach velocity (Newton's law, e = e_a * e_b as
+  Bullet combines; e = 0 below ``restitution_threshold``), Coulomb friction in the circular cone,
+  every other touching patch of those bodies not approaching; no position correction, no gravity.
+  Rebound and impact speed are then exactly e apart, nothing sinks at impact, and the impulse of
+  the event is the whole momentum exchange, the same in both engines.
+- **Everything else** (resting, sliding, rolling, slow touches of a held pair) is the engine's own
+  contact solver at ``dt``: Bullet's with position correction ``contact_erp``, MuJoCo's contact
+  spring with friction applied as Coulomb forces (:mod:`simgen.engines.mujoco`).
 
 Contact events (:class:`~simgen.engines.contacts.ContactTracker`): an impact, or a pair touching
 after ``gap_steps`` apart. Frame times are exact step boundaries; quaternions are made
