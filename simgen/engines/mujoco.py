@@ -248,22 +248,26 @@ class _MuJoCoWorld(World):
         if not nc:
             return
         con = d.contact
-        adr = con.efc_address[:nc]
-        on = np.nonzero(adr >= 0)[0]
-        if not len(on):
+        # a handful of contacts: Python floats are cheaper than numpy's per-call overhead
+        adr = con.efc_address[:nc].tolist()
+        if max(adr) < 0:
             return
-        force = d.efc_force[adr[on]]
-        on = on[force > 0]
-        force = force[force > 0]
-        if not len(on):
-            return
-        g1, g2 = self.gid[con.geom1[on]], self.gid[con.geom2[on]]
-        sign = np.where(g1 > g2, -1.0, 1.0)  # order pairs so that a > b, the normal from b to a
-        a, b = np.maximum(g1, g2).tolist(), np.minimum(g1, g2).tolist()
-        wp = (force[:, None] * con.pos[on]).tolist()
-        wn = ((force * sign)[:, None] * con.frame[on, :3]).tolist()
+        efc = d.efc_force
+        g1, g2 = con.geom1[:nc].tolist(), con.geom2[:nc].tolist()
+        pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
+        gid = self.gid
         acc: dict = {}
-        for pair, f, p, n in zip(zip(a, b), force.tolist(), wp, wn):
+        for k in range(nc):
+            if adr[k] < 0:
+                continue
+            f = float(efc[adr[k]])
+            if not f > 0:
+                continue
+            a, b = int(gid[g1[k]]), int(gid[g2[k]])
+            fs = -f if a > b else f  # order pairs so that a > b, the normal from b to a
+            pair = (a, b) if a > b else (b, a)
+            (px, py, pz), (nx, ny, nz) = pos[k], frame[k]
+            p, n = [f * px, f * py, f * pz], [fs * nx, fs * ny, fs * nz]
             old = acc.get(pair)
             if old is None:
                 acc[pair] = [f, p, n, 1]
