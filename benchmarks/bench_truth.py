@@ -6,7 +6,8 @@ Each sample is built with the default config (256x256, 16 fps, 32 frames, 240 Hz
 sampler, simulated (no rendering) and audited from its stored float32 ground truth by
 :func:`simgen.engines.truth.audit` (see its docstring for what each column measures). Columns:
 the worst over the samples, with the limit of the README's engine table; ``imp x-eng`` is the worst
-relative difference of the first impact impulses between the two engines on the same scenes;
+relative difference of the impulse of the same contact event in the two engines on the same scenes,
+over the events that begin from the same state (:func:`simgen.engines.truth.impulse_agreement`);
 ``sim ms`` the mean simulate CPU time per video.
 """
 

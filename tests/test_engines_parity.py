@@ -144,3 +144,34 @@ def test_engine_settings_reach_the_engine(override, engine, attr, value):
         assert getattr(pipe.engine, attr) == value
     finally:
         pipe.close()
+
+
+def test_impact_patch_on_a_plane_is_the_part_that_lands():
+    """An impact on a plane acts at the body's touching corners, edge or face: corners up to 0.5 mm
+    above the lowest count only while they come down onto the plane within a step. A box tilted so
+    that one bottom edge is 0.3 mm higher lands on its face when it falls flat, but on its low edge
+    when it turns that high edge away (before, the rising edge was included in one engine and not
+    the other, and their impulses differed by 45 %)."""
+    from simgen.engines.geometry import box_corners, contact_patch, rotation
+
+    half, dt = np.array([0.1, 0.1, 0.1]), 1.0 / 240.0
+    theta = np.arcsin(3e-4 / 0.2)  # the +x bottom edge 0.3 mm above the -x one
+    quat = np.array([0.0, np.sin(-theta / 2), 0.0, np.cos(-theta / 2)])
+    corners = box_corners(half) @ rotation(quat).T
+    pos = np.array([0.3, -0.2, -corners[:, 2].min()])  # lowest corner on the plane z = 0
+    bottom = pos + corners[np.argsort(corners[:, 2])[:4]]
+    assert np.ptp(bottom[:, 2]) == pytest.approx(3e-4, rel=1e-6)
+    low = bottom[bottom[:, 2] < 1e-9]
+    assert len(low) == 2 and np.allclose(low[:, 0], low[0, 0])
+    up = np.array([0.0, 0.0, 1.0])
+    falling = contact_patch("box", half, None, pos, quat, up, vel=[0.0, 0.0, -0.5], omega=[0.0, 0.0, 0.0], within=dt)
+    assert np.allclose(falling, bottom.mean(axis=0), atol=1e-12)  # the face
+    turning = contact_patch("box", half, None, pos, quat, up, vel=[0.0, 0.0, -0.5], omega=[0.0, -10.0, 0.0], within=dt)
+    assert np.allclose(turning, low.mean(axis=0), atol=1e-12)  # the low edge only: the other rises
+    # corners within 0.1 mm touch, whatever they do
+    q_small = np.array([0.0, np.sin(-theta / 8), 0.0, np.cos(-theta / 8)])  # 0.075 mm
+    c_small = box_corners(half) @ rotation(q_small).T
+    p_small = np.array([0.0, 0.0, -c_small[:, 2].min()])
+    face = contact_patch("box", half, None, p_small, q_small, up, vel=[0.0, 0.0, -0.5], omega=[0.0, -10.0, 0.0], within=dt)
+    b_small = p_small + c_small[np.argsort(c_small[:, 2])[:4]]
+    assert np.allclose(face, b_small.mean(axis=0), atol=1e-12)

@@ -91,10 +91,14 @@ def strike_points(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
 
 
 def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, normal: np.ndarray,
-                  tol: float = 5e-4) -> np.ndarray:
+                  tol: float = 5e-4, vel=None, omega=None, within: float = 0.0, touch: float = 1e-4) -> np.ndarray:
     """Centre of the part of a body that touches a plane with ``normal`` (pointing at the body):
-    the mean of its extreme points along ``-normal`` within ``tol`` of the lowest (one corner, an
-    edge's midpoint, a face's centre). Cylinders are taken by their rim (16 points per cap)."""
+    the mean of its extreme points along ``-normal`` within ``touch`` of the lowest, and of those
+    within ``tol`` that close their gap within ``within`` seconds at the body's velocity ``vel``,
+    ``omega`` (all within ``tol`` when no velocity is given): one corner, an edge's midpoint, a
+    face's centre. A corner a fraction of a millimetre up that is not coming down is not part of
+    the patch (it would move the impact point to an edge the body does not land on). Cylinders are
+    taken by their rim (16 points per cap)."""
     n = np.asarray(normal, np.float64)
     if shape == "cylinder":
         rot = quat_to_matrix(quat)
@@ -103,10 +107,21 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
         rim = np.stack([r * np.cos(ang), r * np.sin(ang), np.zeros_like(ang)], axis=1)
         local = np.concatenate([rim + [0.0, 0.0, h], rim - [0.0, 0.0, h]])
         pts = np.asarray(pos, np.float64) + local @ rot.T
+    elif shape in ("box", "mesh"):  # one pose: no batched rotation
+        local = box_corners(size) if shape == "box" else np.asarray(vertices, np.float64).reshape(-1, 3)
+        pts = np.asarray(pos, np.float64) + local @ rotation(quat).T
     else:
         pts = support_points(shape, size, vertices, pos, quat, -n)
     height = pts @ n
-    return pts[height <= height.min() + tol].mean(axis=0)
+    gap = height - height.min()
+    take = gap <= tol
+    if vel is not None:
+        r = pts - np.asarray(pos, np.float64)
+        wx, wy, wz = (float(c) for c in omega)
+        nxw = np.array([n[1] * wz - n[2] * wy, n[2] * wx - n[0] * wz, n[0] * wy - n[1] * wx])
+        closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))
+        take &= (gap <= touch) | (gap <= closing * within)
+    return pts[take].mean(axis=0)
 
 
 def rotation(q) -> np.ndarray:

@@ -62,6 +62,9 @@ class _MuJoCoWorld(World):
         self.qadr = np.array([m.jnt_qposadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.vadr = np.array([m.jnt_dofadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.body_ids = np.array([m.body(f"b{i}").id for i in range(n)], np.int64)
+        self._qidx = self.qadr[:, None] + np.arange(7)  # qpos entries of each body (x y z, w x y z)
+        self._vidx = self.vadr[:, None] + np.arange(3)  # qvel entries of its linear velocity
+        self._xyzw = np.array([4, 5, 6, 3])
         self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
         for i in range(n):
             self.gid[m.geom(f"o{i}").id] = i + 1
@@ -176,11 +179,11 @@ class _MuJoCoWorld(World):
     def read(self) -> State:
         if self._st is None:
             d = self.d
-            q = d.qpos[self.qadr[:, None] + np.arange(7)]
-            wxyz = q[:, 3:7] / np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
+            q = d.qpos[self._qidx]
+            xyzw = q[:, self._xyzw]
+            xyzw /= np.sqrt((xyzw * xyzw).sum(axis=1))[:, None]
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
-            self._st = State(q[:, :3], wxyz[:, [1, 2, 3, 0]], d.qvel[self.vadr[:, None] + np.arange(3)],
-                             d.cvel[self.body_ids, :3].copy())
+            self._st = State(q[:, :3], xyzw, d.qvel[self._vidx], d.cvel[self.body_ids, :3])
         return self._st.copy()
 
     def _changed(self) -> None:
@@ -245,22 +248,26 @@ class _MuJoCoWorld(World):
         if not nc:
             return
         con = d.contact
-        adr = con.efc_address[:nc]
-        on = np.nonzero(adr >= 0)[0]
-        if not len(on):
+        # a handful of contacts: Python floats are cheaper than numpy's per-call overhead
+        adr = con.efc_address[:nc].tolist()
+        if max(adr) < 0:
             return
-        force = d.efc_force[adr[on]]
-        on = on[force > 0]
-        force = force[force > 0]
-        if not len(on):
-            return
-        g1, g2 = self.gid[con.geom1[on]], self.gid[con.geom2[on]]
-        sign = np.where(g1 > g2, -1.0, 1.0)  # order pairs so that a > b, the normal from b to a
-        a, b = np.maximum(g1, g2).tolist(), np.minimum(g1, g2).tolist()
-        wp = (force[:, None] * con.pos[on]).tolist()
-        wn = ((force * sign)[:, None] * con.frame[on, :3]).tolist()
+        efc = d.efc_force
+        g1, g2 = con.geom1[:nc].tolist(), con.geom2[:nc].tolist()
+        pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
+        gid = self.gid
         acc: dict = {}
-        for pair, f, p, n in zip(zip(a, b), force.tolist(), wp, wn):
+        for k in range(nc):
+            if adr[k] < 0:
+                continue
+            f = float(efc[adr[k]])
+            if not f > 0:
+                continue
+            a, b = int(gid[g1[k]]), int(gid[g2[k]])
+            fs = -f if a > b else f  # order pairs so that a > b, the normal from b to a
+            pair = (a, b) if a > b else (b, a)
+            (px, py, pz), (nx, ny, nz) = pos[k], frame[k]
+            p, n = [f * px, f * py, f * pz], [fs * nx, fs * ny, fs * nz]
             old = acc.get(pair)
             if old is None:
                 acc[pair] = [f, p, n, 1]

@@ -13,10 +13,10 @@ Mapping of SceneSpec parameters (documented in the README):
   carries its StaticSpec values (1.0 by default), so against the floor the object's own coefficients
   are the effective ones.
 - contacts: only between touching bodies (``contactProcessingThreshold = 0``, ``contactSlop = 0``:
-  Bullet's speculative points would bounce a body before it arrives). Restitution only acts in
-  the stepper's impact step (``restitutionVelocityThreshold`` is the restitution threshold there
-  and infinite otherwise); penetration is removed at ``contact_erp`` per step (``erp`` and
-  ``contactERP``), and not at all in the impact step, whose velocity it would change.
+  Bullet's speculative points would bounce a body before it arrives). Bullet never applies
+  restitution (``restitutionVelocityThreshold`` is infinite): impacts are the stepper's, resolved
+  by simgen's own solver at their time of impact. Penetration of the contacts Bullet holds
+  (resting, sliding, rolling) is removed at ``contact_erp`` per step (``erp`` and ``contactERP``).
 """
 
 from __future__ import annotations

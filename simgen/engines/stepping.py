@@ -11,15 +11,19 @@ the analytic answer wherever one exists:
   the frame's time. Steps cut short by an impact elsewhere are corrected exactly (``_correct``), so
   one body's contacts never change another body's flight.
 - **Impacts are resolved at their time of impact.** After every step the new contact points are
-  checked; a point that penetrates while approaching faster than ``restitution_threshold`` is an
-  impact. The step is redone up to the moment the point touches (a few Newton iterations on its
-  depth, to within ``depth_tol``), the bodies' velocities there are the true ones, and one
-  impulsive step of ``IMPACT_STEP`` resolves it: the engine sets every touching point's approach
-  velocity to ``-e`` times itself (Newton's law, e = e_a * e_b, as Bullet combines) with Coulomb
-  friction, no position correction and no gravity. Rebound and impact speed are then exactly e
-  apart, nothing sinks at impact, and the impulse of the event is the whole momentum exchange.
-- **Everything else** (resting, sliding, rolling, slow contacts below the threshold) is the
-  engine's own velocity-level contact solver at ``dt`` with position correction ``contact_erp``.
+  checked; a point of a pair not held that penetrates while approaching faster than ``LAND_SPEED``
+  (or a new point of a held pair faster than the engine's ``held_impact_speed``) is an impact. The
+  step is redone up to the moment the point touches (a few Newton iterations on its depth, to
+  within ``depth_tol``), the bodies' velocities there are the true ones, and simgen's own solver
+  (:mod:`simgen.engines.impacts`) resolves it in one instantaneous velocity change: every
+  impacting patch leaves with ``-e`` times its approach velocity (Newton's law, e = e_a * e_b as
+  Bullet combines; e = 0 below ``restitution_threshold``), Coulomb friction in the circular cone,
+  every other touching patch of those bodies not approaching; no position correction, no gravity.
+  Rebound and impact speed are then exactly e apart, nothing sinks at impact, and the impulse of
+  the event is the whole momentum exchange, the same in both engines.
+- **Everything else** (resting, sliding, rolling, slow touches of a held pair) is the engine's own
+  contact solver at ``dt``: Bullet's with position correction ``contact_erp``, MuJoCo's contact
+  spring with friction applied as Coulomb forces (:mod:`simgen.engines.mujoco`).
 
 Contact events (:class:`~simgen.engines.contacts.ContactTracker`): an impact, or a pair touching
 after ``gap_steps`` apart. Frame times are exact step boundaries; quaternions are made
@@ -280,10 +284,17 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        for k in np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist():
-            pair = (int(pts.a[k]), int(pts.b[k]))
-            if self.resolved and any(pr == pair and np.sum((pts.pos[k] - x) ** 2) < 1e-6 for pr, x in self.resolved):
-                continue  # this point's impact was resolved in this step already
+        ks = np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist()
+        if not ks:
+            return np.zeros(0, np.int64), np.zeros(0)
+        la, lb = pts.a.tolist(), pts.b.tolist()
+        done = [(pr, x.tolist()) for pr, x in self.resolved]
+        for k in ks:
+            pair = (la[k], lb[k])
+            if done:
+                px, py, pz = pts.pos[k].tolist()
+                if any(pr == pair and (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2 < 1e-6 for pr, (x, y, z) in done):
+                    continue  # this point's impact was resolved in this step already
             is_held = pair in held
             if not is_held or fast < np.inf:
                 cand.append(k)
@@ -461,6 +472,15 @@ class Stepper:
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
             # each point is safe while it cannot have reached the plane, or while it is still slow;
             # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
+            if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
+                h = base + r @ n
+                come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
+                live = ~((h < HELD_POINT) & (come < speed))
+                if live.any():
+                    h, come = h[live], come[live]
+                    t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
+                    t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
+                continue
             for rx, ry, rz in r.tolist():
                 h = base + rx * nx + ry * ny + rz * nz
                 come = -(vn + rx * cx + ry * cy + rz * cz)
@@ -512,14 +532,16 @@ class Stepper:
     def _quiet(self, k: int, look: bool = True) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
         contacts afterwards (not inside a cleared run of batches)."""
-        self.H[:] = 0.0
-        self.S[:] = 0.0
         self.w.step_free(k)
-        self._pieces()
         st = self.w.read()
-        changed = self._correct(st, np.arange(self.n))
-        if len(changed):
-            self.w.write(st, changed)
+        pieces = self.w.last_pieces
+        if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
+            self.H[:] = 0.0
+            self.S[:] = 0.0
+            self._pieces()
+            changed = self._correct(st, np.arange(self.n))
+            if len(changed):
+                self.w.write(st, changed)
         self.t += k * self.dt
         self.stats["quiet_steps"] += k
         if not look:
@@ -675,7 +697,9 @@ class Stepper:
                 # against a plane: the body's own touching corners, edge or face (engines report
                 # only some of the points of a face landing flat)
                 o = self.spec.objects[pr[0] - 1]
-                point = contact_patch(o.shape, o.size, self.vertices[pr[0] - 1], st.pos[pr[0] - 1], st.quat[pr[0] - 1], n)
+                i = pr[0] - 1  # (corners up to 0.5 mm off that reach the plane within a step count)
+                point = contact_patch(o.shape, o.size, self.vertices[i], st.pos[i], st.quat[i], n,
+                                      vel=st.vel[i], omega=st.omega[i], within=self.dt, touch=TOUCH)
             patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in bounce else 0.0,
                                  self.friction.get(pr, 0.0)))
         # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
