@@ -84,3 +84,40 @@ def test_shadows_only_darken_and_ramps_shadow_the_floor(renderers):
         assert (pa <= pb + 1e-9).all()
         assert ((pa < 0.75 * pb) & (a.depth[0] > 0)).mean() > 0.01
     pipe.close()
+
+
+def test_shadow_volumes_reaching_behind_the_camera_match_the_rectangles(monkeypatch):
+    """Low key light: the casters' reach boxes pass under and behind the camera (corners behind it)
+    in these freefall videos. The stencil-tested boxes are still drawn (the camera lies outside
+    them) and give the same frames, to the bit, as the rectangle fallback."""
+    import math
+
+    import simgen.render.batched as batched
+    from simgen.render.camera import project
+    from simgen.render.materials import light_uniforms
+    from simgen.render.meshes import object_meshes
+    from simgen.render.shadows import reach_boxes
+    from simgen.shapes import volume
+
+    pl = Pipeline(load_config(["scene=freefall", "out=/tmp/unused"]))
+    r = pl.renderer
+    for i in (6, 15):
+        spec, traj, _ = pl.simulate(i)
+        # the premise: some corner of a reach box lies behind the camera
+        lights = light_uniforms(spec.lights)
+        travel = -lights.light_dir[lights.key_light].astype(np.float64)
+        radius = np.array([np.linalg.norm(m.positions, axis=1).max() for m in object_meshes(spec, traj)])
+        occ = np.array([(3.0 * volume(o.shape, o.size, o.mesh) / (4.0 * math.pi)) ** (1 / 3) for o in spec.objects])
+        zmin = min(st.position[2] for st in spec.statics if st.visible)
+        box = reach_boxes(traj.positions, radius, occ, travel, zmin, 256)
+        T = traj.positions.shape[0]
+        _, zc = project(box.reshape(T, -1, 3), np.linalg.inv(spec.camera.poses(T)), spec.camera)
+        assert (zc < 0).any(), f"freefall {i}: no reach box behind the camera any more; pick another video"
+        vol = r.render(spec, traj, silhouettes=True)
+        assert r._volumes, f"freefall {i}: the shadow volumes were not used"
+        with monkeypatch.context() as m:
+            m.setattr(batched, "camera_clear_of_reach", lambda *a, **k: False)
+            rect = r.render(spec, traj, silhouettes=True)
+            assert not r._volumes
+        for name in ("rgb", "yuv420", "masks", "depth", "unoccluded"):
+            assert np.array_equal(getattr(vol, name), getattr(rect, name)), f"freefall {i}: {name} differs"

@@ -58,7 +58,13 @@ from simgen.render.resources import (
     program,
     set_uniforms,
 )
-from simgen.render.shadows import object_light_matrices, reach_boxes, receiver_masks, static_light_matrix
+from simgen.render.shadows import (
+    camera_clear_of_reach,
+    object_light_matrices,
+    reach_boxes,
+    receiver_masks,
+    static_light_matrix,
+)
 from simgen.render.tiles import frame_tiles, object_points, screen_rects, shadow_points
 from simgen.shapes import volume
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
@@ -379,11 +385,17 @@ class BatchedRenderer:
             if N:
                 self._ssbo(7, on_objects)
             if shadows and 0 < N <= 127:
-                box = reach_boxes(traj.positions, radius, occluder, travel, self._receivers_z, self._shadow_size)
-                from simgen.render.camera import project
+                reach = (traj.positions, radius, occluder, travel, self._receivers_z, self._shadow_size)
+                if cam.projection == "orthographic":
+                    from simgen.render.camera import project
 
-                _, zc = project(box.reshape(T, -1, 3), w2c, cam)
-                self._volumes = bool((zc > 2.0 * cam.znear).all())
+                    _, zc = project(reach_boxes(*reach).reshape(T, -1, 3), w2c, cam)
+                    self._volumes = bool((zc > 2.0 * cam.znear).all())
+                else:  # the near plane's corners lie within znear * |(tan x, tan y, 1)| of the camera
+                    tx = max(k[0, 2], W - k[0, 2]) / k[0, 0]
+                    ty = max(k[1, 2], H - k[1, 2]) / k[1, 1]
+                    margin = 2.0 * cam.znear * math.sqrt(1.0 + tx * tx + ty * ty)
+                    self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin)
             tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
