@@ -16,19 +16,27 @@ A pixel of the window belongs to object k when
 2. it departs strongly from the plate (``> 30``), is explained by no object (not even as a mostly-plate
    blend) and is **not shadow-like**. This keeps objects whose colour a model changed.
 
-**Shadow-like** pixels are darker than the plate (brightness ratio 0.3 to 0.97) with its chromaticity
-(normalised r, g, b within 0.03 + 9 / brightness sum, the H.264 noise of dark pixels). They never belong to
-an object whose own first-frame colours are not shadow-like; for one whose are (more than 15 % of its
-pixels), only as its own colour (coverage >= 0.85, not a blend) and only inside its last mask moved by its
-last motion and grown by 2 px.
+**Shadow-like** pixels are darker than the plate (brightness ratio 0.3 to 0.97) and either have its
+chromaticity (normalised r, g, b within 0.03 + 9 / brightness sum, the H.264 noise of dark pixels) or are
+what the renderer draws for a cast shadow or contact occlusion there: with the two *shade plates* (the
+scene rendered without the key light, and without ambient light; :func:`simgen.eval.plate.render_plate`),
+``p - s K - o A`` in linear shading (the tone map inverted), ``K`` and ``A`` the key light's and the
+ambient's share of the plate, ``0 <= s, o <= 1``, up to a residual of 10 (0..255). This catches shadows
+tinted by a coloured sky (a blue ambient makes a shadow on a red floor purple) on any floor texture.
+Shadow-like pixels never belong to an object whose own first-frame colours are not shadow-like; for one
+whose are (more than 15 % of its pixels), only as its own colour (coverage >= 0.85, not a blend) and only
+inside its first-frame shape moved to where it is now and grown by 2 px + 25 % of its size.
 
 A pixel claimed by two objects goes to the smaller residual (rule 1) or the nearer window centre (rule 2).
-Specks (connected pieces under 3 pixels or 10 % of the largest piece) are removed. An object found with
+Specks (connected pieces under 3 pixels or 10 % of the largest piece) are removed and holes enclosed by
+an object's mask filled (a shaded facet inside a silhouette that looked like a shadow). An object found with
 under 20 % of its last area is *lost* (empty mask) and is looked for in the whole frame by colour (rule 1,
 largest piece) from the next frame on.
 
 Limits (measured in ``benchmarks/bench_eval.py``): object pixels that look like the floor (a white box on a
-white tile) are missed; cast shadows of grey objects on grey floors leak into their masks; an object the
+white tile) are missed; so are an object's shaded sides that look like the floor in shadow (a beige or
+grey object on a beige or grey floor, a black object's dark side: per pixel, a deep shadow and a dark
+facet are the same colour); cast shadows of grey objects on grey floors leak into their masks; an object the
 model recolours is found only by rule 2 and only near its expected place; small objects (under ~100 px)
 lose IoU at their edges; a moving camera needs the prediction to follow the GT camera (the plate is then
 rendered for every frame); objects that vanish or merge keep their last identity.
@@ -54,7 +62,6 @@ SHADE_RESID = 10.0  # 0..255, Euclidean, linear shading: off the plane of shadow
 OWN_COLOUR = 0.85  # coverage from which a shadow-like pixel is taken as the object's own (dark) colour
 SHADOW_COLOURED = 0.15  # fraction of an object's first-frame pixels that look like shadow
 LOCAL_CONTRAST = 40.0  # |interior colour - plate| needed to trust a local coverage estimate
-KEEP_OWN = False
 GROWTH = 0.15  # per frame, as a fraction of its size, an object may grow beyond its moved last mask
 
 
@@ -292,8 +299,6 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel],
         sh = shadow[b][sel]
         if m.shadow_coloured and m.mask is not None:
             drop = sh & ((a_sel < OWN_COLOUR) | ~_first_shape(m, box, centre)[sel])
-        elif KEEP_OWN and m.mask is not None and not m.lost:
-            drop = sh & ((a_sel < OWN_COLOUR) | ~_expected(m, box, 1)[sel])
         else:
             drop = sh
         a_sel[drop] = 0.0
