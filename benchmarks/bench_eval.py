@@ -8,10 +8,12 @@ generated with ``python -m simgen`` (its own "videos per CPU-second" is the base
 as predictions by :func:`simgen.eval.evaluate`:
 
 - **clean**: the GT video decoded and re-encoded (H.264 crf 23): ``pisa_iou`` is then the IoU of
-  simgen.eval's plate-based segmentation against the true masks;
-- **shadows**: the same with a synthetic soft cast shadow under every object (an ellipse below and to
-  the right of its mask, darkening the floor by up to 50 %, Gaussian-blurred edge, never on an object),
-  added before the re-encode: the segmentation must not take it for the object.
+  simgen.eval's plate-based segmentation against the true masks (the renderer's own cast shadows and
+  contact occlusion included, which the plate does not show);
+- **shadows**: the same with a second, synthetic soft shadow under every object (an ellipse below and to
+  the right of its mask, darkening by up to 50 % without changing the colour, Gaussian-blurred edge,
+  never on an object), added before the re-encode: a stress test, as it lies over the real shadows and is
+  not what the renderer draws.
 
 Printed per family: objects scored, IoU mean and worst object (clean, shadows), the verifier's error on
 these near-perfect predictions (``|g_fit - g_true|``, ``|restitution_fit - restitution_true|``,

@@ -84,14 +84,20 @@ class Scorer:
         finally:
             self.cpu[stage] += time.process_time() - t
 
-    def plate(self, cfg, row: dict) -> np.ndarray:
-        """The plate, passed through the dataset's H.264 settings like the GT frames were."""
-        p = render_plate(self.renderers, cfg, row)
-        reps = np.repeat(p, 2, axis=0) if len(p) == 1 else p
-        enc = decode_video(encode_video(reps, float(row["fps"]), crf=cfg.render.crf, preset=cfg.render.preset))
-        return enc[: len(p)]
+    def plate(self, cfg, row: dict) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The plate and the two shade plates (without the key light, without ambient light: what a
+        shadow can do to the background), each passed through the dataset's H.264 settings like the GT
+        frames were."""
+        def encoded(p: np.ndarray) -> np.ndarray:
+            reps = np.repeat(p, 2, axis=0) if len(p) == 1 else p
+            enc = decode_video(encode_video(reps, float(row["fps"]), crf=cfg.render.crf, preset=cfg.render.preset))
+            return enc[: len(p)]
 
-    def compare(self, row: dict, frames: np.ndarray, fps: float, plate: np.ndarray | None,
+        return (encoded(render_plate(self.renderers, cfg, row)),
+                (encoded(render_plate(self.renderers, cfg, row, "key")),
+                 encoded(render_plate(self.renderers, cfg, row, "ambient"))))
+
+    def compare(self, row: dict, frames: np.ndarray, fps: float, plates: tuple | None,
                 pd_masks: np.ndarray | None = None) -> tuple[dict, list[dict], dict]:
         """Metrics of one predicted (or variance) video against the GT row."""
         T, H, W, N = int(row["num_frames"]), int(row["height"]), int(row["width"]), int(row["num_objects"])
@@ -108,8 +114,9 @@ class Scorer:
                                     f"has {len(frames)}; give one mask per predicted frame.")
                 pm = resize_masks(pd_masks[pd_idx], H, W)
             else:
-                pl = plate if len(plate) == 1 else plate[gt_idx]
-                pm = segment_video(pd, pl, row["video"][0], row["masks"][0], N)
+                plate, shade = plates
+                at = (lambda p: p) if len(plate) == 1 else (lambda p: p[gt_idx])
+                pm = segment_video(pd, at(plate), row["video"][0], row["masks"][0], N, tuple(at(x) for x in shade))
         with self.timed("metrics"):
             c_gt, c_pd = mask_centroids(gm), mask_centroids(pm)
             t_gt, t_pd = gt_idx / gt_fps, pd_idx / float(fps)
@@ -138,19 +145,19 @@ class Scorer:
             masks = None
             if self.options.masks_dir:
                 masks = load_masks(self.options.masks_dir, sample_id, int(row["num_objects"]))
-        plate = None
+        plates = None
         if masks is None or self.options.variance:
             with self.timed("plate"):
-                plate = self.plate(cfg, row)
-        values, objects, info = self.compare(row, pred.frames, pred.fps, plate, masks)
+                plates = self.plate(cfg, row)
+        values, objects, info = self.compare(row, pred.frames, pred.fps, plates, masks)
         out = {**base, "status": "ok", "mask_source": "masks" if masks is not None else "plate",
                **{k: v for k, v in info.items() if not k.startswith("c_")},
-               "plate_rmse": float("nan") if plate is None else plate_error(row["video"][0], plate[0], row["masks"][0]),
+               "plate_rmse": float("nan") if plates is None else plate_error(row["video"][0], plates[0][0], row["masks"][0]),
                **values}
         if self.options.variance:
             with self.timed("variance"):
                 take = self._takes().take(cfg, row)
-            floor, _, _ = self.compare(row, take, float(row["fps"]), plate)
+            floor, _, _ = self.compare(row, take, float(row["fps"]), plates)
             for m in SCORES:
                 out[f"{m}_floor"] = floor[m]
                 out[f"{m}_norm"] = normalised(m, values[m], floor[m])

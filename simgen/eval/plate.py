@@ -104,10 +104,23 @@ def render_rgb(renderer, spec: SceneSpec, traj: Trajectory) -> np.ndarray:
     return np.stack(frames)
 
 
-def render_plate(renderers: Renderers, cfg: DictConfig, row: dict) -> np.ndarray:
-    """uint8 [1, H, W, 3] for a still camera, [T, H, W, 3] for a moving one."""
+def render_plate(renderers: Renderers, cfg: DictConfig, row: dict, without: str = "") -> np.ndarray:
+    """uint8 [1, H, W, 3] for a still camera, [T, H, W, 3] for a moving one. ``without="key"``: the
+    same with the key light (the one whose shadows are drawn) at intensity 0; ``without="ambient"``: with
+    no ambient light. The renderer darkens the background under a cast shadow by removing part of the key
+    light's share and under an object's contact occlusion part of the ambient's, so these two plates
+    span what a shadow can do to each background pixel (:func:`simgen.eval.segment.shadow_like`)."""
     spec = scene_from_row(cfg, row)
     spec.objects = []
+    if without == "key" and spec.lights:
+        from simgen.render.materials import key_light_index
+
+        spec.lights[key_light_index(spec.lights)].intensity = 0.0
+    elif without == "ambient":
+        spec.ambient_light = np.zeros(3)
+        if spec.environment is not None:
+            spec.environment.ambient_sky = np.zeros(3)
+            spec.environment.ambient_ground = np.zeros(3)
     frames = 1 if spec.camera.trajectory is None else int(row["num_frames"])
     spec.frames = frames
     traj = empty_trajectory(frames, float(row["fps"]), float(row.get("physics_hz") or 240.0))

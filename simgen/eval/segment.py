@@ -16,19 +16,27 @@ A pixel of the window belongs to object k when
 2. it departs strongly from the plate (``> 30``), is explained by no object (not even as a mostly-plate
    blend) and is **not shadow-like**. This keeps objects whose colour a model changed.
 
-**Shadow-like** pixels are darker than the plate (brightness ratio 0.3 to 0.97) with its chromaticity
-(normalised r, g, b within 0.03 + 9 / brightness sum, the H.264 noise of dark pixels). They never belong to
-an object whose own first-frame colours are not shadow-like; for one whose are (more than 15 % of its
-pixels), only as its own colour (coverage >= 0.85, not a blend) and only inside its last mask moved by its
-last motion and grown by 2 px.
+**Shadow-like** pixels are darker than the plate (brightness ratio 0.3 to 0.97) and either have its
+chromaticity (normalised r, g, b within 0.03 + 9 / brightness sum, the H.264 noise of dark pixels) or are
+what the renderer draws for a cast shadow or contact occlusion there: with the two *shade plates* (the
+scene rendered without the key light, and without ambient light; :func:`simgen.eval.plate.render_plate`),
+``p - s K - o A`` in linear shading (the tone map inverted), ``K`` and ``A`` the key light's and the
+ambient's share of the plate, ``0 <= s, o <= 1``, up to a residual of 10 (0..255). This catches shadows
+tinted by a coloured sky (a blue ambient makes a shadow on a red floor purple) on any floor texture.
+Shadow-like pixels never belong to an object whose own first-frame colours are not shadow-like; for one
+whose are (more than 15 % of its pixels), only as its own colour (coverage >= 0.85, not a blend) and only
+inside its first-frame shape moved to where it is now and grown by 2 px + 25 % of its size.
 
 A pixel claimed by two objects goes to the smaller residual (rule 1) or the nearer window centre (rule 2).
-Specks (connected pieces under 3 pixels or 10 % of the largest piece) are removed. An object found with
+Specks (connected pieces under 3 pixels or 10 % of the largest piece) are removed and holes enclosed by
+an object's mask filled (a shaded facet inside a silhouette that looked like a shadow). An object found with
 under 20 % of its last area is *lost* (empty mask) and is looked for in the whole frame by colour (rule 1,
 largest piece) from the next frame on.
 
 Limits (measured in ``benchmarks/bench_eval.py``): object pixels that look like the floor (a white box on a
-white tile) are missed; cast shadows of grey objects on grey floors leak into their masks; an object the
+white tile) are missed; so are an object's shaded sides that look like the floor in shadow (a beige or
+grey object on a beige or grey floor, a black object's dark side: per pixel, a deep shadow and a dark
+facet are the same colour); cast shadows of grey objects on grey floors leak into their masks; an object the
 model recolours is found only by rule 2 and only near its expected place; small objects (under ~100 px)
 lose IoU at their edges; a moving camera needs the prediction to follow the GT camera (the plate is then
 rendered for every frame); objects that vanish or merge keep their last identity.
@@ -48,6 +56,9 @@ RESID = 28.0  # rule 1 residual (0..255 units, Euclidean over RGB)
 SHADOW_CHROMA = 0.03
 SHADOW_NOISE = 9.0  # chromaticity noise x brightness sum (H.264, about 3 levels per channel)
 SHADOW_RATIO = (0.3, 0.97)  # brightness of a shadow / of the plate
+SHADE_MIN = 12.0  # key or ambient share (0..255) below which the shade plates tell nothing about a pixel
+SHADE_MAX = 1.0  # the largest share of the key light (ambient) a shadow (occlusion) removes
+SHADE_RESID = 10.0  # 0..255, Euclidean, linear shading: off the plane of shadows
 OWN_COLOUR = 0.85  # coverage from which a shadow-like pixel is taken as the object's own (dark) colour
 SHADOW_COLOURED = 0.15  # fraction of an object's first-frame pixels that look like shadow
 LOCAL_CONTRAST = 40.0  # |interior colour - plate| needed to trust a local coverage estimate
@@ -83,7 +94,8 @@ def palette_of(pixels: np.ndarray, bins: int = 8, min_frac: float = 0.02, max_co
     return means[keep] if keep else means[order[:1]]
 
 
-def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int, plate0: np.ndarray | None = None) -> list[ObjectModel]:
+def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int, plate0: np.ndarray | None = None,
+                shade0: tuple | None = None) -> list[ObjectModel]:
     H, W = labels0.shape
     f0 = frame0.astype(np.float32)
     p0 = plate0.astype(np.float32) if plate0 is not None else None
@@ -99,7 +111,7 @@ def init_models(frame0: np.ndarray, labels0: np.ndarray, n: int, plate0: np.ndar
             ext = float(np.sqrt(((xs - c[0]) ** 2 + (ys - c[1]) ** 2).max())) + 1.0
             shade = False
             if p0 is not None:
-                dark = shadow_like(f0[m], p0[m]) & (np.abs(f0[m] - p0[m]).max(-1) > CAND)
+                dark = shadow_like(f0[m], p0[m], None if shade0 is None else tuple(x[m].astype(np.float32) for x in shade0)) & (np.abs(f0[m] - p0[m]).max(-1) > CAND)
                 shade = bool(dark.mean() > SHADOW_COLOURED)
             models.append(ObjectModel(pal, c, ext, float(m.sum()), shadow_coloured=shade, mask=m,
                                       shape0=(ys - int(round(c[1])), xs - int(round(c[0])))))
@@ -140,14 +152,45 @@ def _largest(mask: np.ndarray) -> np.ndarray:
     return lab == (np.argmax(np.bincount(lab.ravel())[1:]) + 1)
 
 
-def shadow_like(f: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Darker than the plate with the plate's chromaticity: f, p float [..., 3]. The chromaticity
-    tolerance grows for dark pixels, whose normalised colour is mostly compression noise."""
+def _linear(c: np.ndarray) -> np.ndarray:
+    """Display values 0..255 back to the renderer's linear shading (the inverse of its tone map: identity
+    up to 0.8, then ``0.8 + 0.2 (1 - exp(-(x - 0.8) / 0.2))``), x 255."""
+    y = np.minimum(c / 255.0, 0.999)
+    return 255.0 * np.where(y <= 0.8, y, 0.8 - 0.2 * np.log1p(-(y - 0.8) / 0.2))
+
+
+def shadow_like(f: np.ndarray, p: np.ndarray, shade: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Whether pixels f look like the background p darkened by a cast shadow or contact occlusion; f, p
+    float [..., 3] (0..255).
+
+    With ``shade`` = (the plate without the key light, the plate without ambient light): in the
+    renderer's linear shading a shadow removes a share ``s`` of the key light's contribution ``K = p -
+    key_off`` and contact occlusion a share ``o`` of the ambient's ``A = p - ambient_off``: a shadow pixel
+    is ``p - s K - o A`` with ``0 < s, o <= SHADE_MAX`` up to ``SHADE_RESID`` (whatever the floor's
+    texture and the tints of the lights: a blue sky makes shadows on a red floor purple). Otherwise (and
+    also) darker than the plate with its chromaticity; the chromaticity tolerance grows for dark pixels,
+    whose normalised colour is mostly compression noise."""
     sf, sp = f.sum(-1) + 3.0, p.sum(-1) + 3.0
     ratio = sf / sp
     chroma = np.abs((f + 1.0) / sf[..., None] - (p + 1.0) / sp[..., None]).sum(-1)
     tol = SHADOW_CHROMA + SHADOW_NOISE / sf
-    return (ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & (chroma < tol)
+    ok = chroma < tol
+    if shade is not None:
+        lp = _linear(p)
+        d = lp - _linear(f)  # = s K + o A for a shadow
+        K, A = lp - _linear(shade[0]), lp - _linear(shade[1])
+        kk, aa, ka = (K * K).sum(-1), (A * A).sum(-1), (K * A).sum(-1)
+        dk, da = (d * K).sum(-1), (d * A).sum(-1)
+        det = kk * aa - ka * ka
+        good = det > 1.0
+        det = np.where(good, det, 1.0)
+        s_ = np.where(good, (dk * aa - da * ka) / det, dk / np.maximum(kk, 1.0))
+        o_ = np.where(good, (da * kk - dk * ka) / det, 0.0)
+        # shares outside [0, SHADE_MAX] clipped, then the residual of the clipped fit
+        s_, o_ = np.clip(s_, 0.0, SHADE_MAX), np.clip(o_, 0.0, SHADE_MAX)
+        off = np.linalg.norm(d - s_[..., None] * K - o_[..., None] * A, axis=-1)
+        ok |= ((kk >= SHADE_MIN**2) | (aa >= SHADE_MIN**2)) & (off < SHADE_RESID)
+    return (ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & ok
 
 
 def _refine(cover: np.ndarray, d: np.ndarray, f: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -199,7 +242,8 @@ def _window(m: ObjectModel) -> tuple[np.ndarray, float]:
     return m.centre + m.velocity, 1.5 * m.extent + np.linalg.norm(m.velocity) + 4.0
 
 
-def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np.ndarray:
+def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel],
+                  shade: tuple | None = None) -> np.ndarray:
     """Masks bool [N, H, W] of one frame (float RGB f and plate p [H, W, 3]); updates the models.
 
     Work is done in the bounding box of the objects' windows (the whole frame while one is lost)."""
@@ -223,7 +267,7 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
     d = fc - pc
     dep = np.abs(d).max(-1)
     cand = dep > CAND
-    shadow = cand & shadow_like(fc, pc)
+    shadow = cand & shadow_like(fc, pc, None if shade is None else tuple(x[y0:y1, x0:x1] for x in shade))
     yy, xx = np.mgrid[y0:y1, x0:x1]
     best = np.full((h, w), np.inf)  # rule 1: lowest cost so far
     owner1 = np.full((h, w), -1)
@@ -292,7 +336,7 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
         area = 0.0
         if len(ys):
             b = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-            mk = _clean(owner[b] == k)
+            mk = ndimage.binary_fill_holes(_clean(owner[b] == k)) & ((owner[b] == k) | (owner[b] < 0))
             ys, xs = np.nonzero(mk)
             ys, xs = ys + b[0].start + y0, xs + b[1].start + x0  # full frame
             area = float(len(ys))
@@ -310,13 +354,14 @@ def segment_frame(f: np.ndarray, p: np.ndarray, models: list[ObjectModel]) -> np
 
 
 def segment_video(frames: np.ndarray, plate: np.ndarray, frame0: np.ndarray, labels0: np.ndarray,
-                  n_objects: int) -> np.ndarray:
+                  n_objects: int, shade: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Masks bool [T, N, H, W] of ``frames`` [T, H, W, 3] against ``plate`` [1 or T, H, W, 3], identities
     from the GT first frame ``frame0`` [H, W, 3] and its labels ``labels0`` [H, W] (0 background, k object k)."""
-    models = init_models(frame0, labels0, n_objects, plate[0])
+    models = init_models(frame0, labels0, n_objects, plate[0], None if shade is None else (shade[0][0], shade[1][0]))
     T, H, W, _ = frames.shape
     out = np.zeros((T, n_objects, H, W), bool)
     for t in range(T):
         pl = plate[t if len(plate) > 1 else 0].astype(np.float32)
-        out[t] = segment_frame(frames[t].astype(np.float32), pl, models)
+        sh = None if shade is None else tuple(x[t if len(x) > 1 else 0].astype(np.float32) for x in shade)
+        out[t] = segment_frame(frames[t].astype(np.float32), pl, models, sh)
     return out
