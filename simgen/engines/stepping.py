@@ -630,8 +630,9 @@ class Stepper:
         """Redo the piece from ``snap`` up to the earliest impact: (h, points, impulses, state cache)
         of a state whose deepest impacting point is at most ``depth_tol`` deep. Newton steps on the
         depth (it is nearly linear in time over a step), bisection when one falls short. If none is
-        found, the earliest state seen with an impact is restored (the impact is then resolved
-        deeper, up to one step late)."""
+        found (or the time of the touch is already bracketed closer than the approach covers a
+        quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
+        is then resolved deeper, up to one step late)."""
         d = -pts.dist[idx]
         if d.max() <= self.depth_tol:
             return left, pts, imp, cache
@@ -657,7 +658,9 @@ class Stepper:
                 hi, d_hi, s_hi, short = h, d, speed_h, False
             else:
                 lo, short = h, True
-            if hi - lo < 1e-9:
+            if (hi - lo) * float(s_hi.max()) < 0.25 * self.depth_tol:
+                # the touch is dated closer than a quarter of the tolerance: the depth jumps there (an
+                # engine's new contact point appears already this deep), no piece can land within it
                 break
         # an engine's step is not exactly repeatable after a restore (warm starts): put the state back
         h, pts_b, imp_b, st_b = best
