@@ -82,7 +82,7 @@ class _MuJoCoWorld(World):
         self.mass = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
                            np.array(inertia, np.float64).reshape(-1, 3))
         self.normal: dict = {}  # pair -> (normal force N, point, normal, points) of the last step
-        self._st = self._pts = None  # what was read of the current state
+        self._st = self._pts = self._kin = None  # what was read of the current state
         st = State(np.array([o.position for o in spec.objects], np.float64).reshape(n, 3),
                    np.array([o.quaternion for o in spec.objects], np.float64).reshape(n, 4),
                    np.array([o.linear_velocity for o in spec.objects], np.float64).reshape(n, 3),
@@ -109,7 +109,7 @@ class _MuJoCoWorld(World):
                     pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
         if not pairs:
             return
-        kin = _Kin(self.read(), self.mass)
+        kin = self._kinematics()
         gx, gy, gz = self.g.tolist()
         out = np.zeros((self.n, 6))
         for pair, (force, p, nrm, count) in pairs.items():
@@ -158,7 +158,7 @@ class _MuJoCoWorld(World):
         limit = np.inf
         if not self.normal:
             return limit
-        kin = _Kin(self.read(), self.mass)
+        kin = self._kinematics()
         g = float(np.linalg.norm(self.g))
         for pair, (force, p, nrm, count) in self.normal.items():
             p = p.tolist()
@@ -188,7 +188,15 @@ class _MuJoCoWorld(World):
 
     def _changed(self) -> None:
         """The state or its contacts changed: forget what was read."""
-        self._st = self._pts = None
+        self._st = self._pts = self._kin = None
+
+    def _kinematics(self) -> "_Kin":
+        """The current state as Python floats (read once per state: the broad phase's friction
+        limit and the friction forces of the next step both need it)."""
+        if self._kin is None:
+            self.read()
+            self._kin = _Kin(self._st, self.mass)
+        return self._kin
 
     def write(self, state: State, bodies=None) -> None:
         d = self.d

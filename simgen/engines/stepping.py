@@ -192,6 +192,7 @@ class Stepper:
                 self.restitution[(i + 1, k + 1)] = float(a.restitution) * float(b.restitution)
                 self.friction[(i + 1, k + 1)] = float(a.friction) * float(b.friction)
         self.resolved: list = []
+        self.idle: set = set()  # pairs whose impact this step took no impulse (their patch does not approach)
         self.partners: set = set()  # pairs touching at the end of the last step
         self.recent: dict = {}  # pair -> physics step at which it last touched
         self.steps = 0
@@ -567,6 +568,7 @@ class Stepper:
         self.pushed[:] = False
         self.leaving[:] = False
         self.resolved = []  # (pair, point) of the impacts this step resolved
+        self.idle = set()
         hit = np.zeros(self.n, bool)
         for _ in range(64):  # impacts within one step
             piece = left if aim is None or aim >= left - 1e-9 else max(aim, 1e-7)
@@ -575,7 +577,7 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h = piece
-            if len(idx):
+            if len(idx) and not all((int(pts.a[k]), int(pts.b[k])) in self.idle for k in idx):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
             self._pieces()
             t = self.t + dt - left + h
@@ -628,8 +630,9 @@ class Stepper:
         """Redo the piece from ``snap`` up to the earliest impact: (h, points, impulses, state cache)
         of a state whose deepest impacting point is at most ``depth_tol`` deep. Newton steps on the
         depth (it is nearly linear in time over a step), bisection when one falls short. If none is
-        found, the earliest state seen with an impact is restored (the impact is then resolved
-        deeper, up to one step late)."""
+        found (or the time of the touch is already bracketed closer than the approach covers a
+        quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
+        is then resolved deeper, up to one step late)."""
         d = -pts.dist[idx]
         if d.max() <= self.depth_tol:
             return left, pts, imp, cache
@@ -655,7 +658,9 @@ class Stepper:
                 hi, d_hi, s_hi, short = h, d, speed_h, False
             else:
                 lo, short = h, True
-            if hi - lo < 1e-9:
+            if (hi - lo) * float(s_hi.max()) < 0.25 * self.depth_tol:
+                # the touch is dated closer than a quarter of the tolerance: the depth jumps there (an
+                # engine's new contact point appears already this deep), no piece can land within it
                 break
         # an engine's step is not exactly repeatable after a restore (warm starts): put the state back
         h, pts_b, imp_b, st_b = best
@@ -728,7 +733,9 @@ class Stepper:
         for pr in pairs:
             ks = groups[pr]
             self.resolved.extend((pr, x) for x in pts.pos[ks])
-            if impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
+            if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
+                self.idle.add(pr)
+            else:
                 self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
         for pr, j in impulse.items():
             if j > 0:
