@@ -69,19 +69,9 @@ def workers_of(pid: int) -> list[int]:
 
 
 def same(a, b) -> bool:
-    """Exact equality of decoded values (NaN equals NaN)."""
-    import numpy as np
+    from simgen.data import values_equal
 
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and bool(
-            np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return a == b
+    return values_equal(a, b)
 
 
 def compare(a: Path, b: Path) -> dict:

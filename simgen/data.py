@@ -253,3 +253,18 @@ class SimgenDataset(Sequence):
 def open_dataset(path: str, columns: Iterable[str] | None = None, decode_video: bool = True) -> SimgenDataset:
     """Open a dataset folder (or one shard) written by ``python -m simgen``."""
     return SimgenDataset(path, columns=columns, decode_video=decode_video)
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Exact equality of two decoded values of a sample (arrays by dtype, shape and content; dicts and
+    lists element by element; NaN equals NaN): what "the same sample" means when two datasets are compared."""
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return a == b

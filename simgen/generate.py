@@ -6,10 +6,6 @@ worker process; :func:`Pipeline.make_row` depends only on ``(config, index)``.
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict
-from contextlib import contextmanager
-
 import numpy as np
 from omegaconf import DictConfig
 
@@ -22,12 +18,14 @@ from simgen.engines.geometry import collision_vertices
 from simgen.scenes_registry import make_scene, scene_config, scene_module
 from simgen.schema import params_cells
 from simgen.spec import SceneSpec, Trajectory, project_trajectory
+from simgen.timing import StageTimer
 
 STAGES = ("sample", "simulate", "render", "encode", "write")
 
 
-class Pipeline:
+class Pipeline(StageTimer):
     def __init__(self, cfg: DictConfig, render: bool = True):
+        super().__init__()  # self.cpu: CPU seconds per stage (this process)
         self.cfg = cfg
         self.scene_cfg = scene_config(cfg.scene)
         eng = cfg.engine
@@ -37,20 +35,11 @@ class Pipeline:
             from simgen.render import make_renderer
 
             self.renderer = make_renderer(cfg.render)
-        self.cpu = defaultdict(float)  # CPU seconds per stage (this process)
 
     def close(self) -> None:
         self.engine.close()
         if self.renderer is not None:
             self.renderer.close()
-
-    @contextmanager
-    def timed(self, stage: str):
-        t = time.process_time()
-        try:
-            yield
-        finally:
-            self.cpu[stage] += time.process_time() - t
 
     def simulate(self, index: int) -> tuple[SceneSpec, Trajectory, int]:
         with self.timed("sample"):

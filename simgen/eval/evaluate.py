@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +22,7 @@ from simgen.eval.predictions import load_masks, open_predictions, pair_frames, r
 from simgen.eval.segment import segment_video
 from simgen.eval.tracks import TRACK_METRICS, mask_centroids, track_errors
 from simgen.eval.verifier import VERIFIER_METRICS, verify
+from simgen.timing import StageTimer
 
 SCORES = PISA_METRICS + PHYSIQ_METRICS + TRACK_METRICS  # have a variance floor
 METRICS = SCORES + VERIFIER_METRICS
@@ -62,27 +61,19 @@ def _nanmean(a) -> float:
     return float(np.nanmean(a)) if np.isfinite(a).any() else float("nan")
 
 
-class Scorer:
+class Scorer(StageTimer):
     def __init__(self, gt_path: str, pred_path: str, options: Options):
+        super().__init__()
         self.gt = GroundTruth(gt_path)
         self.preds = open_predictions(pred_path, options.pred_fps)
         self.options = options
         self.renderers = Renderers()
         self._variance = None
-        self.cpu: dict[str, float] = defaultdict(float)
 
     def close(self) -> None:
         if self._variance is not None:
             self._variance.close()
         self.renderers.close()
-
-    @contextmanager
-    def timed(self, stage: str):
-        t = time.process_time()
-        try:
-            yield
-        finally:
-            self.cpu[stage] += time.process_time() - t
 
     def plate(self, cfg, row: dict) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """The plate and the two shade plates (without the key light, without ambient light: what a
