@@ -33,7 +33,7 @@ from simgen.data import open_dataset  # noqa: E402
 from simgen.errors import UserError  # noqa: E402
 from simgen.config import config_hash  # noqa: E402
 from simgen.integrity import verify_file  # noqa: E402
-from simgen.shards import TMP_PREFIX, OutputFolder  # noqa: E402
+from simgen.shards import TMP_PREFIX, OutputFolder, temp_writer  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -225,12 +225,15 @@ def test_worker_killed_mid_shard_costs_only_a_retry(cluster, tmp_path):
         running = list_tasks(filters=[("name", "=", "simgen_shard"), ("state", "=", "RUNNING")], detail=True)
         pids = [t.worker_pid for t in running if t.worker_pid]
         tmps = [f for f in _files(out) if f.startswith(TMP_PREFIX)]
-        # Every running task has opened its shard (a task still building its pipeline has not), so
-        # the killed attempt leaves a temporary file behind for the driver to clean up.
-        if pids and len(tmps) >= len(pids):
+        # Kill a running task that has opened its shard (a task still building its pipeline has not;
+        # a temporary's name carries its writer's pid), so the killed attempt leaves a temporary file
+        # behind for the driver to clean up.
+        writing = {w.pid for w in map(temp_writer, tmps) if w is not None}
+        victims = [p for p in pids if p in writing]
+        if victims:
             time.sleep(0.5)
-            os.kill(pids[0], signal.SIGKILL)
-            killed = pids[0]
+            os.kill(victims[0], signal.SIGKILL)
+            killed = victims[0]
             # A killed attempt never leaves a final shard that is not whole.
             folder = OutputFolder(str(out))
             for s in range(n // 2):
