@@ -57,6 +57,7 @@ from simgen.render.resources import (
     mipmapped_texture,
     program,
     set_uniforms,
+    stencil_export,
 )
 from simgen.render.shadows import (
     camera_clear_of_reach,
@@ -611,10 +612,33 @@ class BatchedRenderer:
         self._stencil("write")
         objects.draw(p, n)
         self._stencil(None)
+        if not stencil_export(ctx):
+            self._stencil_from_ids(L, f0, n, N)
         if not do_sil:
             return None
         gl.MemoryBarrier(C.ALL_BARRIER_BITS)
         return np.frombuffer(self._buffers[5].read(n * N * 4), np.uint32).reshape(n, N).astype(np.int32)
+
+    def _stencil_from_ids(self, L: _Layers, f0: int, n: int, N: int) -> None:
+        """The stencil the id pass writes where the driver has ``ARB_shader_stencil_export``: each
+        pixel's visible object id (k + 1), copied from the id target one bit per pass."""
+        ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
+        full = np.zeros((n, 8), np.int32)
+        full[:, 2], full[:, 3], full[:, 4], full[:, 5] = W, H, np.arange(n), f0 + np.arange(n)
+        self._ssbo(4, full)
+        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
+        self._use(ids=L.ids)
+        L.fb_mark.use(W, H)
+        p = self._prog("quad.vert", "stencil_ids.frag")
+        gl.Enable(C.STENCIL_TEST)
+        gl.StencilFunc(C.ALWAYS, 0xFF, 0xFF)
+        gl.StencilOp(C.KEEP, C.KEEP, C.REPLACE)
+        for b in range(int(N).bit_length()):  # ids 1..N
+            gl.StencilMask(1 << b)
+            set_uniforms(p, bit=b)
+            self._quad(p, n)
+        self._stencil(None)
+        ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
 
     def _colour(self, L: _Layers, objects, tiles: dict, f0: int, f1: int, N: int, rgb: bool) -> None:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height

@@ -7,6 +7,7 @@ arrays, which moderngl does not wrap, are made with raw GL calls (:mod:`simgen.r
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -24,14 +25,25 @@ def _source(name: str) -> str:
     return (SHADER_DIR / name).read_text()
 
 
+def stencil_export(ctx) -> bool:
+    """Whether fragment shaders can write the stencil value (``ARB_shader_stencil_export``: Mesa and
+    AMD have it, NVIDIA's driver does not). Without it the renderer copies the id pass's object ids
+    into the stencil in a few extra passes (the same stencil, the same pixels).
+    ``SIMGEN_GL_STENCIL_EXPORT=0`` takes that path on any driver (tests compare the two)."""
+    if os.environ.get("SIMGEN_GL_STENCIL_EXPORT", "").strip() == "0":
+        return False
+    return "GL_ARB_shader_stencil_export" in ctx.extensions
+
+
 def program(ctx, vertex: str, fragment: str, defines: tuple[str, ...] = ()):
     """Compile ``vertex`` + ``fragment`` (file names under shaders/), each prefixed with the common
-    declarations (shaders/common.glsl) and ``#define``s."""
+    declarations (shaders/common.glsl) and ``#define``s (plus ``STENCIL_EXPORT`` in fragment shaders
+    where :func:`stencil_export`)."""
     defs = "".join(f"#define {d}\n" for d in defines)
     common = _source("common.glsl") + "\n#line 1\n"
+    export = "#extension GL_ARB_shader_stencil_export : require\n#define STENCIL_EXPORT\n" if stencil_export(ctx) else ""
     return ctx.program(vertex_shader=HEADER + defs + "#define VERTEX\n" + common + _source(vertex),
-                       fragment_shader=HEADER + "#extension GL_ARB_shader_stencil_export : require\n" + defs
-                       + "#define FRAGMENT\n" + common + _source(fragment))
+                       fragment_shader=HEADER + export + defs + "#define FRAGMENT\n" + common + _source(fragment))
 
 
 def encode_uniforms(values: dict) -> list[tuple[str, bool, object]]:

@@ -31,7 +31,9 @@ void main() {
         if ((prev & bit) == 0u) atomicAdd(counts[(v_t - frame0) * n_objects + v_k], 1u);
     }
     o_id = uint(v_k + 1);
+#ifdef STENCIL_EXPORT
     gl_FragStencilRefARB = v_k + 1;  // the stencil keeps the visible object's id, for the shading passes
+#endif                               // (without the extension the renderer copies o_id into it afterwards)
     float z = dot(v_depth_row, vec4(v_world, 1.0));
     o_depth = z;
     o_gbuf = vec4(normalize(v_normal), z);
