@@ -42,8 +42,23 @@ _SHADER_DIR = Path(__file__).resolve().parent / "shaders"
 __all__ = ["Frames", "Renderer", "check_egl"]
 
 
-def _make_classes():
+def _import_pyrender():
+    """pyrender, importable on machines without X libraries (GPU nodes, containers): its package
+    imports its viewer, a pyglet window class, for which pyglet loads libX11/libXrender unless it is
+    told it runs headless (on an H200 node: AttributeError from pyglet's xrender bindings)."""
+    import sys
+
+    if "pyrender" not in sys.modules and "pyglet.window" not in sys.modules:
+        import pyglet
+
+        pyglet.options["headless"] = True
     import pyrender
+
+    return pyrender
+
+
+def _make_classes():
+    pyrender = _import_pyrender()
     from OpenGL import GL
     from pyrender.constants import ProgramFlags, RenderFlags
     from pyrender.shader_program import ShaderProgram, ShaderProgramCache
@@ -290,7 +305,7 @@ def _FLOOR_SAMPLER():
     With pyrender's implicit defaults (filters left as None) Mesa produced floor pixels that
     differed by one grey level depending on which scenes the process had rendered before; with
     explicit filters the output depends only on the scene (tests/test_render_determinism.py)."""
-    import pyrender as pr
+    pr = _import_pyrender()
 
     GL_LINEAR, GL_LINEAR_MIPMAP_LINEAR, GL_REPEAT = 9729, 9987, 10497
     return pr.Sampler(magFilter=GL_LINEAR, minFilter=GL_LINEAR_MIPMAP_LINEAR, wrapS=GL_REPEAT, wrapT=GL_REPEAT)
