@@ -82,7 +82,7 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
         objects = []
         # short clips: they may meet after the last frame; slow, large objects that would start
         # overlapping get a longer run-up on each failed attempt
-        t_c = min(max(draw("contact_time") * duration, 0.35) * 1.03**attempt, max(0.95 * duration, 0.35))
+        t_c = min(max(draw("contact_time") * duration, 0.35) * 1.03**attempt, max(0.95 * duration, 0.35 * 1.03**attempt))
         z_meet = draw("meet_height")
         phi0 = rng.uniform(0, 2 * math.pi)
         oblique = 0.0 if head_on else draw("oblique")
@@ -114,7 +114,8 @@ def sample(cfg: Config, rng: np.random.Generator, ctx) -> SceneSpec:
         if _min_gap_before(objects, 0.5 * t_c) > 0.01:
             break
     else:
-        raise RuntimeError("collide: could not place the objects without early overlaps; widen scene.speed or contact_time")
+        raise RuntimeError(f"collide: could not place the objects without early overlaps in 100 tries (clip {duration:.2f} s); "
+                           "widen scene.speed or scene.contact_time")
     # camera: start points, meeting point and the air arcs
     pts = [o.position for o in objects] + [np.array([0, 0, z_meet if mode == "air" else 0.1])]
     if mode == "air":
