@@ -308,6 +308,7 @@ class _MuJoCoWorld(World):
             if k > 2:
                 mj.mj_step(m, d, nstep=k - 2)
             mj.mj_step1(m, d)
+        self.before_last = (d.qvel[self._vidx], d.cvel[self.body_ids, :3])
         mj.mj_step2(m, d)
         self._solved()
         mj.mj_step1(m, d)

@@ -195,8 +195,14 @@ class _BulletWorld(World):
     def step_free(self, k: int) -> None:
         self._mode(self.dt)
         self._st = None
-        for _ in range(k):
-            self.p.stepSimulation(physicsClientId=self.c)
+        p, c = self.p, self.c
+        for _ in range(k - 1):
+            p.stepSimulation(physicsClientId=c)
+        vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
+        n = len(self.bodies)
+        self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
+                            np.array([w for _, w in vel], np.float64).reshape(n, 3))
+        p.stepSimulation(physicsClientId=c)
         self.last_pieces = [self.dt] * k
 
     def observe(self) -> tuple[Points, dict]:

@@ -93,6 +93,8 @@ class World(ABC):
     sub-step while bodies touch)."""
 
     last_pieces: list = []
+    # linear and angular velocities [n, 3] one step before the end of the last ``step_free``
+    before_last: tuple | None = None
     # new contact points of a pair already touching are impacts only above this approach speed
     # (m/s); below it (always, if infinite) they are the engine's own contact
     held_impact_speed: float = np.inf
@@ -112,7 +114,8 @@ class World(ABC):
 
     @abstractmethod
     def step_free(self, k: int) -> None:
-        """``k`` whole physics steps while nothing touches anything (no contact queries)."""
+        """``k`` whole physics steps without contact queries (nothing the stepper must resolve happens);
+        sets ``before_last``."""
 
     @abstractmethod
     def observe(self) -> tuple[Points, dict]:
@@ -535,6 +538,8 @@ class Stepper:
         contacts afterwards (not inside a cleared run of batches)."""
         self.w.step_free(k)
         st = self.w.read()
+        if self.w.before_last is not None:  # the rate of change over the batch's last step
+            self.prev_vel, self.prev_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
             self.H[:] = 0.0
