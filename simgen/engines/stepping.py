@@ -199,8 +199,9 @@ class Stepper:
         self.partners: set = set()  # pairs touching at the end of the last step
         self.recent: dict = {}  # pair -> physics step at which it last touched
         self.steps = 0
-        self.prev_omega = np.zeros((self.n, 3))
-        self.prev_vel = np.zeros((self.n, 3))
+        self.prev_omega = np.zeros((self.n, 3))  # angular velocities before the last single step
+        self.rate_omega = np.zeros((self.n, 3))  # velocities one step before the last step taken
+        self.rate_vel = np.zeros((self.n, 3))
         self.credit = 0  # steps the last broad phase cleared beyond its batch
         self.unseen = 0  # steps taken in that run without observing the contacts
         # the broad phase's checks: each body's own contacts, each body against each static, each pair
@@ -456,23 +457,26 @@ class Stepper:
         k = int(t_end / self.dt + 1e-9)
         if k < 1 or not planes:
             return t_end if planes else 0.0
-        w = st.omega[i]
-        dv = st.vel[i] - self.prev_vel[i]
-        dw = w - self.prev_omega[i]
-        acc = (self.gnorm + float(np.sqrt(dv @ dv)) / self.dt + float(np.sqrt(dw @ dw)) * self.radius[i] / self.dt
-               + float(w @ w) * self.radius[i] + 1.0)
-        v = st.vel[i]
-        if float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) + acc * t_end < speed:
+        wx, wy, wz = st.omega[i].tolist()
+        vx, vy, vz = st.vel[i].tolist()
+        ux, uy, uz = self.rate_vel[i].tolist()
+        ox, oy, oz = self.rate_omega[i].tolist()
+        dv = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
+        dw = ((wx - ox) ** 2 + (wy - oy) ** 2 + (wz - oz) ** 2) ** 0.5
+        w2 = wx * wx + wy * wy + wz * wz
+        R = float(self.radius[i])
+        acc = self.gnorm + dv / self.dt + dw * R / self.dt + w2 * R + 1.0
+        if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
         rot = rotation(st.quat[i])
         t_ok = t_end
-        wx, wy, wz = w.tolist()
+        px, py, pz = st.pos[i].tolist()
         for s in planes:
             _, n, off, _ = self.statics[s]
             r = self.hulls[i].strike(st.pos[i], rot, n)
             nx, ny, nz = n.tolist()
-            base = float(st.pos[i] @ n) - off
-            vn = float(v @ n)
+            base = px * nx + py * ny + pz * nz - off
+            vn = vx * nx + vy * ny + vz * nz
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
             # each point is safe while it cannot have reached the plane, or while it is still slow;
             # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
@@ -539,7 +543,7 @@ class Stepper:
         self.w.step_free(k)
         st = self.w.read()
         if self.w.before_last is not None:  # the rate of change over the batch's last step
-            self.prev_vel, self.prev_omega = self.w.before_last
+            self.rate_vel, self.rate_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
             self.H[:] = 0.0
@@ -781,7 +785,8 @@ class Stepper:
             self.credit = max(quiet - limit, 0)
             quiet = min(quiet, limit)
             return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
-        self.prev_omega, self.prev_vel = st.omega, st.vel
+        self.prev_omega = st.omega
+        self.rate_omega, self.rate_vel = st.omega, st.vel
         st, hit = self._step(st, self.aim)
         return st, hit, 1
 
