@@ -127,14 +127,17 @@ class _BulletWorld(World):
     def read(self) -> State:
         if self._st is None:
             p, c = self.p, self.c
-            pose = [p.getBasePositionAndOrientation(b, physicsClientId=c) for b in self.bodies]
-            vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
-            n = len(self.bodies)
-            self._st = State(np.array([x for x, _ in pose], np.float64).reshape(n, 3),
-                             np.array([q for _, q in pose], np.float64).reshape(n, 4),
-                             np.array([v for v, _ in vel], np.float64).reshape(n, 3),
-                             np.array([w for _, w in vel], np.float64).reshape(n, 3))
-        return self._st.copy()
+            flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
+            for b in self.bodies:
+                x, q = p.getBasePositionAndOrientation(b, physicsClientId=c)
+                v, w = p.getBaseVelocity(b, physicsClientId=c)
+                flat += x
+                flat += q
+                flat += v
+                flat += w
+            self._st = np.array(flat, np.float64).reshape(len(self.bodies), 13)
+        a = self._st.copy()
+        return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])
 
     def write(self, state: State, bodies=None) -> None:
         self._st = None
