@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simgen.spec import quat_to_matrix
 
 
 @dataclass
@@ -37,15 +36,18 @@ class Bodies:
 
     def load(self, pos, quat, vel, omega) -> None:
         self.pos, self.vel, self.omega = pos, vel.copy(), omega.copy()
-        self.quat, self._inv_iw = quat, None
+        self.quat = quat
 
-    @property
-    def inv_iw(self) -> np.ndarray:
-        """World-frame inverse inertia tensors R diag(1/I) R^T [n, 3, 3] (computed when needed)."""
-        if self._inv_iw is None:
-            rot = quat_to_matrix(self.quat)
-            self._inv_iw = np.einsum("nij,nj,nkj->nik", rot, self.inv_inertia, rot)
-        return self._inv_iw
+    def inv_iw_of(self, i: int) -> list:
+        """World-frame inverse inertia tensor R diag(1/I) R^T of body ``i`` (rows, floats)."""
+        x, y, z, w = self.quat[i].tolist()
+        s = 2.0 / (x * x + y * y + z * z + w * w)
+        r = ((1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)),
+             (s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)),
+             (s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)))
+        d0, d1, d2 = self.inv_inertia[i].tolist()
+        rd = [(a * d0, b * d1, c * d2) for a, b, c in r]
+        return [[u[0] * v[0] + u[1] * v[1] + u[2] * v[2] for v in r] for u in rd]
 
     def point_velocity(self, body: int, p: np.ndarray) -> np.ndarray:
         if body <= 0:
@@ -118,9 +120,8 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
     """Solve the impact; updates ``bodies.vel``/``omega``. Returns the normal impulse of every
     patch (N s) by pair. (Plain floats: a few 3-vectors, where numpy's per-call cost dominates.)"""
     involved = sorted({b - 1 for p in patches for b in p.pair if b > 0})
-    inv_iw = bodies.inv_iw
     inv_m = {i: float(bodies.inv_mass[i]) for i in involved}
-    iw = {i: inv_iw[i].tolist() for i in involved}
+    iw = {i: bodies.inv_iw_of(i) for i in involved}
     pos = {i: bodies.pos[i].tolist() for i in involved}
     vel = {i: bodies.vel[i].tolist() for i in involved}
     om = {i: bodies.omega[i].tolist() for i in involved}
@@ -135,19 +136,24 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
                 continue
             i = body - 1
             cx, cy, cz = pos[i]
-            r = (px - cx, py - cy, pz - cz)
-            ends.append((i, sign, r))
-            rx = ((0.0, -r[2], r[1]), (r[2], 0.0, -r[0]), (-r[1], r[0], 0.0))
-            a = [[sum(rx[u][m] * iw[i][m][v] for m in range(3)) for v in range(3)] for u in range(3)]
-            for u in range(3):
-                for v in range(3):
-                    kw[u][v] -= sum(a[u][m] * rx[m][v] for m in range(3))
-                kw[u][u] += inv_m[i]
-        kf = [[0.0] * 3 for _ in range(3)]
-        for u in range(3):
-            fu = [sum(f[u][m] * kw[m][v] for m in range(3)) for v in range(3)]
-            for v in range(3):
-                kf[u][v] = fu[0] * f[v][0] + fu[1] * f[v][1] + fu[2] * f[v][2]
+            x, y, z = px - cx, py - cy, pz - cz
+            ends.append((i, sign, (x, y, z)))
+            i0, i1, i2 = iw[i]
+            # A = [r]x Iw (rows of [r]x: (0, -z, y), (z, 0, -x), (-y, x, 0))
+            a = [[-z * i1[v] + y * i2[v] for v in range(3)], [z * i0[v] - x * i2[v] for v in range(3)],
+                 [-y * i0[v] + x * i1[v] for v in range(3)]]
+            m = inv_m[i]
+            for u in range(3):  # K -= A [r]x (columns of [r]x: (0, z, -y), (-z, 0, x), (y, -x, 0))
+                a0, a1, a2 = a[u]
+                row = kw[u]
+                row[0] -= a1 * z - a2 * y
+                row[1] -= a2 * x - a0 * z
+                row[2] -= a0 * y - a1 * x
+                row[u] += m
+        kf = []
+        for fu in f:
+            g = [fu[0] * kw[0][v] + fu[1] * kw[1][v] + fu[2] * kw[2][v] for v in range(3)]
+            kf.append([g[0] * fv[0] + g[1] * fv[1] + g[2] * fv[2] for fv in f])
         rows.append((f, kf, ends))
 
     def rel_velocity(f, ends) -> tuple:
