@@ -173,6 +173,9 @@ class Stepper:
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
+        self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
+        self.radius_list = self.radius.tolist()
+        self.sphere_list = self.sphere.tolist()
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
         for st in spec.statics:
             rot = quat_to_matrix(np.asarray(st.quaternion, np.float64))
@@ -181,6 +184,7 @@ class Stepper:
                 self.statics.append((0, rot[:, 2], float(rot[:, 2] @ c), None))
             else:
                 self.statics.append((1, c, rot, np.asarray(st.size, np.float64)[:3]))
+        self.plane_normal = [tuple(s[1].tolist()) if s[0] == 0 else None for s in self.statics]
         inertia = [o.inertia if o.inertia is not None else principal_inertia(o.shape, o.size, o.mass, o.mesh)
                    for o in spec.objects]
         self.bodies = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
@@ -327,8 +331,8 @@ class Stepper:
             return 0
         dt = self.dt
         half = 0.5 * dt
-        gx, gy, gz = self.g
-        R = self.radius
+        gx, gy, gz = self.g_list
+        R = self.radius_list
         v = st.vel.tolist()
         w = st.omega.tolist()
         free = self.free.tolist()
@@ -365,11 +369,11 @@ class Stepper:
     def _check(self, item: tuple, c: "_Broad", t_ok: float) -> float:
         """How long one check of the broad phase stays clear (0: not even one step)."""
         kind, i, j = item
-        R, gn, dt = self.radius, self.gnorm, self.dt
+        R, gn, dt = self.radius_list, self.gnorm, self.dt
         free_i = c.free[i]
         if kind == 0:  # body i's own new contact points with what it holds
             fast = self.w.held_impact_speed
-            if not (fast < np.inf and c.touching[i] and not free_i and not self.sphere[i]):
+            if not (fast < np.inf and c.touching[i] and not free_i and not self.sphere_list[i]):
                 return np.inf
             # the engine resolves these only while they are slow: its corners must not strike fast
             # (a body on planes only), or it must turn slowly enough
@@ -392,16 +396,17 @@ class Stepper:
                 return np.inf
             sk, a, b, cc = self.statics[j]
             if sk == 0:  # plane: normal a, offset b
-                gap = a[0] * xi + a[1] * yi + a[2] * zi - b - R[i] - MARGIN
+                ax, ay, az = self.plane_normal[j]
+                gap = ax * xi + ay * yi + az * zi - b - R[i] - MARGIN
                 if gap > 0:
                     if free_i:
-                        gx, gy, gz = self.g
-                        return _first_root(gap, a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
+                        gx, gy, gz = self.g_list
+                        return _first_root(gap, ax * vx + ay * vy + az * vz, ax * gx + ay * gy + az * gz, t_ok)
                     return _reach_time(gap, speed, gn)
                 if free_i:  # its real shape on its exact path
-                    if self.sphere[i]:
-                        gx, gy, gz = self.g
-                        vn, an = a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz
+                    if self.sphere_list[i]:
+                        gx, gy, gz = self.g_list
+                        vn, an = ax * vx + ay * vy + az * vz, ax * gx + ay * gy + az * gz
                         t = _clear_time(gap + MARGIN - FLY_GAP, vn, an, t_ok)
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
                             self.aim = _first_root(gap + MARGIN + self.depth_target, vn, an, dt) if gap + MARGIN > 0 else None
@@ -412,7 +417,7 @@ class Stepper:
                     return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
-                gap = xi * a[0] + yi * a[1] + zi * a[2] + low - b - MARGIN
+                gap = xi * ax + yi * ay + zi * az + low - b - MARGIN
                 return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
             # box: centre a, rotation b, half extents cc
             q = np.abs(b.T @ (c.st.pos[i] - a)) - cc
@@ -614,25 +619,24 @@ class Stepper:
 
     def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
         """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
-        near = pts.dist < 0  # in contact (a pair merely close is not held: its landing is still an impact)
-        self.partners = {(int(a), int(b)) for a, b in zip(pts.a[near], pts.b[near])}
+        # in contact (a pair merely close is not held: its landing is still an impact)
+        self.partners = {(a, b) for a, b, d in zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()) if d < 0}
         self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
         self._touched(k)
         # a body flies again once nothing pushed it for a whole step and it has touched nothing for
         # a while (held pairs: a sliding contact flickers)
-        touching = np.zeros(self.n, bool)
+        touching = [False] * self.n
         for pr in list(self.partners) + list(self.recent):
             for b in pr:
                 if b > 0:
                     touching[b - 1] = True
-        self.free |= ~self.pushed & ~hit & ~touching
+        self.free |= ~self.pushed & ~hit & ~np.array(touching, bool)
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
-        for k in np.nonzero(pts.dist < 0)[0]:
-            pair = (int(pts.a[k]), int(pts.b[k]))
-            if pair not in touching:
-                touching[pair] = (0.0, pts.pos[k], pts.normal[k])
+        for k, (a, b, d) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):
+            if d < 0 and (a, b) not in touching:
+                touching[(a, b)] = (0.0, pts.pos[k], pts.normal[k])
         self.tracker.touch(t, touching)
 
     def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
