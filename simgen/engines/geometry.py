@@ -105,6 +105,8 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     the patch (it would move the impact point to an edge the body does not land on). Cylinders are
     taken by their rim (16 points per cap)."""
     n = np.asarray(normal, np.float64)
+    if shape == "sphere":  # its one support point
+        return np.asarray(pos, np.float64) + float(size[0]) * -n
     if shape == "cylinder":
         r, h = float(size[0]), float(size[1])
         pts = np.asarray(pos, np.float64) + (_RIMS * (r, r, h)) @ rotation(quat).T
