@@ -563,6 +563,10 @@ class Stepper:
             self.unseen += k
             return st
         k, self.unseen = k + self.unseen, 0
+        if not (self.recent or self.partners) and self.free.all() and not (self.pushed.any() or self.leaving.any()):
+            # every body in flight and the broad phase cleared the run: nothing touches anything
+            self.steps += k
+            return st
         self.tracker.keep(self.t, self.recent)
         self.pushed[:] = False
         self.leaving[:] = False
