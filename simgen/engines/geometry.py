@@ -25,10 +25,15 @@ def collision_vertices(obj: ObjectSpec) -> np.ndarray:
     return v[np.sort(ConvexHull(v).vertices)]
 
 
+_CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], np.float64)
+_RIM_ANGLES = np.linspace(0.0, 2 * np.pi, 16, endpoint=False)
+# a cylinder's two rims, 16 points each, for radius 1 and half length 1 (scaled by (r, r, h))
+_RIMS = np.concatenate([np.stack([np.cos(_RIM_ANGLES), np.sin(_RIM_ANGLES), np.full(16, z)], axis=1) for z in (1.0, -1.0)])
+
+
 def box_corners(half: np.ndarray) -> np.ndarray:
     """The 8 corners [8, 3] of a box with half extents ``half`` (body frame)."""
-    s = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], np.float64)
-    return s * np.asarray(half, np.float64)[:3]
+    return _CORNER_SIGNS * np.asarray(half, np.float64)[:3]
 
 
 def support_points(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray, down: np.ndarray) -> np.ndarray:
@@ -100,13 +105,11 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     the patch (it would move the impact point to an edge the body does not land on). Cylinders are
     taken by their rim (16 points per cap)."""
     n = np.asarray(normal, np.float64)
+    if shape == "sphere":  # its one support point
+        return np.asarray(pos, np.float64) + float(size[0]) * -n
     if shape == "cylinder":
-        rot = quat_to_matrix(quat)
         r, h = float(size[0]), float(size[1])
-        ang = np.linspace(0.0, 2 * np.pi, 16, endpoint=False)
-        rim = np.stack([r * np.cos(ang), r * np.sin(ang), np.zeros_like(ang)], axis=1)
-        local = np.concatenate([rim + [0.0, 0.0, h], rim - [0.0, 0.0, h]])
-        pts = np.asarray(pos, np.float64) + local @ rot.T
+        pts = np.asarray(pos, np.float64) + (_RIMS * (r, r, h)) @ rotation(quat).T
     elif shape in ("box", "mesh"):  # one pose: no batched rotation
         local = box_corners(size) if shape == "box" else np.asarray(vertices, np.float64).reshape(-1, 3)
         pts = np.asarray(pos, np.float64) + local @ rotation(quat).T

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simgen.spec import quat_to_matrix
 
 
 @dataclass
@@ -37,15 +36,18 @@ class Bodies:
 
     def load(self, pos, quat, vel, omega) -> None:
         self.pos, self.vel, self.omega = pos, vel.copy(), omega.copy()
-        self.quat, self._inv_iw = quat, None
+        self.quat = quat
 
-    @property
-    def inv_iw(self) -> np.ndarray:
-        """World-frame inverse inertia tensors R diag(1/I) R^T [n, 3, 3] (computed when needed)."""
-        if self._inv_iw is None:
-            rot = quat_to_matrix(self.quat)
-            self._inv_iw = np.einsum("nij,nj,nkj->nik", rot, self.inv_inertia, rot)
-        return self._inv_iw
+    def inv_iw_of(self, i: int) -> list:
+        """World-frame inverse inertia tensor R diag(1/I) R^T of body ``i`` (rows, floats)."""
+        x, y, z, w = self.quat[i].tolist()
+        s = 2.0 / (x * x + y * y + z * z + w * w)
+        r = ((1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)),
+             (s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)),
+             (s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)))
+        d0, d1, d2 = self.inv_inertia[i].tolist()
+        rd = [(a * d0, b * d1, c * d2) for a, b, c in r]
+        return [[u[0] * v[0] + u[1] * v[1] + u[2] * v[2] for v in r] for u in rd]
 
     def point_velocity(self, body: int, p: np.ndarray) -> np.ndarray:
         if body <= 0:
@@ -53,87 +55,142 @@ class Bodies:
         i = body - 1
         return self.vel[i] + cross(self.omega[i], p - self.pos[i])
 
-    def apply(self, body: int, p: np.ndarray, impulse: np.ndarray) -> None:
-        if body <= 0:
-            return
-        i = body - 1
-        self.vel[i] += self.inv_mass[i] * impulse
-        self.omega[i] += self.inv_iw[i] @ cross(p - self.pos[i], impulse)
-
-    def k_matrix(self, pair, p: np.ndarray) -> np.ndarray:
-        """Velocity change at p of body a relative to b per unit impulse at p (+ on a, - on b)."""
-        k = np.zeros((3, 3))
-        for body in pair:
-            if body <= 0:
-                continue
-            i = body - 1
-            r = p - self.pos[i]
-            rx = np.array([[0.0, -r[2], r[1]], [r[2], 0.0, -r[0]], [-r[1], r[0], 0.0]])
-            k += self.inv_mass[i] * np.eye(3) - rx @ self.inv_iw[i] @ rx
-        return k
-
 
 def cross(a, b) -> np.ndarray:
     """Cross product of two 3-vectors (numpy.cross is slow for single vectors)."""
     return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
-def _basis(n: np.ndarray) -> np.ndarray:
-    """Orthonormal frame [n, t1, t2] (rows)."""
-    a = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    t1 = cross(n, a)
-    t1 /= np.linalg.norm(t1)
-    return np.array([n, t1, cross(n, t1)])
+def _basis(n) -> tuple:
+    """Orthonormal frame (n, t1, t2) of a unit normal, as tuples of floats."""
+    nx, ny, nz = n
+    ax, ay, az = (1.0, 0.0, 0.0) if abs(nx) < 0.9 else (0.0, 1.0, 0.0)
+    t = (ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax)
+    s = (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]) ** 0.5
+    t1 = (t[0] / s, t[1] / s, t[2] / s)
+    return (nx, ny, nz), t1, _cross3((nx, ny, nz), t1)
 
 
-def _patch_impulse(k: np.ndarray, u: np.ndarray, target_n: float, mu: float, acc: np.ndarray) -> np.ndarray:
+def _cross3(a, b) -> tuple:
+    return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
+
+
+def _solve3(k, b):
+    """Solution of the 3x3 system k x = b (Cramer's rule), None if k is singular."""
+    (a11, a12, a13), (a21, a22, a23), (a31, a32, a33) = k
+    c11, c12, c13 = a22 * a33 - a23 * a32, a23 * a31 - a21 * a33, a21 * a32 - a22 * a31
+    det = a11 * c11 + a12 * c12 + a13 * c13
+    if det == 0.0 or det != det:
+        return None
+    b1, b2, b3 = b
+    x1 = (b1 * c11 + b2 * (a13 * a32 - a12 * a33) + b3 * (a12 * a23 - a13 * a22)) / det
+    x2 = (b1 * c12 + b2 * (a11 * a33 - a13 * a31) + b3 * (a13 * a21 - a11 * a23)) / det
+    x3 = (b1 * c13 + b2 * (a12 * a31 - a11 * a32) + b3 * (a11 * a22 - a12 * a21)) / det
+    return x1, x2, x3
+
+
+def _patch_impulse(k, u, target_n: float, mu: float, acc) -> tuple:
     """Impulse increment (contact frame n, t1, t2) for one patch: reach normal velocity
     ``target_n`` (never pulling: accumulated P_n >= 0) and stop the slip within the cone."""
     # sticking: K dP = (target_n - u_n, -u_t)
-    want = np.array([target_n - u[0], -u[1], -u[2]])
-    try:
-        dp = np.linalg.solve(k, want)
-    except np.linalg.LinAlgError:
-        dp = np.array([want[0] / k[0, 0], 0.0, 0.0])
-    total = acc + dp
-    if total[0] <= 0.0:  # separating anyway: release this patch
-        return -acc
-    tn = float(np.hypot(total[1], total[2]))
-    if tn <= mu * total[0] + 1e-15:
+    want = (target_n - u[0], -u[1], -u[2])
+    dp = _solve3(k, want)
+    if dp is None:
+        dp = (want[0] / k[0][0], 0.0, 0.0)
+    t0, t1, t2 = acc[0] + dp[0], acc[1] + dp[1], acc[2] + dp[2]
+    if t0 <= 0.0:  # separating anyway: release this patch
+        return -acc[0], -acc[1], -acc[2]
+    tn = (t1 * t1 + t2 * t2) ** 0.5
+    if tn <= mu * t0 + 1e-15:
         return dp
     # sliding: friction mu P_n along the sticking impulse's tangential direction
-    d = total[1:] / tn
-    col = np.array([1.0, mu * d[0], mu * d[1]])
-    denom = float(k[0] @ col)
+    d1, d2 = t1 / tn, t2 / tn
+    c1, c2 = mu * d1, mu * d2
+    k0 = k[0]
+    denom = k0[0] + k0[1] * c1 + k0[2] * c2
     if denom <= 1e-15:  # jamming: frictionless instead
-        pn = max(acc[0] + (target_n - u[0]) / k[0, 0], 0.0)
-        return np.array([pn, 0.0, 0.0]) - acc
+        pn = max(acc[0] + (target_n - u[0]) / k0[0], 0.0)
+        return pn - acc[0], -acc[1], -acc[2]
     # normal velocity after: u_n + K_n . (P_total - acc) = target_n with P_total = pn * col
-    pn = max((target_n - u[0] + float(k[0] @ acc)) / denom, 0.0)
-    return pn * col - acc
+    pn = max((target_n - u[0] + (k0[0] * acc[0] + k0[1] * acc[1] + k0[2] * acc[2])) / denom, 0.0)
+    return pn - acc[0], pn * c1 - acc[1], pn * c2 - acc[2]
 
 
 def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: int = 30, tol: float = 1e-10) -> dict:
     """Solve the impact; updates ``bodies.vel``/``omega``. Returns the normal impulse of every
-    patch (N s) by pair."""
-    frames = [_basis(p.normal) for p in patches]
-    ks = [f @ bodies.k_matrix(p.pair, p.point) @ f.T for p, f in zip(patches, frames)]
-    u0 = [f @ (bodies.point_velocity(p.pair[0], p.point) - bodies.point_velocity(p.pair[1], p.point))
-          for p, f in zip(patches, frames)]
-    targets = [-p.e * min(u[0], 0.0) if p.pair in impacting else 0.0 for p, u in zip(patches, u0)]
-    acc = [np.zeros(3) for _ in patches]
+    patch (N s) by pair. (Plain floats: a few 3-vectors, where numpy's per-call cost dominates.)"""
+    involved = sorted({b - 1 for p in patches for b in p.pair if b > 0})
+    inv_m = {i: float(bodies.inv_mass[i]) for i in involved}
+    iw = {i: bodies.inv_iw_of(i) for i in involved}
+    pos = {i: bodies.pos[i].tolist() for i in involved}
+    vel = {i: bodies.vel[i].tolist() for i in involved}
+    om = {i: bodies.omega[i].tolist() for i in involved}
+    rows = []  # per patch: frame, K in the frame, the two bodies with their lever arms
+    for p in patches:
+        f = _basis(p.normal.tolist())
+        px, py, pz = p.point.tolist()
+        ends = []
+        kw = [[0.0] * 3 for _ in range(3)]  # world-frame K: sum of m I - [r]x Iw [r]x
+        for body, sign in ((p.pair[0], 1.0), (p.pair[1], -1.0)):
+            if body <= 0:
+                continue
+            i = body - 1
+            cx, cy, cz = pos[i]
+            x, y, z = px - cx, py - cy, pz - cz
+            ends.append((i, sign, (x, y, z)))
+            i0, i1, i2 = iw[i]
+            # A = [r]x Iw (rows of [r]x: (0, -z, y), (z, 0, -x), (-y, x, 0))
+            a = [[-z * i1[v] + y * i2[v] for v in range(3)], [z * i0[v] - x * i2[v] for v in range(3)],
+                 [-y * i0[v] + x * i1[v] for v in range(3)]]
+            m = inv_m[i]
+            for u in range(3):  # K -= A [r]x (columns of [r]x: (0, z, -y), (-z, 0, x), (y, -x, 0))
+                a0, a1, a2 = a[u]
+                row = kw[u]
+                row[0] -= a1 * z - a2 * y
+                row[1] -= a2 * x - a0 * z
+                row[2] -= a0 * y - a1 * x
+                row[u] += m
+        kf = []
+        for fu in f:
+            g = [fu[0] * kw[0][v] + fu[1] * kw[1][v] + fu[2] * kw[2][v] for v in range(3)]
+            kf.append([g[0] * fv[0] + g[1] * fv[1] + g[2] * fv[2] for fv in f])
+        rows.append((f, kf, ends))
+
+    def rel_velocity(f, ends) -> tuple:
+        ux = uy = uz = 0.0
+        for i, sign, (rx, ry, rz) in ends:
+            (vx, vy, vz), (wx, wy, wz) = vel[i], om[i]
+            ux += sign * (vx + wy * rz - wz * ry)
+            uy += sign * (vy + wz * rx - wx * rz)
+            uz += sign * (vz + wx * ry - wy * rx)
+        return tuple(e[0] * ux + e[1] * uy + e[2] * uz for e in f)
+
+    targets = []
+    for p, (f, _, ends) in zip(patches, rows):
+        un = rel_velocity(f, ends)[0]
+        targets.append(-p.e * min(un, 0.0) if p.pair in impacting else 0.0)
+    acc = [(0.0, 0.0, 0.0) for _ in patches]
     for _ in range(iterations if len(patches) > 1 else 3):
         change = 0.0
-        for j, (p, f) in enumerate(zip(patches, frames)):
-            u = f @ (bodies.point_velocity(p.pair[0], p.point) - bodies.point_velocity(p.pair[1], p.point))
-            dp = _patch_impulse(ks[j], u, targets[j] if p.pair in impacting else max(targets[j], 0.0), p.mu, acc[j])
-            if not np.any(dp):
+        for j, (p, (f, kf, ends)) in enumerate(zip(patches, rows)):
+            u = rel_velocity(f, ends)
+            dp = _patch_impulse(kf, u, targets[j] if p.pair in impacting else max(targets[j], 0.0), p.mu, acc[j])
+            if not (dp[0] or dp[1] or dp[2]):
                 continue
-            acc[j] += dp
-            world = f.T @ dp
-            bodies.apply(p.pair[0], p.point, world)
-            bodies.apply(p.pair[1], p.point, -world)
-            change = max(change, float(np.abs(dp).max()))
+            a = acc[j]
+            acc[j] = (a[0] + dp[0], a[1] + dp[1], a[2] + dp[2])
+            wx, wy, wz = (f[0][c] * dp[0] + f[1][c] * dp[1] + f[2][c] * dp[2] for c in range(3))
+            for i, sign, (rx, ry, rz) in ends:
+                m = inv_m[i] * sign
+                v = vel[i]
+                vel[i] = [v[0] + m * wx, v[1] + m * wy, v[2] + m * wz]
+                tx, ty, tz = sign * (ry * wz - rz * wy), sign * (rz * wx - rx * wz), sign * (rx * wy - ry * wx)
+                I, w = iw[i], om[i]
+                om[i] = [w[c] + I[c][0] * tx + I[c][1] * ty + I[c][2] * tz for c in range(3)]
+            change = max(change, abs(dp[0]), abs(dp[1]), abs(dp[2]))
         if change < tol:
             break
+    for i in involved:
+        bodies.vel[i] = vel[i]
+        bodies.omega[i] = om[i]
     return {p.pair: float(a[0]) for p, a in zip(patches, acc)}

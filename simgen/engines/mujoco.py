@@ -176,7 +176,8 @@ class _MuJoCoWorld(World):
         return limit
 
     # -- World ---------------------------------------------------------------------------------
-    def read(self) -> State:
+    def _state(self) -> State:
+        """The current state (read once per state; not to be changed)."""
         if self._st is None:
             d = self.d
             q = d.qpos[self._qidx]
@@ -184,7 +185,10 @@ class _MuJoCoWorld(World):
             xyzw /= np.sqrt((xyzw * xyzw).sum(axis=1))[:, None]
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
             self._st = State(q[:, :3], xyzw, d.qvel[self._vidx], d.cvel[self.body_ids, :3])
-        return self._st.copy()
+        return self._st
+
+    def read(self) -> State:
+        return self._state().copy()
 
     def _changed(self) -> None:
         """The state or its contacts changed: forget what was read."""
@@ -194,8 +198,7 @@ class _MuJoCoWorld(World):
         """The current state as Python floats (read once per state: the broad phase's friction
         limit and the friction forces of the next step both need it)."""
         if self._kin is None:
-            self.read()
-            self._kin = _Kin(self._st, self.mass)
+            self._kin = _Kin(self._state(), self.mass)
         return self._kin
 
     def write(self, state: State, bodies=None) -> None:
@@ -308,6 +311,7 @@ class _MuJoCoWorld(World):
             if k > 2:
                 mj.mj_step(m, d, nstep=k - 2)
             mj.mj_step1(m, d)
+        self.before_last = (d.qvel[self._vidx], d.cvel[self.body_ids, :3])
         mj.mj_step2(m, d)
         self._solved()
         mj.mj_step1(m, d)

@@ -93,6 +93,8 @@ class World(ABC):
     sub-step while bodies touch)."""
 
     last_pieces: list = []
+    # linear and angular velocities [n, 3] one step before the end of the last ``step_free``
+    before_last: tuple | None = None
     # new contact points of a pair already touching are impacts only above this approach speed
     # (m/s); below it (always, if infinite) they are the engine's own contact
     held_impact_speed: float = np.inf
@@ -112,7 +114,8 @@ class World(ABC):
 
     @abstractmethod
     def step_free(self, k: int) -> None:
-        """``k`` whole physics steps while nothing touches anything (no contact queries)."""
+        """``k`` whole physics steps without contact queries (nothing the stepper must resolve happens);
+        sets ``before_last``."""
 
     @abstractmethod
     def observe(self) -> tuple[Points, dict]:
@@ -170,6 +173,9 @@ class Stepper:
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
+        self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
+        self.radius_list = self.radius.tolist()
+        self.sphere_list = self.sphere.tolist()
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
         for st in spec.statics:
             rot = quat_to_matrix(np.asarray(st.quaternion, np.float64))
@@ -178,6 +184,7 @@ class Stepper:
                 self.statics.append((0, rot[:, 2], float(rot[:, 2] @ c), None))
             else:
                 self.statics.append((1, c, rot, np.asarray(st.size, np.float64)[:3]))
+        self.plane_normal = [tuple(s[1].tolist()) if s[0] == 0 else None for s in self.statics]
         inertia = [o.inertia if o.inertia is not None else principal_inertia(o.shape, o.size, o.mass, o.mesh)
                    for o in spec.objects]
         self.bodies = Bodies(np.array([o.mass for o in spec.objects], np.float64).reshape(-1),
@@ -196,8 +203,9 @@ class Stepper:
         self.partners: set = set()  # pairs touching at the end of the last step
         self.recent: dict = {}  # pair -> physics step at which it last touched
         self.steps = 0
-        self.prev_omega = np.zeros((self.n, 3))
-        self.prev_vel = np.zeros((self.n, 3))
+        self.prev_omega = np.zeros((self.n, 3))  # angular velocities before the last single step
+        self.rate_omega = np.zeros((self.n, 3))  # velocities one step before the last step taken
+        self.rate_vel = np.zeros((self.n, 3))
         self.credit = 0  # steps the last broad phase cleared beyond its batch
         self.unseen = 0  # steps taken in that run without observing the contacts
         # the broad phase's checks: each body's own contacts, each body against each static, each pair
@@ -323,8 +331,8 @@ class Stepper:
             return 0
         dt = self.dt
         half = 0.5 * dt
-        gx, gy, gz = self.g
-        R = self.radius
+        gx, gy, gz = self.g_list
+        R = self.radius_list
         v = st.vel.tolist()
         w = st.omega.tolist()
         free = self.free.tolist()
@@ -361,11 +369,11 @@ class Stepper:
     def _check(self, item: tuple, c: "_Broad", t_ok: float) -> float:
         """How long one check of the broad phase stays clear (0: not even one step)."""
         kind, i, j = item
-        R, gn, dt = self.radius, self.gnorm, self.dt
+        R, gn, dt = self.radius_list, self.gnorm, self.dt
         free_i = c.free[i]
         if kind == 0:  # body i's own new contact points with what it holds
             fast = self.w.held_impact_speed
-            if not (fast < np.inf and c.touching[i] and not free_i and not self.sphere[i]):
+            if not (fast < np.inf and c.touching[i] and not free_i and not self.sphere_list[i]):
                 return np.inf
             # the engine resolves these only while they are slow: its corners must not strike fast
             # (a body on planes only), or it must turn slowly enough
@@ -388,16 +396,17 @@ class Stepper:
                 return np.inf
             sk, a, b, cc = self.statics[j]
             if sk == 0:  # plane: normal a, offset b
-                gap = a[0] * xi + a[1] * yi + a[2] * zi - b - R[i] - MARGIN
+                ax, ay, az = self.plane_normal[j]
+                gap = ax * xi + ay * yi + az * zi - b - R[i] - MARGIN
                 if gap > 0:
                     if free_i:
-                        gx, gy, gz = self.g
-                        return _first_root(gap, a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz, t_ok)
+                        gx, gy, gz = self.g_list
+                        return _first_root(gap, ax * vx + ay * vy + az * vz, ax * gx + ay * gy + az * gz, t_ok)
                     return _reach_time(gap, speed, gn)
                 if free_i:  # its real shape on its exact path
-                    if self.sphere[i]:
-                        gx, gy, gz = self.g
-                        vn, an = a[0] * vx + a[1] * vy + a[2] * vz, a[0] * gx + a[1] * gy + a[2] * gz
+                    if self.sphere_list[i]:
+                        gx, gy, gz = self.g_list
+                        vn, an = ax * vx + ay * vy + az * vz, ax * gx + ay * gy + az * gz
                         t = _clear_time(gap + MARGIN - FLY_GAP, vn, an, t_ok)
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
                             self.aim = _first_root(gap + MARGIN + self.depth_target, vn, an, dt) if gap + MARGIN > 0 else None
@@ -408,7 +417,7 @@ class Stepper:
                     return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
-                gap = xi * a[0] + yi * a[1] + zi * a[2] + low - b - MARGIN
+                gap = xi * ax + yi * ay + zi * az + low - b - MARGIN
                 return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
             # box: centre a, rotation b, half extents cc
             q = np.abs(b.T @ (c.st.pos[i] - a)) - cc
@@ -453,23 +462,26 @@ class Stepper:
         k = int(t_end / self.dt + 1e-9)
         if k < 1 or not planes:
             return t_end if planes else 0.0
-        w = st.omega[i]
-        dv = st.vel[i] - self.prev_vel[i]
-        dw = w - self.prev_omega[i]
-        acc = (self.gnorm + float(np.sqrt(dv @ dv)) / self.dt + float(np.sqrt(dw @ dw)) * self.radius[i] / self.dt
-               + float(w @ w) * self.radius[i] + 1.0)
-        v = st.vel[i]
-        if float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) + acc * t_end < speed:
+        wx, wy, wz = st.omega[i].tolist()
+        vx, vy, vz = st.vel[i].tolist()
+        ux, uy, uz = self.rate_vel[i].tolist()
+        ox, oy, oz = self.rate_omega[i].tolist()
+        dv = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
+        dw = ((wx - ox) ** 2 + (wy - oy) ** 2 + (wz - oz) ** 2) ** 0.5
+        w2 = wx * wx + wy * wy + wz * wz
+        R = float(self.radius[i])
+        acc = self.gnorm + dv / self.dt + dw * R / self.dt + w2 * R + 1.0
+        if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
         rot = rotation(st.quat[i])
         t_ok = t_end
-        wx, wy, wz = w.tolist()
+        px, py, pz = st.pos[i].tolist()
         for s in planes:
             _, n, off, _ = self.statics[s]
             r = self.hulls[i].strike(st.pos[i], rot, n)
             nx, ny, nz = n.tolist()
-            base = float(st.pos[i] @ n) - off
-            vn = float(v @ n)
+            base = px * nx + py * ny + pz * nz - off
+            vn = vx * nx + vy * ny + vz * nz
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
             # each point is safe while it cannot have reached the plane, or while it is still slow;
             # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
@@ -535,6 +547,8 @@ class Stepper:
         contacts afterwards (not inside a cleared run of batches)."""
         self.w.step_free(k)
         st = self.w.read()
+        if self.w.before_last is not None:  # the rate of change over the batch's last step
+            self.rate_vel, self.rate_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
             self.H[:] = 0.0
@@ -549,6 +563,10 @@ class Stepper:
             self.unseen += k
             return st
         k, self.unseen = k + self.unseen, 0
+        if not (self.recent or self.partners) and self.free.all() and not (self.pushed.any() or self.leaving.any()):
+            # every body in flight and the broad phase cleared the run: nothing touches anything
+            self.steps += k
+            return st
         self.tracker.keep(self.t, self.recent)
         self.pushed[:] = False
         self.leaving[:] = False
@@ -605,25 +623,24 @@ class Stepper:
 
     def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
         """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
-        near = pts.dist < 0  # in contact (a pair merely close is not held: its landing is still an impact)
-        self.partners = {(int(a), int(b)) for a, b in zip(pts.a[near], pts.b[near])}
+        # in contact (a pair merely close is not held: its landing is still an impact)
+        self.partners = {(a, b) for a, b, d in zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()) if d < 0}
         self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
         self._touched(k)
         # a body flies again once nothing pushed it for a whole step and it has touched nothing for
         # a while (held pairs: a sliding contact flickers)
-        touching = np.zeros(self.n, bool)
+        touching = [False] * self.n
         for pr in list(self.partners) + list(self.recent):
             for b in pr:
                 if b > 0:
                     touching[b - 1] = True
-        self.free |= ~self.pushed & ~hit & ~touching
+        self.free |= ~self.pushed & ~hit & ~np.array(touching, bool)
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
-        for k in np.nonzero(pts.dist < 0)[0]:
-            pair = (int(pts.a[k]), int(pts.b[k]))
-            if pair not in touching:
-                touching[pair] = (0.0, pts.pos[k], pts.normal[k])
+        for k, (a, b, d) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):
+            if d < 0 and (a, b) not in touching:
+                touching[(a, b)] = (0.0, pts.pos[k], pts.normal[k])
         self.tracker.touch(t, touching)
 
     def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
@@ -776,7 +793,8 @@ class Stepper:
             self.credit = max(quiet - limit, 0)
             quiet = min(quiet, limit)
             return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
-        self.prev_omega, self.prev_vel = st.omega, st.vel
+        self.prev_omega = st.omega
+        self.rate_omega, self.rate_vel = st.omega, st.vel
         st, hit = self._step(st, self.aim)
         return st, hit, 1
 
