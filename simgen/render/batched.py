@@ -82,6 +82,9 @@ UNITS = {"env_image": 0, "obj_shadow": 1, "static_shadow": 2, "bg_a": 3, "bg_key
          "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19, "bg_rgba": 20}
 
 
+_LIT = (ctypes.c_ubyte * 4)(255, 255, 255, 255)  # the shadow mask's clear value: lit, unoccluded
+
+
 def _f(*values) -> ctypes.Array:
     return (ctypes.c_float * len(values))(*values)
 
@@ -678,10 +681,9 @@ class BatchedRenderer:
             # shadows: visibility and occlusion for the objects (the mask, lit and unoccluded first),
             # and the background re-shaded in the colour and Y planes; each caster's tiles, blended
             # by minimum (the darkest caster wins; overlapping tiles change nothing)
+            # (cleared whole: a memset per layer costs less than drawing the tiles)
+            gl.ClearTexSubImage(L.vis.glo, 0, 0, 0, 0, W, H, n, C.RGBA, C.UNSIGNED_BYTE, _LIT)
             L.fb_vis.use(W, H)
-            gl.draw_buffers(1)
-            self._quad(self._prog("quad.vert", "clear_mask.frag"), n_all, tile0=o_all)
-            gl.draw_buffers(3)
             ctx.enable(ctx.BLEND)
             gl.BlendEquationSeparate(0x8007, 0x8007)  # GL_MIN
             if self._volumes:
