@@ -40,6 +40,7 @@ from simgen.render.camera import camera_records, gl_projection
 from simgen.render.frames import Frames
 from simgen.render.materials import (
     NOISE_PATTERNS,
+    PATTERNS,
     environment_kind,
     environment_of,
     light_uniforms,
@@ -324,10 +325,10 @@ class BatchedRenderer:
         statics = [st for st in spec.statics if st.visible]
         casters = [st for st in statics if st.kind != "plane"]
         static_shadow = shadows and bool(casters)
-        noise = any(object_material(o).pattern in NOISE_PATTERNS for o in spec.objects)
+        self._patterns = [object_material(o).pattern for o in spec.objects]  # compiled in per object
         env_define = ("", "ENV_SKY", "ENV_EQUIRECT", "ENV_SCREEN")[environment_kind(env)]
         self._defines = tuple(d for d, on in (("SHADOWS", shadows), ("STATIC_SHADOW", static_shadow),
-                                               ("PBR", self.shading == "pbr"), ("NOISE_PATTERNS", noise),
+                                               ("PBR", self.shading == "pbr"),
                                                (env_define, bool(env_define))) if on)
         self._moving = moving
         self._lights_define = (f"N_LIGHTS {lights.n_lights}",)
@@ -707,12 +708,16 @@ class BatchedRenderer:
         self._use(vis=L.vis)
         if n_obj:
             # each object, once per pixel, on its own pixels (stencil k + 1)
+            # with its own pattern only compiled in (llvmpipe would compute every pattern)
             L.fb_obj_shade.use(W, H)
-            p = self._prog("objtile.vert", "obj_shade.frag", *self._defines, *self._lights_define)
+            base = self._defines + self._lights_define
             k_of = sel_obj[:, 6]
             for k in np.unique(k_of):
                 first = int(np.argmax(k_of == k))
                 count = int((k_of == k).sum())  # an object's tiles are contiguous (rows sorted by object)
+                pattern = self._patterns[int(k)]
+                noise = ("NOISE_PATTERNS",) if pattern in NOISE_PATTERNS else ()
+                p = self._prog("objtile.vert", "obj_shade.frag", *base, *noise, f"PATTERN {PATTERNS.index(pattern)}")
                 self._stencil("equal", int(k) + 1)
                 self._quad(p, count, tile0=o_obj + first)
             # anti-aliasing: mark the pixels next to another id, resolve the samples there
