@@ -40,6 +40,7 @@ from simgen.render.camera import camera_records, gl_projection
 from simgen.render.frames import Frames
 from simgen.render.materials import (
     NOISE_PATTERNS,
+    PATTERNS,
     environment_kind,
     environment_of,
     light_uniforms,
@@ -80,6 +81,9 @@ MAX_BITS = 32  # objects that cast shadows / have silhouettes counted (one bit e
 UNITS = {"env_image": 0, "obj_shadow": 1, "static_shadow": 2, "bg_a": 3, "bg_key": 4, "bg_amb": 5, "bg_nrm": 6,
          "bg_z": 7, "bg_d": 8, "centre_a": 9, "sids": 10, "ms_ids": 12, "ids": 13, "gbuf": 14,
          "obj_shaded": 16, "rgba": 17, "tex": 18, "vis": 19, "bg_rgba": 20}
+
+
+_LIT = (ctypes.c_ubyte * 4)(255, 255, 255, 255)  # the shadow mask's clear value: lit, unoccluded
 
 
 def _f(*values) -> ctypes.Array:
@@ -321,10 +325,10 @@ class BatchedRenderer:
         statics = [st for st in spec.statics if st.visible]
         casters = [st for st in statics if st.kind != "plane"]
         static_shadow = shadows and bool(casters)
-        noise = any(object_material(o).pattern in NOISE_PATTERNS for o in spec.objects)
+        self._patterns = [object_material(o).pattern for o in spec.objects]  # compiled in per object
         env_define = ("", "ENV_SKY", "ENV_EQUIRECT", "ENV_SCREEN")[environment_kind(env)]
         self._defines = tuple(d for d, on in (("SHADOWS", shadows), ("STATIC_SHADOW", static_shadow),
-                                               ("PBR", self.shading == "pbr"), ("NOISE_PATTERNS", noise),
+                                               ("PBR", self.shading == "pbr"),
                                                (env_define, bool(env_define))) if on)
         self._moving = moving
         self._lights_define = (f"N_LIGHTS {lights.n_lights}",)
@@ -678,10 +682,9 @@ class BatchedRenderer:
             # shadows: visibility and occlusion for the objects (the mask, lit and unoccluded first),
             # and the background re-shaded in the colour and Y planes; each caster's tiles, blended
             # by minimum (the darkest caster wins; overlapping tiles change nothing)
+            # (cleared whole: a memset per layer costs less than drawing the tiles)
+            gl.ClearTexSubImage(L.vis.glo, 0, 0, 0, 0, W, H, n, C.RGBA, C.UNSIGNED_BYTE, _LIT)
             L.fb_vis.use(W, H)
-            gl.draw_buffers(1)
-            self._quad(self._prog("quad.vert", "clear_mask.frag"), n_all, tile0=o_all)
-            gl.draw_buffers(3)
             ctx.enable(ctx.BLEND)
             gl.BlendEquationSeparate(0x8007, 0x8007)  # GL_MIN
             if self._volumes:
@@ -705,12 +708,16 @@ class BatchedRenderer:
         self._use(vis=L.vis)
         if n_obj:
             # each object, once per pixel, on its own pixels (stencil k + 1)
+            # with its own pattern only compiled in (llvmpipe would compute every pattern)
             L.fb_obj_shade.use(W, H)
-            p = self._prog("objtile.vert", "obj_shade.frag", *self._defines, *self._lights_define)
+            base = self._defines + self._lights_define
             k_of = sel_obj[:, 6]
             for k in np.unique(k_of):
                 first = int(np.argmax(k_of == k))
                 count = int((k_of == k).sum())  # an object's tiles are contiguous (rows sorted by object)
+                pattern = self._patterns[int(k)]
+                noise = ("NOISE_PATTERNS",) if pattern in NOISE_PATTERNS else ()
+                p = self._prog("objtile.vert", "obj_shade.frag", *base, *noise, f"PATTERN {PATTERNS.index(pattern)}")
                 self._stencil("equal", int(k) + 1)
                 self._quad(p, count, tile0=o_obj + first)
             # anti-aliasing: mark the pixels next to another id, resolve the samples there

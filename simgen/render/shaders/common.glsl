@@ -206,11 +206,15 @@ float soft_square(float x, float w) {
     return smoothstep(0.5 - e, 0.5 + e, tri);
 }
 
-// albedo of an object at body-frame point b (NOISE_PATTERNS: marble, wood, noise are compiled in);
-// footprint = metres per pixel there (patterns finer
-// than a pixel fade to their mean)
+// albedo of an object at body-frame point b (NOISE_PATTERNS: marble, wood, noise are compiled in;
+// PATTERN n: only pattern n, for the object being shaded); footprint = metres per pixel there
+// (patterns finer than a pixel fade to their mean)
 vec3 albedo(Mat m, vec3 b, float footprint) {
+#ifdef PATTERN
+    const int pat = PATTERN;  // the other patterns' arithmetic is compiled out
+#else
     int pat = int(m.p.x + 0.5);
+#endif
     vec3 c1 = m.color.rgb, c2 = m.color2.rgb;
     float s = max(m.color2.a, 1e-4);
     float seed = m.color.a;
