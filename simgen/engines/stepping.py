@@ -839,14 +839,17 @@ class Stepper:
             if pending is not None:
                 st_after, hit_after = advance(st, m)
                 self._finish(pending, st, st_after, hit_after, lin, ang, m * dt)
-                pending, st, done = None, st_after, m
+                prev, pending, st, done = st, None, st_after, m
             else:
                 done = 0
             if f == T:
                 break
-            st, _ = advance(st, k - m - done)
-            st_before = st
-            st, hit_before = advance(st, m)
+            if done > k - m:  # one step per frame (k = 1): finishing frame f-1's window reached frame f
+                st_before, hit_before = prev, hit_after
+            else:
+                st, _ = advance(st, k - m - done)
+                st_before = st
+                st, hit_before = advance(st, m)
             pos[f], quat[f] = st.pos, st.quat
             lin[f] = st.vel + np.where(self.free[:, None], 0.5 * dt * self.g, 0.0)
             ang[f] = st.omega
