@@ -100,7 +100,7 @@ class _MuJoCoWorld(World):
         pairs = dict(self.normal)
         pts = self.points()  # a body that has just landed flat on a static: its weight's share
         new = [k for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()))
-               if dd < 0 and b < 0 and (a, b) not in pairs]
+               if dd < 1e-3 and b < 0 and (a, b) not in pairs]
         if len(new) >= 3:
             for pair in {(int(pts.a[k]), int(pts.b[k])) for k in new}:
                 k = [j for j in new if (pts.a[j], pts.b[j]) == pair]
@@ -109,6 +109,10 @@ class _MuJoCoWorld(World):
                     pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
         if not pairs:
             return
+        touching: dict = {}  # points of each body-static pair touching now (the last solve may have
+        for a, b, dd in zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()):  # seen fewer: a landing)
+            if dd < 1e-3 and b < 0:
+                touching[(a, b)] = touching.get((a, b), 0) + 1
         kin = self._kinematics()
         gx, gy, gz = self.g.tolist()
         out = np.zeros((self.n, 6))
@@ -117,7 +121,7 @@ class _MuJoCoWorld(World):
             a, b = pair
             nx, ny, nz = nrm.tolist()
             gn = gx * nx + gy * ny + gz * nz
-            if count >= 3 and b < 0:  # lying on a face: at least its weight's share (the spring builds up)
+            if max(count, touching.get(pair, 0)) >= 3 and b < 0:  # lying on a face: at least its weight's share
                 force = max(force, -gn / kin.inv_mass[a - 1])
             if force <= 0 or mu <= 0:
                 continue
@@ -156,6 +160,20 @@ class _MuJoCoWorld(World):
     def quiet_limit(self) -> int:
         """Steps over which the friction forces stay right: no sliding pair stops or reverses."""
         limit = np.inf
+        pts = self.points()  # a pair that has just come to touch and slides, with no normal force
+        for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):  # solved
+            if dd <= 1e-3 and (a, b) not in self.normal and self.mu.get((a, b), 0.0) > 0:  # yet, has no
+                kin = self._kinematics()  # friction until a step solves one: that step alone
+                p = pts.pos[k].tolist()
+                vx, vy, vz = kin.point_velocity(a, p)
+                if b > 0:
+                    ux, uy, uz = kin.point_velocity(b, p)
+                    vx, vy, vz = vx - ux, vy - uy, vz - uz
+                nx, ny, nz = pts.normal[k].tolist()
+                vn = vx * nx + vy * ny + vz * nz
+                slip = ((vx - vn * nx) ** 2 + (vy - vn * ny) ** 2 + (vz - vn * nz) ** 2) ** 0.5
+                if vn < 0.05 and slip > 1e-3:  # not leaving, and friction has work to do
+                    return 1
         if not self.normal:
             return limit
         kin = self._kinematics()
