@@ -58,6 +58,7 @@ def record(spec, traj) -> dict[str, Any]:
         "positions": np.asarray(traj.positions, np.float32),
         "quaternions": np.asarray(traj.quaternions, np.float32),
         "linear_velocity": np.asarray(traj.linear_velocity, np.float32),
+        "angular_velocity": np.asarray(traj.angular_velocity, np.float32),
         "mass": np.asarray(traj.mass, np.float32),
         "restitution": np.asarray(traj.restitution, np.float32),
         "friction": np.asarray(traj.friction, np.float32),
@@ -88,6 +89,8 @@ class _Sample:
         self.x = np.asarray(rec["positions"], np.float64)
         self.q = np.asarray(rec["quaternions"], np.float64)
         self.v = np.asarray(rec["linear_velocity"], np.float64)
+        w = rec.get("angular_velocity")
+        self.w = np.asarray(w, np.float64) if w is not None else None
         self.m = np.asarray(rec["mass"], np.float64)
         self.e = np.asarray(rec["restitution"], np.float64)
         self.shape = list(rec["object_shape"])
@@ -393,7 +396,9 @@ def impulse_agreement(a: dict[str, Any], b: dict[str, Any], apart: float = 1e-3,
     """Worst relative difference of the impulse between two records of the same scene (e.g. the two
     engines), over the contact events both have (same pair within 1 ms) that begin from the same
     state: at the last frame before the event, the objects in it are within ``apart`` (m) and
-    ``speed`` (m/s) of each other in the two records, and neither has another event in between.
+    ``speed`` (m/s) of each other in the two records, also in orientation and angular velocity
+    (angle and angular velocity difference times the bounding radius: a tumbling body's corner
+    strikes with its rotation), and neither has another event in between.
 
     States that agree to ``speed`` can only give impulses that agree to 10 % when the event changes
     the velocity by much more than that: events whose impulse moves the lighter object by less than
@@ -413,7 +418,7 @@ def impulse_agreement(a: dict[str, Any], b: dict[str, Any], apart: float = 1e-3,
             continue
         objs = [p - 1 for p in pair if p > 0]
         same = all(np.linalg.norm(sa.x[f, i] - sb.x[f, i]) <= apart and np.linalg.norm(sa.v[f, i] - sb.v[f, i]) <= speed
-                   for i in objs)
+                   and _same_rotation(sa, sb, f, i, apart, speed) for i in objs)
         alone = all(np.count_nonzero((s.ev_t > sa.t[f]) & (s.ev_t < t + 1e-3) & ((s.ev_a == i + 1) | (s.ev_b == i + 1))) == 1
                     for s in (sa, sb) for i in objs)
         if not (same and alone):
@@ -425,3 +430,17 @@ def impulse_agreement(a: dict[str, Any], b: dict[str, Any], apart: float = 1e-3,
             err = abs(ja - jb) / max(abs(ja), abs(jb))
             worst = err if np.isnan(worst) else max(worst, err)
     return worst
+
+
+def _same_rotation(sa: _Sample, sb: _Sample, f: int, i: int, apart: float, speed: float) -> bool:
+    """Object i's orientation and angular velocity at frame f agree in the two records to ``apart``
+    and ``speed`` at its bounding radius (records without angular velocity: orientation only)."""
+    from simgen.engines.geometry import bounding_radius
+
+    r = bounding_radius(sa.shape[i], sa.size[i], sa.verts[i])
+    dot = min(1.0, abs(float(np.dot(sa.q[f, i], sb.q[f, i]))))
+    if 2.0 * math.acos(dot) * r > apart:
+        return False
+    if sa.w is None or sb.w is None:
+        return True
+    return float(np.linalg.norm(sa.w[f, i] - sb.w[f, i])) * r <= speed
