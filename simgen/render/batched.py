@@ -242,6 +242,13 @@ class BatchedRenderer:
         set_uniforms(p, tile0=tile0, target=np.array(target or (self.width, self.height), np.int32))
         vao.render(mode=self.ctx.TRIANGLE_STRIP, vertices=4, instances=instances)
 
+    def _full_tiles(self, frame0: int, layers: int) -> np.ndarray:
+        """Tile records covering whole layers 0..layers-1, frames frame0.. (for the tile buffer)."""
+        full = np.zeros((layers, 8), np.int32)
+        full[:, 2], full[:, 3] = self.width, self.height
+        full[:, 4], full[:, 5] = np.arange(layers), frame0 + np.arange(layers)
+        return full
+
     def _ssbo(self, binding: int, data: np.ndarray) -> None:
         raw = np.ascontiguousarray(data).tobytes()
         buf = self._buffers.get(binding)
@@ -483,8 +490,7 @@ class BatchedRenderer:
     def _background(self, L: _Layers, static_draws, bg0: int, B: int) -> None:
         """The background layers 0..B-1 (the camera of frame bg0 + i, or of frame 0)."""
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
-        full = np.zeros((B, 8), np.int32)
-        full[:, 2], full[:, 3], full[:, 4], full[:, 5] = W, H, np.arange(B), bg0 + np.arange(B)
+        full = self._full_tiles(bg0, B)
         self._ssbo(4, full)
         # pixel centres: the environment, then the statics, front faces only (pyrender's segmentation
         # pass: the same depth values), lit, with the terms the tile passes re-shade with
@@ -591,9 +597,7 @@ class BatchedRenderer:
         copy_layers(gl, L.bg_d.glo, L.zbuf.glo, n, W, H, moving)
         copy_layers(gl, L.bg_z.glo, L.z.glo, n, W, H, moving)
         if flow and moving:
-            full = np.zeros((n, 8), np.int32)
-            full[:, 2], full[:, 3], full[:, 4], full[:, 5] = W, H, np.arange(n), f0 + np.arange(n)
-            self._ssbo(4, full)
+            self._ssbo(4, self._full_tiles(f0, n))
             ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
             self._use(bg_z=L.bg_z)
             L.fb_flow.use(W, H)
@@ -627,9 +631,7 @@ class BatchedRenderer:
         """The stencil the id pass writes where the driver has ``ARB_shader_stencil_export``: each
         pixel's visible object id (k + 1), copied from the id target one bit per pass."""
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
-        full = np.zeros((n, 8), np.int32)
-        full[:, 2], full[:, 3], full[:, 4], full[:, 5] = W, H, np.arange(n), f0 + np.arange(n)
-        self._ssbo(4, full)
+        self._ssbo(4, self._full_tiles(f0, n))
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         self._use(ids=L.ids)
         L.fb_mark.use(W, H)
