@@ -41,11 +41,16 @@ def _host() -> str:
 
 
 def process_start(pid: int) -> int | None:
-    """Start time of a process in clock ticks after boot (Linux), or None where unknown."""
+    """Start time of a running process in clock ticks after boot (Linux), or None where unknown or
+    where the process has ended: a zombie (killed, not yet reaped: an orphan in a container whose
+    pid 1 does not reap) still has its ``/proc`` entry, with its start time, but writes nothing more."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read().decode(errors="replace")
-        return int(stat[stat.rindex(")") + 2:].split()[19])
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] in ("Z", "X", "x"):  # zombie or dead
+            return None
+        return int(fields[19])
     except (OSError, ValueError, IndexError):
         return None
 

@@ -301,21 +301,35 @@ def test_temporaries_are_removed_only_when_their_writer_is_dead(tmp_path):
     folder = OutputFolder(str(tmp_path))
     me = Writer.current()
     sleeper = subprocess.Popen(["sleep", "60"])
+    zombie = subprocess.Popen(["sleep", "60"])
     try:
         dead = Writer(me.host, sleeper.pid, process_start(sleeper.pid) or 0)
+        # killed and not reaped: what a writer killed with its parent stays in a container whose
+        # pid 1 does not reap orphans (its /proc entry and start time remain)
+        undead = Writer(me.host, zombie.pid, process_start(zombie.pid) or 0)
+        assert undead.alive() is True
+        zombie.kill()
+        deadline = time.time() + 10
+        while time.time() < deadline and undead.alive():
+            time.sleep(0.01)
+        assert undead.alive() is False
     finally:
         sleeper.kill()
         sleeper.wait()
     names = {
         "live": f".tmp-{me.tag}_0123abcd-shard-000001.parquet",
         "dead": f".tmp-{dead.tag}_0123abcd-shard-000002.parquet",
+        "zombie": f".tmp-{undead.tag}_0123abcd-shard-000006.parquet",
         "recycled_pid": f".tmp-{Writer(me.host, me.pid, me.start + 1).tag}_0123abcd-shard-000003.parquet",
         "other_host": ".tmp-elsewhere.example_4242_17_0123abcd-shard-000004.parquet",
         "old_version": ".tmp-" + "ab" * 16 + "-shard-000005.parquet",
     }
     for n in names.values():
         (tmp_path / n).write_bytes(b"x")
-    assert folder.remove_temporaries() == 3
+    try:
+        assert folder.remove_temporaries() == 4
+    finally:
+        zombie.wait()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["live"], names["other_host"]])
 
 
