@@ -255,6 +255,7 @@ def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
         bar.close()
         if finished:
             pool.close()
+            _cleanup(plan)  # and an earlier killed run's writer that was still exiting when this run began
         else:
             pool.stop()
             _cleanup(plan)
@@ -266,7 +267,8 @@ def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
 
 
 def _cleanup(plan: Plan) -> None:
-    """After stopping: remove what the ended workers left (their temporaries; they are all dead)."""
+    """After stopping or finishing: remove the temporaries of dead writers (this run's ended workers,
+    and an earlier killed run's that were still exiting when this run began; live ones are kept)."""
     try:
         plan.folder.remove_temporaries()
     except OSError:
