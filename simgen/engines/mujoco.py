@@ -98,21 +98,17 @@ class _MuJoCoWorld(World):
         d = self.d
         d.xfrc_applied[:] = 0.0
         pairs = dict(self.normal)
-        pts = self.points()  # a body that has just landed flat on a static: its weight's share
-        new = [k for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()))
-               if dd < 1e-3 and b < 0 and (a, b) not in pairs]
-        if len(new) >= 3:
-            for pair in {(int(pts.a[k]), int(pts.b[k])) for k in new}:
-                k = [j for j in new if (pts.a[j], pts.b[j]) == pair]
-                if len(k) >= 3:
-                    nrm = pts.normal[k].mean(axis=0)
-                    pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
+        pts = self.points()
+        touching: dict = {}  # the points of each body-static pair touching now
+        for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):
+            if dd < 1e-3 and b < 0:
+                touching.setdefault((a, b), []).append(k)
+        for pair, k in touching.items():  # a body that has just landed flat on a static, not yet solved
+            if len(k) >= 3 and pair not in pairs:
+                nrm = pts.normal[k].mean(axis=0)
+                pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
         if not pairs:
             return
-        touching: dict = {}  # points of each body-static pair touching now (the last solve may have
-        for a, b, dd in zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()):  # seen fewer: a landing)
-            if dd < 1e-3 and b < 0:
-                touching[(a, b)] = touching.get((a, b), 0) + 1
         kin = self._kinematics()
         gx, gy, gz = self.g.tolist()
         out = np.zeros((self.n, 6))
@@ -121,15 +117,14 @@ class _MuJoCoWorld(World):
             a, b = pair
             nx, ny, nz = nrm.tolist()
             gn = gx * nx + gy * ny + gz * nz
-            if max(count, touching.get(pair, 0)) >= 3 and b < 0:  # lying on a face: at least its weight's share
+            # lying on a face (the last solve may have seen fewer points: a landing): at least its weight's share
+            if max(count, len(touching.get(pair, ()))) >= 3 and b < 0:
                 force = max(force, -gn / kin.inv_mass[a - 1])
             if force <= 0 or mu <= 0:
                 continue
             p = p.tolist()
-            vx, vy, vz = kin.point_velocity(a, p)
+            vx, vy, vz = kin.relative_velocity(pair, p)
             if b > 0:
-                ux, uy, uz = kin.point_velocity(b, p)
-                vx, vy, vz = vx - ux, vy - uy, vz - uz
                 px = py = pz = 0.0
             else:  # relative unconstrained acceleration: gravity along the surface
                 px, py, pz = gx - gn * nx, gy - gn * ny, gz - gn * nz
@@ -163,15 +158,8 @@ class _MuJoCoWorld(World):
         pts = self.points()  # a pair that has just come to touch and slides, with no normal force
         for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):  # solved
             if dd <= 1e-3 and (a, b) not in self.normal and self.mu.get((a, b), 0.0) > 0:  # yet, has no
-                kin = self._kinematics()  # friction until a step solves one: that step alone
-                p = pts.pos[k].tolist()
-                vx, vy, vz = kin.point_velocity(a, p)
-                if b > 0:
-                    ux, uy, uz = kin.point_velocity(b, p)
-                    vx, vy, vz = vx - ux, vy - uy, vz - uz
-                nx, ny, nz = pts.normal[k].tolist()
-                vn = vx * nx + vy * ny + vz * nz
-                slip = ((vx - vn * nx) ** 2 + (vy - vn * ny) ** 2 + (vz - vn * nz) ** 2) ** 0.5
+                # friction until a step solves one: that step alone
+                vn, slip = self._kinematics().slip((a, b), pts.pos[k].tolist(), pts.normal[k].tolist())
                 if vn < 0.05 and slip > 1e-3:  # not leaving, and friction has work to do
                     return 1
         if not self.normal:
@@ -179,14 +167,7 @@ class _MuJoCoWorld(World):
         kin = self._kinematics()
         g = float(np.linalg.norm(self.g))
         for pair, (force, p, nrm, count) in self.normal.items():
-            p = p.tolist()
-            vx, vy, vz = kin.point_velocity(pair[0], p)
-            if pair[1] > 0:
-                ux, uy, uz = kin.point_velocity(pair[1], p)
-                vx, vy, vz = vx - ux, vy - uy, vz - uz
-            nx, ny, nz = nrm.tolist()
-            vn = vx * nx + vy * ny + vz * nz
-            slip = ((vx - vn * nx) ** 2 + (vy - vn * ny) ** 2 + (vz - vn * nz) ** 2) ** 0.5
+            _, slip = kin.slip(pair, p.tolist(), nrm.tolist())
             inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
             decel = self.mu.get(pair, 0.0) * force * inv + g
             if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
@@ -353,6 +334,21 @@ class _Kin:
         (cx, cy, cz), (vx, vy, vz), (wx, wy, wz) = self.pos[i], self.vel[i], self.omega[i]
         rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
         return vx + wy * rz - wz * ry, vy + wz * rx - wx * rz, vz + wx * ry - wy * rx
+
+    def relative_velocity(self, pair, p) -> tuple:
+        """Velocity of body pair[0]'s point p relative to body pair[1]'s (a static's is zero)."""
+        vx, vy, vz = self.point_velocity(pair[0], p)
+        if pair[1] <= 0:
+            return vx, vy, vz
+        ux, uy, uz = self.point_velocity(pair[1], p)
+        return vx - ux, vy - uy, vz - uz
+
+    def slip(self, pair, p, n) -> tuple:
+        """(normal, tangential speed) of the pair's relative velocity at p, normal n (from b to a)."""
+        vx, vy, vz = self.relative_velocity(pair, p)
+        nx, ny, nz = n
+        vn = vx * nx + vy * ny + vz * nz
+        return vn, ((vx - vn * nx) ** 2 + (vy - vn * ny) ** 2 + (vz - vn * nz) ** 2) ** 0.5
 
     def k_tangent(self, pair, p, t1, t2) -> tuple:
         """The 2x2 (symmetric) velocity change at p along t1, t2 per unit impulse along t1, t2."""

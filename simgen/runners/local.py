@@ -255,10 +255,9 @@ def run(cfg: DictConfig, plan: Plan, log=print) -> list[ShardResult]:
         bar.close()
         if finished:
             pool.close()
-            _cleanup(plan)  # and an earlier killed run's writer that was still exiting when this run began
         else:
             pool.stop()
-            _cleanup(plan)
+        _cleanup(plan)  # also an earlier killed run's writer that was still exiting when this run began
     if failures:
         ids = ", ".join(str(f.k) for f in failures)
         log(f"simgen: {len(failures)} shard(s) failed and are missing (within runner.max_failures="
