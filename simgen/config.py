@@ -124,9 +124,13 @@ class RenderConfig:
     depth_dtype: str = bounded("float16", choices=["float16", "float32"], doc="storage type of depth")
     crf: int = bounded(18, ge=0, le=51, doc="H.264 constant rate factor (0 = lossless)")
     preset: str = bounded(
-        "veryfast",
+        "ultrafast",
         choices=["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"],
         doc="x264 speed preset",
+    )
+    x264_params: str = bounded(
+        "bframes=3:b-adapt=0:cabac=1",
+        doc="x264 options over the preset (key=value:key=value; empty: the preset alone)",
     )
     environment_dir: Optional[str] = bounded(
         None, doc="folder of backdrop images (2:1 panoramas or plain pictures); default: procedural skies and backdrops"
@@ -367,6 +371,9 @@ def load_config(overrides: list[str] | None = None) -> DictConfig:
                 f"render.{key}={v} is odd: H.264 video (yuv420p) needs an even width and height; "
                 f"use render.{key}={v - 1} or {v + 1}."
             )
+    from simgen.codecs import check_x264_params
+
+    check_x264_params(rnd.x264_params, rnd.preset)
     if not str(top_obj.out).strip():
         raise ConfigError("out= is empty: give the output folder (e.g. out=datasets/demo) or a URI (s3://bucket/prefix).")
     _check_look(top_obj, scene_obj)

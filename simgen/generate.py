@@ -113,7 +113,7 @@ def visible_fraction(counts: np.ndarray, unoccluded: np.ndarray | None) -> np.nd
 def build_row(cfg: DictConfig, index: int, seed: int, spec: SceneSpec, traj: Trajectory, frames) -> dict:
     T, N = traj.positions.shape[:2]
     H, W = spec.camera.height, spec.camera.width
-    video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset,
+    video = encode_video(frames.rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset, x264_params=cfg.render.x264_params,
                          yuv420=getattr(frames, "yuv420", None))
     depth_dtype = cfg.render.depth_dtype
     uv, _ = project_trajectory(traj.positions, spec.camera)  # [T, N, 2], each frame with its camera

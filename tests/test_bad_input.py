@@ -37,6 +37,9 @@ from conftest import SMALL, run_simgen
         ("overwrite=maybe", "overwrite='maybe' is not a valid bool"),
         ("out=données", "Quote it inside the argument, e.g. out=\"'données'\""),
         ("out=my (copy)", "Hydra needs quotes around values with spaces"),
+        ("render.x264_params=bogus", "'bogus' is not key=value"),
+        ("render.x264_params='foo=1'", "is not accepted by libx264 (Error parsing option 'foo = 1'.)"),
+        ("render.x264_params='bframes=many'", "is not accepted by libx264"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path, override, expect):

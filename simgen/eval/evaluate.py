@@ -81,7 +81,7 @@ class Scorer(StageTimer):
         frames were."""
         def encoded(p: np.ndarray) -> np.ndarray:
             reps = np.repeat(p, 2, axis=0) if len(p) == 1 else p
-            enc = decode_video(encode_video(reps, float(row["fps"]), crf=cfg.render.crf, preset=cfg.render.preset))
+            enc = decode_video(encode_video(reps, float(row["fps"]), crf=cfg.render.crf, preset=cfg.render.preset, x264_params=cfg.render.x264_params))
             return enc[: len(p)]
 
         return (encoded(render_plate(self.renderers, cfg, row)),

@@ -57,7 +57,7 @@ class VarianceTakes:
             obj.position = np.asarray(obj.position, np.float64) + off
         traj = self._pipeline(cfg).engine.simulate(spec)
         rgb = render_rgb(self.renderers.get(cfg.render), spec, traj)
-        return decode_video(encode_video(rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset))
+        return decode_video(encode_video(rgb, spec.fps, crf=cfg.render.crf, preset=cfg.render.preset, x264_params=cfg.render.x264_params))
 
     def close(self) -> None:
         for p in self._pipes.values():
