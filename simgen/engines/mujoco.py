@@ -301,7 +301,7 @@ class _MuJoCoWorld(World):
         self._changed()
         return self.points(), {pr: (f * h, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
 
-    def step_free(self, k: int) -> None:
+    def step_free(self, k: int, rates: bool = True) -> None:
         mj, m, d = self.mj, self.m, self.d
         self._friction(k * self.dt)
         m.opt.timestep = self.dt

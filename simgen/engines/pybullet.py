@@ -199,16 +199,17 @@ class _BulletWorld(World):
         imp = self._impulses(h)
         return self._points(), imp
 
-    def step_free(self, k: int) -> None:
+    def step_free(self, k: int, rates: bool = True) -> None:
         self._mode(self.dt)
         self._st = None
         p, c = self.p, self.c
         for _ in range(k - 1):
             p.stepSimulation(physicsClientId=c)
-        vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
-        n = len(self.bodies)
-        self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
-                            np.array([w for _, w in vel], np.float64).reshape(n, 3))
+        if rates:
+            vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
+            n = len(self.bodies)
+            self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
+                                np.array([w for _, w in vel], np.float64).reshape(n, 3))
         p.stepSimulation(physicsClientId=c)
         self.last_pieces = [self.dt] * k
 

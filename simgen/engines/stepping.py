@@ -51,6 +51,7 @@ WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as thi
 HORIZON = 32  # steps: the longest run of batches one broad phase may clear
 HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
 LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
+_NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
 @dataclass
@@ -113,9 +114,9 @@ class World(ABC):
         step, ``pair -> (impulse N s, position, normal)``."""
 
     @abstractmethod
-    def step_free(self, k: int) -> None:
+    def step_free(self, k: int, rates: bool = True) -> None:
         """``k`` whole physics steps without contact queries (nothing the stepper must resolve happens);
-        sets ``before_last``."""
+        sets ``before_last`` if ``rates``."""
 
     @abstractmethod
     def observe(self) -> tuple[Points, dict]:
@@ -171,6 +172,7 @@ class Stepper:
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
         self.vertices = [collision_vertices(o) for o in spec.objects]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
+        self.box_half = [tuple(float(x) for x in o.size[:3]) if o.shape == "box" else None for o in spec.objects]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
@@ -293,9 +295,9 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        ks = np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist()
+        ks = [k for k, (f, d) in enumerate(zip(pts.fresh.tolist(), pts.dist.tolist())) if f and d < 0]
         if not ks:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return _NO_INDEX, _NO_SPEED
         la, lb = pts.a.tolist(), pts.b.tolist()
         done = [(pr, x.tolist()) for pr, x in self.resolved]
         for k in ks:
@@ -309,7 +311,7 @@ class Stepper:
                 cand.append(k)
                 need.append(fast if is_held else LAND_SPEED)
         if not cand:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return _NO_INDEX, _NO_SPEED
         if not cache:
             cache.append(self.w.read())
         vn = self._normal_speed(pts, cache[0], cand)
@@ -473,16 +475,36 @@ class Stepper:
         acc = self.gnorm + dv / self.dt + dw * R / self.dt + w2 * R + 1.0
         if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
-        rot = rotation(st.quat[i])
+        box = self.box_half[i]
+        rot = None if box is not None else rotation(st.quat[i])
         t_ok = t_end
         px, py, pz = st.pos[i].tolist()
         for s in planes:
             _, n, off, _ = self.statics[s]
-            r = self.hulls[i].strike(st.pos[i], rot, n)
-            nx, ny, nz = n.tolist()
+            nx, ny, nz = self.plane_normal[s]
             base = px * nx + py * ny + pz * nz - off
             vn = vx * nx + vy * ny + vz * nz
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
+            if box is not None:  # a box's 8 corners in plain floats: r.n and r.(n x w) in the body frame
+                (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
+                hx, hy, hz = box
+                an = ((r00 * nx + r10 * ny + r20 * nz) * hx, (r01 * nx + r11 * ny + r21 * nz) * hy,
+                      (r02 * nx + r12 * ny + r22 * nz) * hz)
+                ac = ((r00 * cx + r10 * cy + r20 * cz) * hx, (r01 * cx + r11 * cy + r21 * cz) * hy,
+                      (r02 * cx + r12 * cy + r22 * cz) * hz)
+                for sx, sy, sz in _SIGNS:
+                    h = base + sx * an[0] + sy * an[1] + sz * an[2]
+                    come = -(vn + sx * ac[0] + sy * ac[1] + sz * ac[2])
+                    if come < 0.0:
+                        come = 0.0
+                    if h < HELD_POINT and come < speed:
+                        continue
+                    t_reach = ((come * come + 2.0 * acc * h) ** 0.5 - come) / acc if h > 0 else 0.0
+                    t_pt = max(t_reach, (speed - come) / acc)
+                    if t_pt < t_ok:
+                        t_ok = t_pt
+                continue
+            r = self.hulls[i].strike(st.pos[i], rot, n)
             # each point is safe while it cannot have reached the plane, or while it is still slow;
             # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
             if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
@@ -545,9 +567,9 @@ class Stepper:
     def _quiet(self, k: int, look: bool = True) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
         contacts afterwards (not inside a cleared run of batches)."""
-        self.w.step_free(k)
+        self.w.step_free(k, rates=look)  # (inside a cleared run no broad phase reads the rates)
         st = self.w.read()
-        if self.w.before_last is not None:  # the rate of change over the batch's last step
+        if look and self.w.before_last is not None:  # the rate of change over the batch's last step
             self.rate_vel, self.rate_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
@@ -582,7 +604,8 @@ class Stepper:
         ``aim``: the predicted time of an impact in the step (the first piece ends there)."""
         dt = self.dt
         left, snap = dt, st0
-        self._restart(np.arange(self.n))
+        self.H[:] = 0.0
+        self.S[:] = 0.0
         self.pushed[:] = False
         self.leaving[:] = False
         self.resolved = []  # (pair, point) of the impacts this step resolved
@@ -710,11 +733,12 @@ class Stepper:
                 groups.setdefault(pr, []).append(k)
         for pr in pairs:  # an impacting pair acts at its impacting points
             groups[pr] = [k for k in idx if (int(pts.a[k]), int(pts.b[k])) == pr]
-        patches = []
+        patches, normal_of, mean_of = [], {}, {}
         for pr, ks in groups.items():
             n = pts.normal[ks].sum(axis=0)
             n /= np.linalg.norm(n)
-            point = pts.pos[ks].mean(axis=0)
+            point = mean_of[pr] = pts.pos[ks].mean(axis=0)
+            normal_of[pr] = n
             if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
                 # against a plane: the body's own touching corners, edge or face (engines report
                 # only some of the points of a face landing flat)
@@ -730,11 +754,10 @@ class Stepper:
         when = {}
         for pr in pairs:
             ks = groups[pr]
-            n = pts.normal[ks].sum(axis=0)
-            n /= np.linalg.norm(n)
+            n = normal_of[pr]
             shift = sum(sgn * moved_by[b - 1] for b, sgn in ((pr[0], 1.0), (pr[1], -1.0)) if b > 0)
             depth = float(-pts.dist[ks].min() - n @ shift)  # as the engine saw it, then corrected
-            p = pts.pos[ks].mean(axis=0)
+            p = mean_of[pr]
             closing = -float(n @ (self.bodies.point_velocity(pr[0], p) - self.bodies.point_velocity(pr[1], p)))
             when[pr] = max(t - depth / closing, since) if closing > 0 else t  # not before this piece began
             objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
@@ -753,7 +776,7 @@ class Stepper:
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
-                self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
+                self.tracker.impact(when[pr], pr, mean_of[pr], pts.normal[ks[0]], impulse[pr])
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:
@@ -866,6 +889,18 @@ class Stepper:
         for i in np.nonzero(held & ~hit_before & ~hit_after)[0]:  # next to an impact: the solver's velocity
             lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
             ang[f, i] = _rotation_rate(before.quat[i], after.quat[i], 2 * span)
+
+
+_SIGNS = tuple((sx, sy, sz) for sx in (-1.0, 1.0) for sy in (-1.0, 1.0) for sz in (-1.0, 1.0))
+
+
+def _rotation_rows(q) -> tuple:
+    """Rows of the rotation matrix (body -> world) of quaternion q (x, y, z, w), as floats."""
+    x, y, z, w = q.tolist()
+    s = 2.0 / (x * x + y * y + z * z + w * w)
+    return ((1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)),
+            (s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)),
+            (s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)))
 
 
 def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
