@@ -51,6 +51,7 @@ WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as thi
 HORIZON = 32  # steps: the longest run of batches one broad phase may clear
 HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
 LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
+AIM_DEPTH = 2e-5  # m: a predicted landing's first piece ends this deep (a sphere's exactly: its rebound is exact to g d / v^2)
 _NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
@@ -155,14 +156,15 @@ class _Broad:
 
 class Stepper:
     def __init__(self, world: World, spec: SceneSpec, restitution_threshold: float = 0.2, gap_steps: int = 2,
-                 depth_tol: float = 5e-5, max_toi_iterations: int = 12):
+                 depth_tol: float = 2e-4, max_toi_iterations: int = 12):
         self.w, self.spec = world, spec
         self.n = len(spec.objects)
         self.g = np.asarray(spec.gravity, np.float64)
         self.dt = 1.0 / float(spec.physics_hz)
         self.v_thr = float(restitution_threshold)
         self.depth_tol = float(depth_tol)
-        self.depth_target = 0.4 * self.depth_tol
+        self.depth_target = 0.4 * self.depth_tol  # what a time-of-impact search aims at
+        self.aim_depth = AIM_DEPTH
         self.max_iter = int(max_toi_iterations)
         self.tracker = ContactTracker(spec.fps, spec.physics_hz, gap_steps)
         self.keep = int(gap_steps)  # a pair apart for no longer than this is still the same contact (held)
@@ -411,7 +413,7 @@ class Stepper:
                         vn, an = ax * vx + ay * vy + az * vz, ax * gx + ay * gy + az * gz
                         t = _clear_time(gap + MARGIN - FLY_GAP, vn, an, t_ok)
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
-                            self.aim = _first_root(gap + MARGIN + self.depth_target, vn, an, dt) if gap + MARGIN > 0 else None
+                            self.aim = _first_root(gap + MARGIN + self.aim_depth, vn, an, dt) if gap + MARGIN > 0 else None
                         return t
                     t = self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
                     if t < dt:
@@ -531,12 +533,12 @@ class Stepper:
 
     def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
-        angular velocity) reaches ``depth_target`` below the plane n.x = off, to dt / 32; None if
+        angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
         it does not."""
         ts = self.dt * np.arange(1, 33) / 32
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
-        below = np.nonzero(height <= -self.depth_target)[0]
+        below = np.nonzero(height <= -self.aim_depth)[0]
         return float(ts[below[0]]) if len(below) else None
 
     def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
@@ -721,6 +723,8 @@ class Stepper:
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
         moved_by = st.pos - before
+        # spheres in flight: their approach is pure translation, so the time since the touch is exact
+        flew = {i for i in bodies if self.free[i] and self.sphere_list[i]}
         for i in bodies:  # and true velocities
             if self.free[i]:
                 st.vel[i] += 0.5 * self.dt * self.g
@@ -749,9 +753,10 @@ class Stepper:
             patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in bounce else 0.0,
                                  self.friction.get(pr, 0.0)))
         # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
-        # normal, and date it to the moment they touched
+        # normal, and date it to the moment they touched (a sphere in flight had fallen for that much
+        # less: its velocity too is the one at the touch, back = the time since)
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
-        when = {}
+        when, back = {}, {}
         for pr in pairs:
             ks = groups[pr]
             n = normal_of[pr]
@@ -764,6 +769,10 @@ class Stepper:
             w = sum(self.bodies.inv_mass[i] for i, _ in objs)
             for i, sign in objs:
                 st.pos[i] += sign * depth * (self.bodies.inv_mass[i] / w) * n
+                if i in flew:
+                    back[i] = max(back.get(i, 0.0), t - when[pr])
+        for i, tau in back.items():
+            st.vel[i] -= tau * self.g
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
         impulse = resolve(self.bodies, patches, set(pairs))
         moved = sorted({b - 1 for p in patches for b in p.pair if b > 0})
@@ -791,6 +800,10 @@ class Stepper:
                    for p in mine]
             if all(u > 1e-3 for u in sep):
                 leaving.append(i)
+                tau = back.get(i, 0.0)  # from the touch on along its new flight
+                if tau > 0.0:
+                    st.pos[i] += tau * st.vel[i] + 0.5 * tau * tau * self.g
+                    st.vel[i] += tau * self.g
                 st.vel[i] -= 0.5 * self.dt * self.g
                 self.free[i] = True
                 self.leaving[i] = True
