@@ -130,7 +130,7 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
 def rotation(q) -> np.ndarray:
     """Rotation matrix (body -> world) of one quaternion (x, y, z, w); cheaper than
     :func:`~simgen.spec.quat_to_matrix` for a single pose."""
-    x, y, z, w = (float(c) for c in q)
+    x, y, z, w = q.tolist() if isinstance(q, np.ndarray) else (float(c) for c in q)
     s = 2.0 / (x * x + y * y + z * z + w * w)
     return np.array([[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
                      [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
