@@ -362,7 +362,18 @@ class Stepper:
             t_ok = min(t_ok, self._check(self.blocker, c, t_ok))
             if t_ok < dt:
                 return 0
+        recent, sphere = self.recent, self.sphere_list
+        held_fast = self.w.held_impact_speed < np.inf
         for item in self.checks:
+            kind, i, j = item  # (the checks that hold for as long as the contacts do, inline: see _check)
+            if kind == 0:
+                if not held_fast or free[i] or not touching[i] or sphere[i]:
+                    continue
+            elif kind == 1:
+                if not free[i] and (slow[i] or ((i + 1, -(j + 1)) in recent and touching[i])):
+                    continue
+            elif not (free[i] or free[j]) and (((j + 1, i + 1) in recent and touching[i]) or (slow[i] and slow[j])):
+                continue
             t_ok = min(t_ok, self._check(item, c, t_ok))
             if t_ok < dt:
                 self.blocker = item
