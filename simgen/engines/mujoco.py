@@ -360,9 +360,15 @@ class _Kin:
             m = self.inv_mass[i]
             k11, k22 = k11 + m, k22 + m
             cx, cy, cz = self.pos[i]
-            r = (p[0] - cx, p[1] - cy, p[2] - cz)
-            u1 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t1))  # r x t in the body frame
-            u2 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t2))
+            r0, r1, r2 = p[0] - cx, p[1] - cy, p[2] - cz
+            x, y, z, w = self.quat[i]
+            x, y, z = -x, -y, -z
+            uu = []
+            for a0, a1, a2 in (t1, t2):  # r x t in the body frame (_rotate_inverse of _cross3, inline)
+                vx, vy, vz = r1 * a2 - r2 * a1, r2 * a0 - r0 * a2, r0 * a1 - r1 * a0
+                tx, ty, tz = 2 * (y * vz - z * vy), 2 * (z * vx - x * vz), 2 * (x * vy - y * vx)
+                uu.append((vx + w * tx + y * tz - z * ty, vy + w * ty + z * tx - x * tz, vz + w * tz + x * ty - y * tx))
+            u1, u2 = uu
             ia, ib, ic = self.inv_inertia[i]
             k11 += ia * u1[0] * u1[0] + ib * u1[1] * u1[1] + ic * u1[2] * u1[2]
             k22 += ia * u2[0] * u2[0] + ib * u2[1] * u2[1] + ic * u2[2] * u2[2]
@@ -381,12 +387,6 @@ def _tangents(nx: float, ny: float, nz: float) -> tuple:
     size = (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]) ** 0.5
     t1 = (t[0] / size, t[1] / size, t[2] / size)
     return t1, _cross3((nx, ny, nz), t1)
-
-
-def _rotate_inverse_xyzw(q, v) -> tuple:
-    """Rotate v by the inverse of the unit quaternion q (x, y, z, w): world -> body."""
-    x, y, z, w = q
-    return _rotate_inverse((w, x, y, z), v)
 
 
 def _rotate_inverse(q, v) -> tuple:

@@ -649,9 +649,10 @@ class Stepper:
         else:
             raise RuntimeError("more than 64 impacts in one physics step")
         st = self.w.read()
-        changed = self._correct(st, np.arange(self.n))  # after split or sub-stepped steps
-        if len(changed):
-            self.w.write(st, changed)
+        if piece != dt or self.w.last_pieces != [dt]:  # after split or sub-stepped steps (one whole step: none)
+            changed = self._correct(st, np.arange(self.n))
+            if len(changed):
+                self.w.write(st, changed)
         self.t += dt
         self._settle(pts, imp, hit, 1)
         self.stats["steps"] += 1
