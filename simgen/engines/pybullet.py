@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from simgen.engines import Engine
-from simgen.engines.contacts import ordered
 from simgen.engines.stepping import Points, State, Stepper, World
 from simgen.spec import SceneSpec, Trajectory
 
@@ -154,7 +153,7 @@ class _BulletWorld(World):
     def _impulses(self, h: float) -> dict:
         """Normal impulse per pair over the step just taken (before the manifolds are refreshed:
         Bullet rebuilds some of them, e.g. sphere-sphere, and forgets what they applied)."""
-        imp: dict = {}
+        imp: dict = {}  # (position and normal as float tuples: only a new contact event reads them)
         ids = self.ids
         for cp in self.p.getContactPoints(physicsClientId=self.c):
             j = float(cp[9]) * h  # normal force = applied impulse / time step
@@ -163,11 +162,13 @@ class _BulletWorld(World):
             ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
                 continue
-            pair, sign = ordered(ia, ib)
+            pair = (ia, ib) if ia > ib else (ib, ia)
             old = imp.get(pair)
             if old is None:
-                x = 0.5 * (np.asarray(cp[5]) + np.asarray(cp[6]))
-                imp[pair] = (j, x, sign * np.asarray(cp[7]))
+                (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
+                if ia < ib:  # the normal from b to a
+                    nx, ny, nz = -nx, -ny, -nz
+                imp[pair] = (j, (0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)), (nx, ny, nz))
             else:
                 imp[pair] = (old[0] + j, old[1], old[2])
         return imp
