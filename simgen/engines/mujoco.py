@@ -71,6 +71,8 @@ class _MuJoCoWorld(World):
         for j in range(len(spec.statics)):
             self.gid[m.geom(f"s{j}").id] = -(j + 1)
         self.geom_of = {int(k): g for g, k in enumerate(self.gid) if k != 0}  # simgen id -> geom id
+        self.gid_list = self.gid.tolist()
+        self.gnorm = float(np.linalg.norm(self.g))
         self.mu = {}
         for i, a in enumerate(spec.objects):
             for j, st in enumerate(spec.statics):
@@ -165,7 +167,7 @@ class _MuJoCoWorld(World):
         if not self.normal:
             return limit
         kin = self._kinematics()
-        g = float(np.linalg.norm(self.g))
+        g = self.gnorm
         for pair, (force, p, nrm, count) in self.normal.items():
             _, slip = kin.slip(pair, p.tolist(), nrm.tolist())
             inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
@@ -262,18 +264,18 @@ class _MuJoCoWorld(World):
         adr = con.efc_address[:nc].tolist()
         if max(adr) < 0:
             return
-        efc = d.efc_force
+        efc = d.efc_force[[max(j, 0) for j in adr]].tolist()
         g1, g2 = con.geom1[:nc].tolist(), con.geom2[:nc].tolist()
         pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
-        gid = self.gid
+        gid = self.gid_list
         acc: dict = {}
         for k in range(nc):
             if adr[k] < 0:
                 continue
-            f = float(efc[adr[k]])
+            f = efc[k]
             if not f > 0:
                 continue
-            a, b = int(gid[g1[k]]), int(gid[g2[k]])
+            a, b = gid[g1[k]], gid[g2[k]]
             fs = -f if a > b else f  # order pairs so that a > b, the normal from b to a
             pair = (a, b) if a > b else (b, a)
             (px, py, pz), (nx, ny, nz) = pos[k], frame[k]
