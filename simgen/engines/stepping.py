@@ -507,33 +507,24 @@ class Stepper:
                       (r02 * nx + r12 * ny + r22 * nz) * hz)
                 ac = ((r00 * cx + r10 * cy + r20 * cz) * hx, (r01 * cx + r11 * cy + r21 * cz) * hy,
                       (r02 * cx + r12 * cy + r22 * cz) * hz)
-                for sx, sy, sz in _SIGNS:
-                    h = base + sx * an[0] + sy * an[1] + sz * an[2]
-                    come = -(vn + sx * ac[0] + sy * ac[1] + sz * ac[2])
-                    if come < 0.0:
-                        come = 0.0
-                    if h < HELD_POINT and come < speed:
-                        continue
-                    t_reach = ((come * come + 2.0 * acc * h) ** 0.5 - come) / acc if h > 0 else 0.0
-                    t_pt = max(t_reach, (speed - come) / acc)
-                    if t_pt < t_ok:
-                        t_ok = t_pt
-                continue
-            r = self.hulls[i].strike(st.pos[i], rot, n)
-            # each point is safe while it cannot have reached the plane, or while it is still slow;
-            # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
-            if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
-                h = base + r @ n
-                come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
-                live = ~((h < HELD_POINT) & (come < speed))
-                if live.any():
-                    h, come = h[live], come[live]
-                    t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
-                    t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
-                continue
-            for rx, ry, rz in r.tolist():
-                h = base + rx * nx + ry * ny + rz * nz
-                come = -(vn + rx * cx + ry * cy + rz * cz)
+                # (height, approach speed) of each corner
+                points = [(base + sx * an[0] + sy * an[1] + sz * an[2], -(vn + sx * ac[0] + sy * ac[1] + sz * ac[2]))
+                          for sx, sy, sz in _SIGNS]
+            else:
+                r = self.hulls[i].strike(st.pos[i], rot, n)
+                # each point is safe while it cannot have reached the plane, or while it is still slow;
+                # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
+                if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
+                    h = base + r @ n
+                    come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
+                    live = ~((h < HELD_POINT) & (come < speed))
+                    if live.any():
+                        h, come = h[live], come[live]
+                        t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
+                        t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
+                    continue
+                points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in r.tolist()]
+            for h, come in points:
                 if come < 0.0:
                     come = 0.0
                 if h < HELD_POINT and come < speed:
