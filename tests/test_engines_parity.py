@@ -41,8 +41,10 @@ def apex_ratio(engine, e: float, h0: float = 0.5, r: float = 0.1) -> float:
 @pytest.mark.parametrize("e", [0.1, 0.3, 0.6, 0.9])
 @pytest.mark.parametrize("h0", [0.35, 0.8])
 def test_bounce_apex_ratio_is_e_squared(engines, name, e, h0):
-    """Restitution is Newton's law at the time of impact in both engines: the first apex is e^2 h0."""
-    assert apex_ratio(engines[name], e, h0) == pytest.approx(e * e, rel=1e-4)
+    """Restitution is Newton's law at the time of impact in both engines: the first apex is e^2 h0
+    (to 1e-6: the ball is taken back to the touch in position and velocity, so the few hundredths
+    of a millimetre it sank before the impact was found leave no trace; 1e-9 measured)."""
+    assert apex_ratio(engines[name], e, h0) == pytest.approx(e * e, rel=1e-6)
 
 
 def ramp_scene(theta: float, mu: float):

@@ -59,9 +59,3 @@ class ContactTracker:
         else:
             self._new(t, pair, pos, normal, impulse)
         self.last_seen[pair] = t
-
-
-def ordered(a: int, b: int) -> tuple[tuple[int, int], float]:
-    """Order a pair so that the larger id comes first (objects before statics); returns the
-    pair and the sign to apply to a normal given as pointing from b to a."""
-    return ((a, b), 1.0) if a > b else ((b, a), -1.0)

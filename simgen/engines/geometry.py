@@ -107,6 +107,8 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     n = np.asarray(normal, np.float64)
     if shape == "sphere":  # its one support point
         return np.asarray(pos, np.float64) + float(size[0]) * -n
+    if shape == "box" and vel is not None:
+        return _box_patch(size, pos, quat, n, vel, omega, tol, within, touch)
     if shape == "cylinder":
         r, h = float(size[0]), float(size[1])
         pts = np.asarray(pos, np.float64) + (_RIMS * (r, r, h)) @ rotation(quat).T
@@ -127,10 +129,33 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     return pts[take].mean(axis=0)
 
 
+def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch: float) -> np.ndarray:
+    """:func:`contact_patch` of a box with a velocity, in plain floats (8 corners: numpy's per-call
+    cost would dominate)."""
+    (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = rotation(quat).tolist()
+    hx, hy, hz = (float(c) for c in size[:3])
+    px, py, pz = (float(c) for c in pos)
+    nx, ny, nz = n.tolist()
+    wx, wy, wz = (float(c) for c in omega)
+    vn = sum(float(a) * b for a, b in zip(vel, (nx, ny, nz)))
+    cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
+    corners = []
+    for sx in (-hx, hx):
+        for sy in (-hy, hy):
+            for sz in (-hz, hz):
+                rx, ry, rz = r00 * sx + r01 * sy + r02 * sz, r10 * sx + r11 * sy + r12 * sz, r20 * sx + r21 * sy + r22 * sz
+                x, y, z = px + rx, py + ry, pz + rz
+                corners.append((x * nx + y * ny + z * nz, -(rx * cx + ry * cy + rz * cz + vn), x, y, z))
+    low = min(c[0] for c in corners)
+    take = [c for c in corners if c[0] - low <= tol and (c[0] - low <= touch or c[0] - low <= c[1] * within)]
+    k = len(take)
+    return np.array([sum(c[2] for c in take) / k, sum(c[3] for c in take) / k, sum(c[4] for c in take) / k])
+
+
 def rotation(q) -> np.ndarray:
     """Rotation matrix (body -> world) of one quaternion (x, y, z, w); cheaper than
     :func:`~simgen.spec.quat_to_matrix` for a single pose."""
-    x, y, z, w = (float(c) for c in q)
+    x, y, z, w = q.tolist() if isinstance(q, np.ndarray) else (float(c) for c in q)
     s = 2.0 / (x * x + y * y + z * z + w * w)
     return np.array([[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
                      [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],

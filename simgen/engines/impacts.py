@@ -46,8 +46,11 @@ class Bodies:
              (s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)),
              (s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)))
         d0, d1, d2 = self.inv_inertia[i].tolist()
-        rd = [(a * d0, b * d1, c * d2) for a, b, c in r]
-        return [[u[0] * v[0] + u[1] * v[1] + u[2] * v[2] for v in r] for u in rd]
+        out = []
+        for a, b, c in r:
+            u0, u1, u2 = a * d0, b * d1, c * d2
+            out.append([u0 * v[0] + u1 * v[1] + u2 * v[2] for v in r])
+        return out
 
     def point_velocity(self, body: int, p: np.ndarray) -> np.ndarray:
         if body <= 0:
@@ -138,10 +141,11 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
             cx, cy, cz = pos[i]
             x, y, z = px - cx, py - cy, pz - cz
             ends.append((i, sign, (x, y, z)))
-            i0, i1, i2 = iw[i]
-            # A = [r]x Iw (rows of [r]x: (0, -z, y), (z, 0, -x), (-y, x, 0))
-            a = [[-z * i1[v] + y * i2[v] for v in range(3)], [z * i0[v] - x * i2[v] for v in range(3)],
-                 [-y * i0[v] + x * i1[v] for v in range(3)]]
+            (i00, i01, i02), (i10, i11, i12), (i20, i21, i22) = iw[i]
+            # A = [r]x Iw (rows of [r]x: (0, -z, y), (z, 0, -x), (-y, x, 0)), unrolled
+            a = ((-z * i10 + y * i20, -z * i11 + y * i21, -z * i12 + y * i22),
+                 (z * i00 - x * i20, z * i01 - x * i21, z * i02 - x * i22),
+                 (-y * i00 + x * i10, -y * i01 + x * i11, -y * i02 + x * i12))
             m = inv_m[i]
             for u in range(3):  # K -= A [r]x (columns of [r]x: (0, z, -y), (-z, 0, x), (y, -x, 0))
                 a0, a1, a2 = a[u]
@@ -150,10 +154,11 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
                 row[1] -= a2 * x - a0 * z
                 row[2] -= a0 * y - a1 * x
                 row[u] += m
+        (k00, k01, k02), (k10, k11, k12), (k20, k21, k22) = kw
         kf = []
-        for fu in f:
-            g = [fu[0] * kw[0][v] + fu[1] * kw[1][v] + fu[2] * kw[2][v] for v in range(3)]
-            kf.append([g[0] * fv[0] + g[1] * fv[1] + g[2] * fv[2] for fv in f])
+        for f0, f1, f2 in f:
+            g0, g1, g2 = f0 * k00 + f1 * k10 + f2 * k20, f0 * k01 + f1 * k11 + f2 * k21, f0 * k02 + f1 * k12 + f2 * k22
+            kf.append([g0 * fv[0] + g1 * fv[1] + g2 * fv[2] for fv in f])
         rows.append((f, kf, ends))
 
     def rel_velocity(f, ends) -> tuple:
@@ -170,7 +175,7 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
         un = rel_velocity(f, ends)[0]
         targets.append(-p.e * min(un, 0.0) if p.pair in impacting else 0.0)
     acc = [(0.0, 0.0, 0.0) for _ in patches]
-    for _ in range(iterations if len(patches) > 1 else 3):
+    for _ in range(iterations if len(patches) > 1 else 1):  # (one patch: closed form, a second pass moves it < 1e-13)
         change = 0.0
         for j, (p, (f, kf, ends)) in enumerate(zip(patches, rows)):
             u = rel_velocity(f, ends)
@@ -179,14 +184,18 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
                 continue
             a = acc[j]
             acc[j] = (a[0] + dp[0], a[1] + dp[1], a[2] + dp[2])
-            wx, wy, wz = (f[0][c] * dp[0] + f[1][c] * dp[1] + f[2][c] * dp[2] for c in range(3))
+            (n0, n1, n2), (s0, s1, s2), (u0, u1, u2) = f
+            d0, d1, d2 = dp
+            wx, wy, wz = n0 * d0 + s0 * d1 + u0 * d2, n1 * d0 + s1 * d1 + u1 * d2, n2 * d0 + s2 * d1 + u2 * d2
             for i, sign, (rx, ry, rz) in ends:
                 m = inv_m[i] * sign
                 v = vel[i]
                 vel[i] = [v[0] + m * wx, v[1] + m * wy, v[2] + m * wz]
                 tx, ty, tz = sign * (ry * wz - rz * wy), sign * (rz * wx - rx * wz), sign * (rx * wy - ry * wx)
-                I, w = iw[i], om[i]
-                om[i] = [w[c] + I[c][0] * tx + I[c][1] * ty + I[c][2] * tz for c in range(3)]
+                (I00, I01, I02), (I10, I11, I12), (I20, I21, I22) = iw[i]
+                w0, w1, w2 = om[i]
+                om[i] = [w0 + I00 * tx + I01 * ty + I02 * tz, w1 + I10 * tx + I11 * ty + I12 * tz,
+                         w2 + I20 * tx + I21 * ty + I22 * tz]
             change = max(change, abs(dp[0]), abs(dp[1]), abs(dp[2]))
         if change < tol:
             break

@@ -71,6 +71,8 @@ class _MuJoCoWorld(World):
         for j in range(len(spec.statics)):
             self.gid[m.geom(f"s{j}").id] = -(j + 1)
         self.geom_of = {int(k): g for g, k in enumerate(self.gid) if k != 0}  # simgen id -> geom id
+        self.gid_list = self.gid.tolist()
+        self.gnorm = float(np.linalg.norm(self.g))
         self.mu = {}
         for i, a in enumerate(spec.objects):
             for j, st in enumerate(spec.statics):
@@ -165,7 +167,7 @@ class _MuJoCoWorld(World):
         if not self.normal:
             return limit
         kin = self._kinematics()
-        g = float(np.linalg.norm(self.g))
+        g = self.gnorm
         for pair, (force, p, nrm, count) in self.normal.items():
             _, slip = kin.slip(pair, p.tolist(), nrm.tolist())
             inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
@@ -262,18 +264,18 @@ class _MuJoCoWorld(World):
         adr = con.efc_address[:nc].tolist()
         if max(adr) < 0:
             return
-        efc = d.efc_force
+        efc = d.efc_force[[max(j, 0) for j in adr]].tolist()
         g1, g2 = con.geom1[:nc].tolist(), con.geom2[:nc].tolist()
         pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
-        gid = self.gid
+        gid = self.gid_list
         acc: dict = {}
         for k in range(nc):
             if adr[k] < 0:
                 continue
-            f = float(efc[adr[k]])
+            f = efc[k]
             if not f > 0:
                 continue
-            a, b = int(gid[g1[k]]), int(gid[g2[k]])
+            a, b = gid[g1[k]], gid[g2[k]]
             fs = -f if a > b else f  # order pairs so that a > b, the normal from b to a
             pair = (a, b) if a > b else (b, a)
             (px, py, pz), (nx, ny, nz) = pos[k], frame[k]
@@ -301,7 +303,7 @@ class _MuJoCoWorld(World):
         self._changed()
         return self.points(), {pr: (f * h, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
 
-    def step_free(self, k: int) -> None:
+    def step_free(self, k: int, rates: bool = True) -> None:
         mj, m, d = self.mj, self.m, self.d
         self._friction(k * self.dt)
         m.opt.timestep = self.dt
@@ -360,9 +362,15 @@ class _Kin:
             m = self.inv_mass[i]
             k11, k22 = k11 + m, k22 + m
             cx, cy, cz = self.pos[i]
-            r = (p[0] - cx, p[1] - cy, p[2] - cz)
-            u1 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t1))  # r x t in the body frame
-            u2 = _rotate_inverse_xyzw(self.quat[i], _cross3(r, t2))
+            r0, r1, r2 = p[0] - cx, p[1] - cy, p[2] - cz
+            x, y, z, w = self.quat[i]
+            x, y, z = -x, -y, -z
+            uu = []
+            for a0, a1, a2 in (t1, t2):  # r x t in the body frame (_rotate_inverse of _cross3, inline)
+                vx, vy, vz = r1 * a2 - r2 * a1, r2 * a0 - r0 * a2, r0 * a1 - r1 * a0
+                tx, ty, tz = 2 * (y * vz - z * vy), 2 * (z * vx - x * vz), 2 * (x * vy - y * vx)
+                uu.append((vx + w * tx + y * tz - z * ty, vy + w * ty + z * tx - x * tz, vz + w * tz + x * ty - y * tx))
+            u1, u2 = uu
             ia, ib, ic = self.inv_inertia[i]
             k11 += ia * u1[0] * u1[0] + ib * u1[1] * u1[1] + ic * u1[2] * u1[2]
             k22 += ia * u2[0] * u2[0] + ib * u2[1] * u2[1] + ic * u2[2] * u2[2]
@@ -381,12 +389,6 @@ def _tangents(nx: float, ny: float, nz: float) -> tuple:
     size = (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]) ** 0.5
     t1 = (t[0] / size, t[1] / size, t[2] / size)
     return t1, _cross3((nx, ny, nz), t1)
-
-
-def _rotate_inverse_xyzw(q, v) -> tuple:
-    """Rotate v by the inverse of the unit quaternion q (x, y, z, w): world -> body."""
-    x, y, z, w = q
-    return _rotate_inverse((w, x, y, z), v)
 
 
 def _rotate_inverse(q, v) -> tuple:

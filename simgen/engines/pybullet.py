@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from simgen.engines import Engine
-from simgen.engines.contacts import ordered
 from simgen.engines.stepping import Points, State, Stepper, World
 from simgen.spec import SceneSpec, Trajectory
 
@@ -154,19 +153,22 @@ class _BulletWorld(World):
     def _impulses(self, h: float) -> dict:
         """Normal impulse per pair over the step just taken (before the manifolds are refreshed:
         Bullet rebuilds some of them, e.g. sphere-sphere, and forgets what they applied)."""
-        imp: dict = {}
+        imp: dict = {}  # (position and normal as float tuples: only a new contact event reads them)
+        ids = self.ids
         for cp in self.p.getContactPoints(physicsClientId=self.c):
             j = float(cp[9]) * h  # normal force = applied impulse / time step
             if j <= 0:
                 continue
-            ia, ib = self.ids.get(cp[1]), self.ids.get(cp[2])
+            ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
                 continue
-            pair, sign = ordered(ia, ib)
+            pair = (ia, ib) if ia > ib else (ib, ia)
             old = imp.get(pair)
             if old is None:
-                x = 0.5 * (np.asarray(cp[5]) + np.asarray(cp[6]))
-                imp[pair] = (j, x, sign * np.asarray(cp[7]))
+                (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
+                if ia < ib:  # the normal from b to a
+                    nx, ny, nz = -nx, -ny, -nz
+                imp[pair] = (j, (0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)), (nx, ny, nz))
             else:
                 imp[pair] = (old[0] + j, old[1], old[2])
         return imp
@@ -175,21 +177,28 @@ class _BulletWorld(World):
         """Contact points of the current state (fresh: no impulse applied to them yet)."""
         p, c = self.p, self.c
         p.performCollisionDetection(physicsClientId=c)
-        rows = []
+        ids = self.ids
+        a, b, pos, nrm, dist, fresh = [], [], [], [], [], []
         for cp in p.getContactPoints(physicsClientId=c):
-            ia, ib = self.ids.get(cp[1]), self.ids.get(cp[2])
+            ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
                 continue
-            nx, ny, nz = cp[7]
+            (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
+            pos.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)))
+            dist.append(cp[8])
+            fresh.append(cp[9] <= 0.0)
             if ia > ib:
-                rows.append((ia, ib, *cp[5], *cp[6], nx, ny, nz, cp[8], cp[9] <= 0.0))
+                a.append(ia)
+                b.append(ib)
+                nrm.append((nx, ny, nz))
             else:  # order the pair so that a > b; the normal then points from b to a
-                rows.append((ib, ia, *cp[5], *cp[6], -nx, -ny, -nz, cp[8], cp[9] <= 0.0))
-        if not rows:
+                a.append(ib)
+                b.append(ia)
+                nrm.append((-nx, -ny, -nz))
+        if not a:
             return Points.empty()
-        r = np.array(rows, np.float64)
-        return Points(r[:, 0].astype(np.int64), r[:, 1].astype(np.int64), 0.5 * (r[:, 2:5] + r[:, 5:8]), r[:, 8:11],
-                      r[:, 11], r[:, 12] > 0)
+        return Points(np.array(a, np.int64), np.array(b, np.int64), np.array(pos, np.float64), np.array(nrm, np.float64),
+                      np.array(dist, np.float64), np.array(fresh, bool))
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)
@@ -199,16 +208,17 @@ class _BulletWorld(World):
         imp = self._impulses(h)
         return self._points(), imp
 
-    def step_free(self, k: int) -> None:
+    def step_free(self, k: int, rates: bool = True) -> None:
         self._mode(self.dt)
         self._st = None
         p, c = self.p, self.c
         for _ in range(k - 1):
             p.stepSimulation(physicsClientId=c)
-        vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
-        n = len(self.bodies)
-        self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
-                            np.array([w for _, w in vel], np.float64).reshape(n, 3))
+        if rates:
+            vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
+            n = len(self.bodies)
+            self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
+                                np.array([w for _, w in vel], np.float64).reshape(n, 3))
         p.stepSimulation(physicsClientId=c)
         self.last_pieces = [self.dt] * k
 

@@ -14,8 +14,10 @@ the analytic answer wherever one exists:
   checked; a point of a pair not held that penetrates while approaching faster than ``LAND_SPEED``
   (or a new point of a held pair faster than the engine's ``held_impact_speed``) is an impact. The
   step is redone up to the moment the point touches (a few Newton iterations on its depth, to
-  within ``depth_tol``), the bodies' velocities there are the true ones, and simgen's own solver
-  (:mod:`simgen.engines.impacts`) resolves it in one instantaneous velocity change: every
+  within ``depth_tol`` = 0.2 mm; a predicted landing's first piece aims 0.02 mm deep), the overlap
+  is undone along the normal (a sphere in flight is also taken back to the touch in velocity, and
+  forward on its new flight after), the bodies' velocities there are the true ones, and simgen's
+  own solver (:mod:`simgen.engines.impacts`) resolves it in one instantaneous velocity change: every
   impacting patch leaves with ``-e`` times its approach velocity (Newton's law, e = e_a * e_b as
   Bullet combines; e = 0 below ``restitution_threshold``), Coulomb friction in the circular cone,
   every other touching patch of those bodies not approaching; no position correction, no gravity.
@@ -51,6 +53,8 @@ WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as thi
 HORIZON = 32  # steps: the longest run of batches one broad phase may clear
 HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
 LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
+AIM_DEPTH = 2e-5  # m: a predicted landing's first piece ends this deep (a sphere's exactly: its rebound is exact to g d / v^2)
+_NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
 @dataclass
@@ -113,9 +117,9 @@ class World(ABC):
         step, ``pair -> (impulse N s, position, normal)``."""
 
     @abstractmethod
-    def step_free(self, k: int) -> None:
+    def step_free(self, k: int, rates: bool = True) -> None:
         """``k`` whole physics steps without contact queries (nothing the stepper must resolve happens);
-        sets ``before_last``."""
+        sets ``before_last`` if ``rates``."""
 
     @abstractmethod
     def observe(self) -> tuple[Points, dict]:
@@ -154,14 +158,15 @@ class _Broad:
 
 class Stepper:
     def __init__(self, world: World, spec: SceneSpec, restitution_threshold: float = 0.2, gap_steps: int = 2,
-                 depth_tol: float = 5e-5, max_toi_iterations: int = 12):
+                 depth_tol: float = 2e-4, max_toi_iterations: int = 12):
         self.w, self.spec = world, spec
         self.n = len(spec.objects)
         self.g = np.asarray(spec.gravity, np.float64)
         self.dt = 1.0 / float(spec.physics_hz)
         self.v_thr = float(restitution_threshold)
         self.depth_tol = float(depth_tol)
-        self.depth_target = 0.4 * self.depth_tol
+        self.depth_target = 0.4 * self.depth_tol  # what a time-of-impact search aims at
+        self.aim_depth = AIM_DEPTH
         self.max_iter = int(max_toi_iterations)
         self.tracker = ContactTracker(spec.fps, spec.physics_hz, gap_steps)
         self.keep = int(gap_steps)  # a pair apart for no longer than this is still the same contact (held)
@@ -171,6 +176,7 @@ class Stepper:
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
         self.vertices = [collision_vertices(o) for o in spec.objects]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
+        self.box_half = [tuple(float(x) for x in o.size[:3]) if o.shape == "box" else None for o in spec.objects]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
@@ -293,9 +299,9 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        ks = np.nonzero(pts.fresh & (pts.dist < 0))[0].tolist()
+        ks = [k for k, (f, d) in enumerate(zip(pts.fresh.tolist(), pts.dist.tolist())) if f and d < 0]
         if not ks:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return _NO_INDEX, _NO_SPEED
         la, lb = pts.a.tolist(), pts.b.tolist()
         done = [(pr, x.tolist()) for pr, x in self.resolved]
         for k in ks:
@@ -309,7 +315,7 @@ class Stepper:
                 cand.append(k)
                 need.append(fast if is_held else LAND_SPEED)
         if not cand:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return _NO_INDEX, _NO_SPEED
         if not cache:
             cache.append(self.w.read())
         vn = self._normal_speed(pts, cache[0], cand)
@@ -358,7 +364,18 @@ class Stepper:
             t_ok = min(t_ok, self._check(self.blocker, c, t_ok))
             if t_ok < dt:
                 return 0
+        recent, sphere = self.recent, self.sphere_list
+        held_fast = self.w.held_impact_speed < np.inf
         for item in self.checks:
+            kind, i, j = item  # (the checks that hold for as long as the contacts do, inline: see _check)
+            if kind == 0:
+                if not held_fast or free[i] or not touching[i] or sphere[i]:
+                    continue
+            elif kind == 1:
+                if not free[i] and (slow[i] or ((i + 1, -(j + 1)) in recent and touching[i])):
+                    continue
+            elif not (free[i] or free[j]) and (((j + 1, i + 1) in recent and touching[i]) or (slow[i] and slow[j])):
+                continue
             t_ok = min(t_ok, self._check(item, c, t_ok))
             if t_ok < dt:
                 self.blocker = item
@@ -409,7 +426,7 @@ class Stepper:
                         vn, an = ax * vx + ay * vy + az * vz, ax * gx + ay * gy + az * gz
                         t = _clear_time(gap + MARGIN - FLY_GAP, vn, an, t_ok)
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
-                            self.aim = _first_root(gap + MARGIN + self.depth_target, vn, an, dt) if gap + MARGIN > 0 else None
+                            self.aim = _first_root(gap + MARGIN + self.aim_depth, vn, an, dt) if gap + MARGIN > 0 else None
                         return t
                     t = self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
                     if t < dt:
@@ -473,30 +490,41 @@ class Stepper:
         acc = self.gnorm + dv / self.dt + dw * R / self.dt + w2 * R + 1.0
         if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
-        rot = rotation(st.quat[i])
+        box = self.box_half[i]
+        rot = None if box is not None else rotation(st.quat[i])
         t_ok = t_end
         px, py, pz = st.pos[i].tolist()
         for s in planes:
             _, n, off, _ = self.statics[s]
-            r = self.hulls[i].strike(st.pos[i], rot, n)
-            nx, ny, nz = n.tolist()
+            nx, ny, nz = self.plane_normal[s]
             base = px * nx + py * ny + pz * nz - off
             vn = vx * nx + vy * ny + vz * nz
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
-            # each point is safe while it cannot have reached the plane, or while it is still slow;
-            # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
-            if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
-                h = base + r @ n
-                come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
-                live = ~((h < HELD_POINT) & (come < speed))
-                if live.any():
-                    h, come = h[live], come[live]
-                    t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
-                    t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
-                continue
-            for rx, ry, rz in r.tolist():
-                h = base + rx * nx + ry * ny + rz * nz
-                come = -(vn + rx * cx + ry * cy + rz * cz)
+            if box is not None:  # a box's 8 corners in plain floats: r.n and r.(n x w) in the body frame
+                (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
+                hx, hy, hz = box
+                an = ((r00 * nx + r10 * ny + r20 * nz) * hx, (r01 * nx + r11 * ny + r21 * nz) * hy,
+                      (r02 * nx + r12 * ny + r22 * nz) * hz)
+                ac = ((r00 * cx + r10 * cy + r20 * cz) * hx, (r01 * cx + r11 * cy + r21 * cz) * hy,
+                      (r02 * cx + r12 * cy + r22 * cz) * hz)
+                # (height, approach speed) of each corner
+                points = [(base + sx * an[0] + sy * an[1] + sz * an[2], -(vn + sx * ac[0] + sy * ac[1] + sz * ac[2]))
+                          for sx, sy, sz in _SIGNS]
+            else:
+                r = self.hulls[i].strike(st.pos[i], rot, n)
+                # each point is safe while it cannot have reached the plane, or while it is still slow;
+                # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
+                if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
+                    h = base + r @ n
+                    come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
+                    live = ~((h < HELD_POINT) & (come < speed))
+                    if live.any():
+                        h, come = h[live], come[live]
+                        t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
+                        t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
+                    continue
+                points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in r.tolist()]
+            for h, come in points:
                 if come < 0.0:
                     come = 0.0
                 if h < HELD_POINT and come < speed:
@@ -509,12 +537,12 @@ class Stepper:
 
     def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
-        angular velocity) reaches ``depth_target`` below the plane n.x = off, to dt / 32; None if
+        angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
         it does not."""
         ts = self.dt * np.arange(1, 33) / 32
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
-        below = np.nonzero(height <= -self.depth_target)[0]
+        below = np.nonzero(height <= -self.aim_depth)[0]
         return float(ts[below[0]]) if len(below) else None
 
     def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
@@ -545,9 +573,9 @@ class Stepper:
     def _quiet(self, k: int, look: bool = True) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
         contacts afterwards (not inside a cleared run of batches)."""
-        self.w.step_free(k)
+        self.w.step_free(k, rates=look)  # (inside a cleared run no broad phase reads the rates)
         st = self.w.read()
-        if self.w.before_last is not None:  # the rate of change over the batch's last step
+        if look and self.w.before_last is not None:  # the rate of change over the batch's last step
             self.rate_vel, self.rate_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
@@ -582,7 +610,8 @@ class Stepper:
         ``aim``: the predicted time of an impact in the step (the first piece ends there)."""
         dt = self.dt
         left, snap = dt, st0
-        self._restart(np.arange(self.n))
+        self.H[:] = 0.0
+        self.S[:] = 0.0
         self.pushed[:] = False
         self.leaving[:] = False
         self.resolved = []  # (pair, point) of the impacts this step resolved
@@ -613,9 +642,10 @@ class Stepper:
         else:
             raise RuntimeError("more than 64 impacts in one physics step")
         st = self.w.read()
-        changed = self._correct(st, np.arange(self.n))  # after split or sub-stepped steps
-        if len(changed):
-            self.w.write(st, changed)
+        if piece != dt or self.w.last_pieces != [dt]:  # after split or sub-stepped steps (one whole step: none)
+            changed = self._correct(st, np.arange(self.n))
+            if len(changed):
+                self.w.write(st, changed)
         self.t += dt
         self._settle(pts, imp, hit, 1)
         self.stats["steps"] += 1
@@ -698,6 +728,8 @@ class Stepper:
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
         moved_by = st.pos - before
+        # spheres in flight: their approach is pure translation, so the time since the touch is exact
+        flew = {i for i in bodies if self.free[i] and self.sphere_list[i]}
         for i in bodies:  # and true velocities
             if self.free[i]:
                 st.vel[i] += 0.5 * self.dt * self.g
@@ -710,11 +742,12 @@ class Stepper:
                 groups.setdefault(pr, []).append(k)
         for pr in pairs:  # an impacting pair acts at its impacting points
             groups[pr] = [k for k in idx if (int(pts.a[k]), int(pts.b[k])) == pr]
-        patches = []
+        patches, normal_of, mean_of = [], {}, {}
         for pr, ks in groups.items():
             n = pts.normal[ks].sum(axis=0)
             n /= np.linalg.norm(n)
-            point = pts.pos[ks].mean(axis=0)
+            point = mean_of[pr] = pts.pos[ks].mean(axis=0)
+            normal_of[pr] = n
             if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
                 # against a plane: the body's own touching corners, edge or face (engines report
                 # only some of the points of a face landing flat)
@@ -725,22 +758,26 @@ class Stepper:
             patches.append(Patch(pr, point, n, self.restitution.get(pr, 0.0) if pr in bounce else 0.0,
                                  self.friction.get(pr, 0.0)))
         # the impact happens where the surfaces touch: undo the (<= depth_tol) overlap along the
-        # normal, and date it to the moment they touched
+        # normal, and date it to the moment they touched (a sphere in flight had fallen for that much
+        # less: its velocity too is the one at the touch, back = the time since)
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
-        when = {}
+        when, back = {}, {}
         for pr in pairs:
             ks = groups[pr]
-            n = pts.normal[ks].sum(axis=0)
-            n /= np.linalg.norm(n)
+            n = normal_of[pr]
             shift = sum(sgn * moved_by[b - 1] for b, sgn in ((pr[0], 1.0), (pr[1], -1.0)) if b > 0)
             depth = float(-pts.dist[ks].min() - n @ shift)  # as the engine saw it, then corrected
-            p = pts.pos[ks].mean(axis=0)
+            p = mean_of[pr]
             closing = -float(n @ (self.bodies.point_velocity(pr[0], p) - self.bodies.point_velocity(pr[1], p)))
             when[pr] = max(t - depth / closing, since) if closing > 0 else t  # not before this piece began
             objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
             w = sum(self.bodies.inv_mass[i] for i, _ in objs)
             for i, sign in objs:
                 st.pos[i] += sign * depth * (self.bodies.inv_mass[i] / w) * n
+                if i in flew:
+                    back[i] = max(back.get(i, 0.0), t - when[pr])
+        for i, tau in back.items():
+            st.vel[i] -= tau * self.g
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
         impulse = resolve(self.bodies, patches, set(pairs))
         moved = sorted({b - 1 for p in patches for b in p.pair if b > 0})
@@ -753,7 +790,7 @@ class Stepper:
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
-                self.tracker.impact(when[pr], pr, pts.pos[ks].mean(axis=0), pts.normal[ks[0]], impulse[pr])
+                self.tracker.impact(when[pr], pr, mean_of[pr], pts.normal[ks[0]], impulse[pr])
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:
@@ -768,6 +805,10 @@ class Stepper:
                    for p in mine]
             if all(u > 1e-3 for u in sep):
                 leaving.append(i)
+                tau = back.get(i, 0.0)  # from the touch on along its new flight
+                if tau > 0.0:
+                    st.pos[i] += tau * st.vel[i] + 0.5 * tau * tau * self.g
+                    st.vel[i] += tau * self.g
                 st.vel[i] -= 0.5 * self.dt * self.g
                 self.free[i] = True
                 self.leaving[i] = True
@@ -866,6 +907,18 @@ class Stepper:
         for i in np.nonzero(held & ~hit_before & ~hit_after)[0]:  # next to an impact: the solver's velocity
             lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
             ang[f, i] = _rotation_rate(before.quat[i], after.quat[i], 2 * span)
+
+
+_SIGNS = tuple((sx, sy, sz) for sx in (-1.0, 1.0) for sy in (-1.0, 1.0) for sz in (-1.0, 1.0))
+
+
+def _rotation_rows(q) -> tuple:
+    """Rows of the rotation matrix (body -> world) of quaternion q (x, y, z, w), as floats."""
+    x, y, z, w = q.tolist()
+    s = 2.0 / (x * x + y * y + z * z + w * w)
+    return ((1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)),
+            (s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)),
+            (s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)))
 
 
 def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
