@@ -3,7 +3,8 @@
 // occlusion (a) at the surface each pixel shows, kept for the objects' shading and the resolve (the
 // shadow mask). Two variants, the stencil telling which pixels each runs on:
 //  RECEIVER_BG: the background, also re-shaded with them straight into the frame's colour and Y
-//    planes (which start as the background);
+//    planes (which start as the background; white where nothing darkens it: no change under the
+//    minimum blending);
 //  RECEIVER_OBJ: the objects (the ones it may shadow, itself if it is not convex).
 flat in int v_layer;
 flat in int v_frame;
@@ -60,9 +61,9 @@ void main() {
 #ifdef RECEIVER_BG
     float ao = z > 0.0 ? caster_ao(p, n, v_sphere.xyz, v_occ) : 1.0;  // contact occlusion on the statics
     o_vis = vec4(vis, 1.0, 1.0, ao);
-    vec3 c8 = quantize(background_darkened(ij.xy, bij.z, vis, ao));
+    vec3 c8 = quantize(background_darkened_min(ij.xy, bij.z, vis, ao));
     o_rgba = vec4(c8, 1.0);
-    o_y = luma(c8);
+    o_y = luma(c8);  // white: 235 / 255, no less than any Y
 #else
     o_vis = vec4(vis, 1.0, 1.0, 1.0);
 #endif
