@@ -137,6 +137,9 @@ class _Layers:
         self.bg_d = ArrayTarget(gl, C.DEPTH24_STENCIL8, W, H, B)
         self.ms_sid = ArrayTarget(gl, 0x8232, W, H, B, S)  # GL_R8UI
         self.ms_bg_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
+        # the background's depth at pixel centres in every sample: where the coverage pass starts
+        # (copied into the objects' tiles frame by frame)
+        self.ms_fill_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
         self._textures = tex
         self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.gbuf.glo, self.flow.glo], self.zbuf.glo, True)
         self.fb_ids_noflow = Framebuffer(gl, [self.ids.glo, self.z.glo, self.gbuf.glo], self.zbuf.glo, True)
@@ -153,6 +156,7 @@ class _Layers:
                                             self.bg_amb.glo, self.bg_nrm.glo, self.bg_z.glo, self.bg_sid.glo],
                                        self.bg_d.glo, True)
         self.fb_bg_cover = Framebuffer(gl, [self.ms_sid.glo], self.ms_bg_depth.glo)
+        self.fb_bg_fill = Framebuffer(gl, [], self.ms_fill_depth.glo)
         self.fb_bg_mark = Framebuffer(gl, [], self.bg_d.glo, True)
         self.fb_bg_resolve = Framebuffer(gl, [self.bg_a.glo, self.bg_rgba.glo, self.bg_y.glo], self.bg_d.glo, True)
         self.fb_bg_chroma = Framebuffer(gl, [self.bg_u.glo, self.bg_v.glo])
@@ -509,6 +513,13 @@ class BatchedRenderer:
         ctx.depth_func = "<"
         for d in static_draws:
             d.draw(self._prog("statics.vert", "statics.frag", *self._defines, *self._lights_define, *d.defines), B, bg0)
+        # where the frames' coverage pass starts: every sample at the depth of its pixel centre
+        ctx.disable(ctx.CULL_FACE)
+        ctx.depth_func = "1"  # always
+        self._use(bg_d=L.bg_d)
+        L.fb_bg_fill.use(W, H)
+        self._quad(self._prog("quad.vert", "ms_fill.frag"), B)
+        ctx.depth_func = "<"
         # multisampled coverage (double-sided, as pyrender draws its colour pass), then the edges
         L.fb_bg_cover.use(W, H)
         gl.ClearBufferuiv(GL_COLOR, 0, (ctypes.c_uint * 4)(0, 0, 0, 0))
@@ -670,13 +681,15 @@ class BatchedRenderer:
                   bg_rgba=L.bg_rgba)
         # coverage: object ids per sample over the background's depth
         if n_objm:
+            # inside the tiles every sample starts as background (id 0) at the background's depth,
+            # so that static geometry hides the objects behind it (plain copies and clears)
+            MS = L.ms_depth.target
+            for x0, y0, x1, y1, layer in sel_objm[:, :5].tolist():
+                gl.CopyImageSubData(L.ms_fill_depth.glo, MS, 0, x0, y0, layer if moving else 0,
+                                    L.ms_depth.glo, MS, 0, x0, y0, layer, x1 - x0, y1 - y0, 1)
+                gl.ClearTexSubImage(L.ms_ids.glo, 0, x0, y0, layer, x1 - x0, y1 - y0, 1, 0x8D94, C.UNSIGNED_BYTE, None)
             L.fb_cover.use(W, H)
-            ctx.enable(ctx.DEPTH_TEST)
-            ctx.disable(ctx.CULL_FACE)
-            ctx.depth_func = "1"  # always: every sample takes the background's depth
-            self._quad(self._prog("quad.vert", "ms_fill.frag"), n_objm, tile0=o_objm)
-            ctx.depth_func = "<"
-            ctx.enable(ctx.CULL_FACE)
+            ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
             ctx.cull_face = "back"
             objects.draw(self._prog("objects.vert", "ms_ids.frag"), n)
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
