@@ -391,15 +391,6 @@ class BatchedRenderer:
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
             self._volumes = False
             self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
-            own = np.array([(1 << k) if k < MAX_BITS else 0 for k in range(N)], np.uint32)
-            # casters that may shadow an object: another one, or themselves (not convex)
-            others = self._receive & ~own[None]  # [T, N]: bit j set when j may shadow k
-            on_objects = np.zeros((T, N), np.uint32)
-            for j in range(min(N, MAX_BITS)):
-                on_objects[:, j] = ((others >> np.uint32(j)) & 1).any(axis=1) | (not convex[j])
-            self._objects_receive = bool(on_objects.any())
-            if N:
-                self._ssbo(7, on_objects)
             if shadows and 0 < N <= 127:
                 reach = (traj.positions, radius, occluder, travel, self._receivers_z, self._shadow_size)
                 if cam.projection == "orthographic":
@@ -463,7 +454,7 @@ class BatchedRenderer:
         N = len(meshes)
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
-            return {"obj": empty, "objm": empty, "all": empty, "cast": empty}
+            return {"obj": empty, "objm": empty, "all": empty, "cast": empty, "cast_obj": empty}
         obj_rects = screen_rects(object_points(meshes, models), w2c, cam, cam.znear)  # [T, N, 4]
         if not shadows:
             return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
@@ -562,11 +553,10 @@ class BatchedRenderer:
         self._use(obj_shadow=sm)
 
     def _shadow_volumes(self, n: int, N: int) -> None:
-        """The shadow mask drawn as each caster's reach (shaders/volume.vert), shaded only where the
-        visible surface lies inside it: back faces behind the surface set stencil bit 7; front
-        faces in front of it run the shader where that bit is set, on the background (stencil
-        exactly 0x80) and on the objects (0x80 + id), a variant each (the bit is left: the other
-        stencil tests ignore it)."""
+        """The background's shadow mask drawn as each caster's reach (shaders/volume.vert), shaded
+        only where the visible surface lies inside it: back faces behind the surface set stencil
+        bit 7; front faces in front of it run the shader where the stencil is exactly 0x80, the
+        background (the bit is left: the other stencil tests ignore it)."""
         ctx, gl = self.ctx, self.gl
         count = n * N
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
@@ -585,21 +575,15 @@ class BatchedRenderer:
         gl.StencilMask(0)
         gl.StencilFunc(C.EQUAL, 0x80, 0xFF)  # the background
         self._volume(self._prog("volume.vert", "shadow_mask.frag", "RECEIVER_BG", *self._defines), count)
-        if self._objects_receive:
-            gl.draw_buffers(1)
-            gl.StencilFunc(0x0201, 0x80, 0xFF)  # GL_LESS: 0x80 < stencil, an object
-            self._volume(self._prog("volume.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), count, True)
-            gl.draw_buffers(3)
-        self._stencil(None)
         gl.DepthMask(1)
         ctx.depth_func = "<"
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
 
-    def _volume(self, p, instances: int, object_casters: bool = False) -> None:
+    def _volume(self, p, instances: int) -> None:
         vao = self._quads.get(id(p))
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
-        set_uniforms(p, receivers_z=float(self._receivers_z), object_casters=int(object_casters))
+        set_uniforms(p, receivers_z=float(self._receivers_z))
         vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
 
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:
@@ -668,15 +652,17 @@ class BatchedRenderer:
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
         if N == 0:
             return
-        sel_obj, sel_objm, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "objm", "all", "cast"))
-        n_obj, n_objm, n_all, n_cast = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast)
+        sel_obj, sel_objm, sel_all, sel_cast, sel_cobj = (_chunk(tiles[k], f0, f1)
+                                                          for k in ("obj", "objm", "all", "cast", "cast_obj"))
+        n_obj, n_objm, n_all, n_cast, n_cobj = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast), len(sel_cobj)
         if n_all == 0:
             return
         half = sel_all.copy()
         half[:, :4] //= 2
-        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast]))
+        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast, sel_cobj]))
         o_obj, o_objm, o_all = 0, n_obj, n_obj + n_objm
         o_half, o_cast = o_all + n_all, o_all + 2 * n_all
+        o_cobj = o_cast + n_cast
         self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf,
                   bg_rgba=L.bg_rgba)
         # coverage: object ids per sample over the background's depth
@@ -710,13 +696,19 @@ class BatchedRenderer:
                 gl.StencilFunc(C.EQUAL, 0, 0x7F)
                 self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_BG", *self._defines), n_cast,
                            tile0=o_cast)
-                if self._objects_receive:
-                    gl.draw_buffers(1)
-                    gl.StencilFunc(0x0205, 0, 0x7F)  # GL_NOTEQUAL: an object
-                    self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), n_cast,
-                               tile0=o_cast)
-                    gl.draw_buffers(3)
-                self._stencil(None)
+            if n_cobj:
+                # on the objects: each caster's tiles on the objects it may shadow, their pixels only
+                # (rectangles in both cases: the boxes along the light cover much more screen than
+                # the objects, and llvmpipe pays for each 4x4 block a triangle covers, stencil-
+                # rejected or not)
+                gl.Enable(C.STENCIL_TEST)
+                gl.StencilMask(0)
+                gl.draw_buffers(1)
+                gl.StencilFunc(0x0205, 0, 0x7F)  # GL_NOTEQUAL: an object (bit 7: the volumes' mark)
+                self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), n_cobj,
+                           tile0=o_cobj)
+                gl.draw_buffers(3)
+            self._stencil(None)
 
             gl.BlendEquationSeparate(0x8006, 0x8006)  # GL_FUNC_ADD
             ctx.disable(ctx.BLEND)

@@ -1,11 +1,11 @@
-// Shadows of one caster (drawn as its reach, shaders/volume.vert), blended by minimum (the darkest
-// caster wins): the key light's visibility through object k's shadow map (r) and its contact
+// Shadows of one caster (drawn as its reach, shaders/volume.vert, or as its tiles, shaders/cast.vert),
+// blended by minimum (the darkest caster wins): the key light's visibility through object k's shadow map (r) and its contact
 // occlusion (a) at the surface each pixel shows, kept for the objects' shading and the resolve (the
 // shadow mask). Two variants, the stencil telling which pixels each runs on:
 //  RECEIVER_BG: the background, also re-shaded with them straight into the frame's colour and Y
 //    planes (which start as the background; white where nothing darkens it: no change under the
 //    minimum blending);
-//  RECEIVER_OBJ: the objects (the ones it may shadow, itself if it is not convex).
+//  RECEIVER_OBJ: the objects (the ones it may shadow, itself if it is not convex; always its tiles).
 flat in int v_layer;
 flat in int v_frame;
 flat in int v_k;

@@ -4,9 +4,6 @@
 // with depth and stencil tests so that the fragment shader runs only where the visible surface
 // lies inside the box. The caster's data go to the fragment shader as flat inputs.
 uniform float receivers_z;  // the lowest point of the static geometry (world z)
-uniform int object_casters;  // 1: only the casters that may shadow an object (others: no triangles)
-layout(std430, binding = 7) readonly buffer OnObjects { uint on_objects[]; };  // [t * n_objects + k]: 1 if
-                                                                              // it may shadow an object
 
 flat out int v_layer;
 flat out int v_frame;
@@ -42,7 +39,6 @@ void main() {
            + ((c & 4) == 4 ? depth : -max(R, reach) * 1.02) * L;
     Cam cam = cams[t];
     gl_Position = P * cam.V * vec4(p, 1.0);
-    if (object_casters == 1 && on_objects[i] == 0u) gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside: culled
     gl_Layer = layer;
     v_layer = layer;
     v_frame = t;
