@@ -389,6 +389,7 @@ class BatchedRenderer:
             # object ids need the stencil's 8th bit
             zs = [d.world[:, 2].min() for d in static_draws]
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
+            self._receivers_top = float(max(d.world[:, 2].max() for d in static_draws)) if zs else self._receivers_z
             self._volumes = False
             self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
             if shadows and 0 < N <= 127:
@@ -396,13 +397,14 @@ class BatchedRenderer:
                 if cam.projection == "orthographic":
                     from simgen.render.camera import project
 
-                    _, zc = project(reach_boxes(*reach).reshape(T, -1, 3), w2c, cam)
+                    _, zc = project(reach_boxes(*reach, receivers_top=self._receivers_top).reshape(T, -1, 3), w2c, cam)
                     self._volumes = bool((zc > 2.0 * cam.znear).all())
                 else:  # the near plane's corners lie within znear * |(tan x, tan y, 1)| of the camera
                     tx = max(k[0, 2], W - k[0, 2]) / k[0, 0]
                     ty = max(k[1, 2], H - k[1, 2]) / k[1, 1]
                     margin = 2.0 * cam.znear * math.sqrt(1.0 + tx * tx + ty * ty)
-                    self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin)
+                    self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin,
+                                                          receivers_top=self._receivers_top)
             tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
@@ -583,7 +585,7 @@ class BatchedRenderer:
         vao = self._quads.get(id(p))
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
-        set_uniforms(p, receivers_z=float(self._receivers_z))
+        set_uniforms(p, receivers_z=float(self._receivers_z), receivers_top=float(self._receivers_top))
         vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
 
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:

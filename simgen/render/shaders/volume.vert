@@ -1,9 +1,10 @@
 // A caster's reach as geometry: a box along the key light around object k of frame t (instance i:
 // t = frame0 + i / n_objects, k = i % n_objects), from behind its bounding sphere (and its contact
-// occlusion) to below the lowest receiver, as wide as the sphere with its widest penumbra. Drawn
+// occlusion), or from the height of the highest receiver, to below the lowest receiver, as wide as the sphere with its widest penumbra. Drawn
 // with depth and stencil tests so that the fragment shader runs only where the visible surface
 // lies inside the box. The caster's data go to the fragment shader as flat inputs.
 uniform float receivers_z;  // the lowest point of the static geometry (world z)
+uniform float receivers_top;  // its highest point: the box starts no higher along the light
 
 flat out int v_layer;
 flat out int v_frame;
@@ -34,9 +35,13 @@ void main() {
     float span = 2.0 * R * 1.05;
     float pen = min(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / obj_shadow_size);
     float half_w = max(R + pen, reach) * 1.02;
+    // from behind the sphere, or from where the box first dips below the highest static point (no
+    // static surface lies above it: the box keeps every one it held, and covers far less screen)
+    float near = -max(R, reach) * 1.02;
+    if (L.z < -0.05) near = max(near, (s.z - receivers_top - half_w * abs(y.z)) / -L.z - 1e-3);
     int c = BOX[gl_VertexID];
     vec3 p = s.xyz + ((c & 1) == 1 ? half_w : -half_w) * x + ((c & 2) == 2 ? half_w : -half_w) * y
-           + ((c & 4) == 4 ? depth : -max(R, reach) * 1.02) * L;
+           + ((c & 4) == 4 ? depth : near) * L;
     Cam cam = cams[t];
     gl_Position = P * cam.V * vec4(p, 1.0);
     gl_Layer = layer;
