@@ -61,6 +61,7 @@ from simgen.render.resources import (
     stencil_export,
 )
 from simgen.render.shadows import (
+    AO_REACH,
     camera_clear_of_reach,
     object_light_matrices,
     reach_boxes,
@@ -390,6 +391,8 @@ class BatchedRenderer:
             zs = [d.world[:, 2].min() for d in static_draws]
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
             self._receivers_top = float(max(d.world[:, 2].max() for d in static_draws)) if zs else self._receivers_z
+            if N:  # the boxes are as wide as the contact occlusion's reach only where it meets a static
+                self._ssbo(7, _ao_reach(traj.positions, occluder, static_draws).astype(np.float32))
             self._volumes = False
             self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
             if shadows and 0 < N <= 127:
@@ -864,6 +867,19 @@ def _world(st, positions: np.ndarray) -> np.ndarray:
     """A static's vertices in the world frame."""
     m = pose_matrix(st.position, st.quaternion)
     return positions.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
+
+
+def _ao_reach(centers: np.ndarray, occluder: np.ndarray, static_draws) -> np.ndarray:
+    """[T, N] reach of each object's contact occlusion (shaders/common.glsl caster_ao: AO_REACH
+    occluder radii), 0 where every static's box lies farther than that from its centre (the
+    occlusion is exactly none on the statics there)."""
+    reach = np.broadcast_to(AO_REACH * np.asarray(occluder, np.float64), centers.shape[:-1])
+    near = np.zeros(centers.shape[:-1], bool)
+    for d in static_draws:
+        lo, hi = d.world.min(axis=0), d.world.max(axis=0)
+        gap = np.linalg.norm(np.maximum(0.0, np.maximum(lo - centers, centers - hi)), axis=-1)
+        near |= gap <= reach * 1.02 + 1e-4
+    return np.where(near, reach, 0.0)
 
 
 def _chunk(tiles: np.ndarray, f0: int, f1: int) -> np.ndarray:

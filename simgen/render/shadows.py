@@ -91,8 +91,10 @@ PENUMBRA0, PENUMBRA_SLOPE, PENUMBRA_TEXELS, AO_REACH = 0.004, 0.02, 4.0, 1.6
 
 def _reach_frames(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
                   receivers_z: float, shadow_size: int, receivers_top: float | None = None):
-    """The boxes shaders/volume.vert draws around each caster (the same formulas), as their axes
-    (x, y across the light, L along it) and extents: half-width [T, N], near and far ends along L.
+    """The boxes shaders/volume.vert draws around each caster (the same formulas, with the contact
+    occlusion's reach always in: no smaller than the drawn ones, which leave it out where it meets
+    no static), as their axes (x, y across the light, L along it) and extents: half-width [T, N],
+    near and far ends along L.
     ``receivers_top`` (the highest static point): the near end no higher than where the box first
     dips below it; None: not cut."""
     L = np.asarray(travel, np.float64)

@@ -5,6 +5,8 @@
 // lies inside the box. The caster's data go to the fragment shader as flat inputs.
 uniform float receivers_z;  // the lowest point of the static geometry (world z)
 uniform float receivers_top;  // its highest point: the box starts no higher along the light
+layout(std430, binding = 7) readonly buffer AoReach { float ao_reach[]; };  // [t * n_objects + k]: the contact
+                                  // occlusion's reach, 0 where no static lies within it (then zero there)
 
 flat out int v_layer;
 flat out int v_frame;
@@ -29,7 +31,7 @@ void main() {
     vec3 L = -key_dir;  // the light's travel
     vec3 x = normalize(abs(L.z) < 0.99 ? cross(vec3(0.0, 0.0, 1.0), L) : cross(vec3(1.0, 0.0, 0.0), L));
     vec3 y = cross(L, x);
-    float reach = AO_REACH * s.w;
+    float reach = ao_reach[i];
     float depth = L.z < -0.05 ? (s.z - receivers_z + R) / -L.z : 50.0;  // down to the lowest receiver
     depth = clamp(depth, 0.0, 50.0) + R;
     float span = 2.0 * R * 1.05;
