@@ -152,7 +152,7 @@ class _Layers:
         self.fb_mark = Framebuffer(gl, [], self.zbuf.glo, True)
         self.fb_resolve = Framebuffer(gl, [self.rgba.glo, self.y.glo], self.zbuf.glo, True)
         self.fb_chroma = Framebuffer(gl, [self.u.glo, self.v.glo])
-        self.fb_bg_sky = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo])
+        self.fb_bg_sky = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo], self.bg_d.glo, True)
         self.fb_bg_split = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo, self.bg_key.glo,
                                             self.bg_amb.glo, self.bg_nrm.glo, self.bg_z.glo, self.bg_sid.glo],
                                        self.bg_d.glo, True)
@@ -492,23 +492,30 @@ class BatchedRenderer:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         full = self._full_tiles(bg0, B)
         self._ssbo(4, full)
-        # pixel centres: the environment, then the statics, front faces only (pyrender's segmentation
-        # pass: the same depth values), lit, with the terms the tile passes re-shade with
+        # pixel centres: the statics, front faces only (pyrender's segmentation pass: the same depth
+        # values), lit, with the terms the tile passes re-shade with, marking the stencil; then the
+        # environment where no static is
         L.fb_bg_split.use(W, H)
         for i, v in ((3, 0.0), (4, 1.0), (5, 0.0), (6, 0.0)):
             gl.ClearBufferfv(GL_COLOR, i, _f(0.0, 0.0, 0.0, v))
         gl.ClearBufferuiv(GL_COLOR, 7, (ctypes.c_uint * 4)(0, 0, 0, 0))
         self._stencil(None)
         gl.ClearBufferfi(0x84F9, 0, 1.0, 0)  # GL_DEPTH_STENCIL: depth 1, stencil 0
-        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
-        L.fb_bg_sky.use(W, H)
-        self._quad(self._prog("quad.vert", "sky.frag", *self._defines), B)
-        L.fb_bg_split.use(W, H)
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.cull_face = "back"
         ctx.depth_func = "<"
+        gl.Enable(C.STENCIL_TEST)  # the statics' pixels: stencil 1
+        gl.StencilFunc(C.ALWAYS, 1, 0xFF)
+        gl.StencilOp(C.KEEP, C.KEEP, C.REPLACE)
+        gl.StencilMask(0xFF)
         for d in static_draws:
             d.draw(self._prog("statics.vert", "statics.frag", *self._defines, *self._lights_define, *d.defines), B, bg0)
+        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
+        self._stencil("equal", 0)
+        L.fb_bg_sky.use(W, H)
+        self._quad(self._prog("quad.vert", "sky.frag", *self._defines), B)
+        self._stencil(None)
+        ctx.enable(ctx.DEPTH_TEST)
         # where the frames' coverage pass starts: every sample at the depth of its pixel centre
         ctx.disable(ctx.CULL_FACE)
         ctx.depth_func = "1"  # always
@@ -650,16 +657,23 @@ class BatchedRenderer:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         n = f1 - f0
         moving = self._moving
-        # every layer starts as the background
-        copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
+        sel_obj, sel_objm, sel_all, sel_cast, sel_cobj = (_chunk(tiles[k], f0, f1)
+                                                          for k in ("obj", "objm", "all", "cast", "cast_obj"))
+        n_obj, n_objm, n_all, n_cast, n_cobj = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast), len(sel_cobj)
+        # every layer starts as the background: the output planes whole; the colour whole when it is
+        # read back, else only inside the changed tiles (the chroma pass reads it nowhere else)
+        if rgb:
+            copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
+        else:
+            A = C.TEXTURE_2D_ARRAY
+            for x0, y0, x1, y1, layer in sel_all[:, :5].tolist():
+                gl.CopyImageSubData(L.bg_rgba.glo, A, 0, x0, y0, layer if moving else 0,
+                                    L.rgba.glo, A, 0, x0, y0, layer, x1 - x0, y1 - y0, 1)
         copy_layers(gl, L.bg_y.glo, L.y.glo, n, W, H, moving)
         copy_layers(gl, L.bg_u.glo, L.u.glo, n, W // 2, H // 2, moving)
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
         if N == 0:
             return
-        sel_obj, sel_objm, sel_all, sel_cast, sel_cobj = (_chunk(tiles[k], f0, f1)
-                                                          for k in ("obj", "objm", "all", "cast", "cast_obj"))
-        n_obj, n_objm, n_all, n_cast, n_cobj = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast), len(sel_cobj)
         if n_all == 0:
             return
         half = sel_all.copy()
