@@ -702,8 +702,10 @@ class BatchedRenderer:
             # shadows: visibility and occlusion for the objects (the mask, lit and unoccluded first),
             # and the background re-shaded in the colour and Y planes; each caster's tiles, blended
             # by minimum (the darkest caster wins; overlapping tiles change nothing)
-            # (cleared whole: a memset per layer costs less than drawing the tiles)
-            gl.ClearTexSubImage(L.vis.glo, 0, 0, 0, 0, W, H, n, C.RGBA, C.UNSIGNED_BYTE, _LIT)
+            # (cleared inside the changed tiles, where the shading passes read it: memsets cost less
+            # than drawing the tiles)
+            for x0, y0, x1, y1, layer in sel_all[:, :5].tolist():
+                gl.ClearTexSubImage(L.vis.glo, 0, x0, y0, layer, x1 - x0, y1 - y0, 1, C.RGBA, C.UNSIGNED_BYTE, _LIT)
             L.fb_vis.use(W, H)
             ctx.enable(ctx.BLEND)
             gl.BlendEquationSeparate(0x8007, 0x8007)  # GL_MIN
