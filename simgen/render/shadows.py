@@ -87,6 +87,7 @@ def receiver_masks(centers: np.ndarray, radius: np.ndarray, travel: np.ndarray) 
 
 # shaders/common.glsl: penumbra at contact, growth per metre, cap in texels; contact occlusion reach
 PENUMBRA0, PENUMBRA_SLOPE, PENUMBRA_TEXELS, AO_REACH = 0.004, 0.02, 4.0, 1.6
+PCF_REACH_TEXELS = 3.5  # how far past the penumbra the filter reaches (normal offset, disk, bilinear taps)
 
 
 def _reach_frames(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
@@ -108,7 +109,7 @@ def _reach_frames(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray,
     depth = np.clip(depth, 0.0, 50.0) + R
     span = 2.0 * R * 1.05
     pen = np.minimum(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / shadow_size)
-    half = np.maximum(R + pen, reach) * 1.02
+    half = np.maximum(R + pen + PCF_REACH_TEXELS * span / shadow_size, reach) * 1.02
     near = -np.maximum(R, reach) * 1.02
     if receivers_top is not None and L[2] < -0.05:
         near = np.maximum(near, (centers[..., 2] - receivers_top - half * abs(y[2])) / -L[2] - 1e-3)

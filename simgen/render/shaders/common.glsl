@@ -80,6 +80,7 @@ const float PENUMBRA0 = 0.004;      // metres at contact
 const float PENUMBRA_SLOPE = 0.02;  // metres per metre of distance
 const float PENUMBRA_TEXELS = 4.0;  // at most (PCF_TAPS taps do not cover wider penumbrae smoothly)
 const float AO_REACH = 1.6;         // occluder radii (simgen/render/tiles.py AO_REACH)
+const float PCF_REACH_TEXELS = 3.5; // the filter's reach past the penumbra (simgen/render/shadows.py)
 
 
 // BT.601 limited-range luma of an 8-bit colour (the encoder's Y plane)

@@ -36,7 +36,9 @@ void main() {
     depth = clamp(depth, 0.0, 50.0) + R;
     float span = 2.0 * R * 1.05;
     float pen = min(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / obj_shadow_size);
-    float half_w = max(R + pen, reach) * 1.02;
+    // as wide as the shadow can reach: its penumbra plus what the filter adds (the taps' normal
+    // offset, 1.5 texels; the disk's at least half a texel; the bilinear taps' texel, sqrt 2)
+    float half_w = max(R + pen + PCF_REACH_TEXELS * span / obj_shadow_size, reach) * 1.02;
     // from behind the sphere, or from where the box first dips below the highest static point (no
     // static surface lies above it: the box keeps every one it held, and covers far less screen)
     float near = -max(R, reach) * 1.02;
