@@ -61,6 +61,7 @@ from simgen.render.resources import (
     stencil_export,
 )
 from simgen.render.shadows import (
+    AO_REACH,
     camera_clear_of_reach,
     object_light_matrices,
     reach_boxes,
@@ -137,6 +138,9 @@ class _Layers:
         self.bg_d = ArrayTarget(gl, C.DEPTH24_STENCIL8, W, H, B)
         self.ms_sid = ArrayTarget(gl, 0x8232, W, H, B, S)  # GL_R8UI
         self.ms_bg_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
+        # the background's depth at pixel centres in every sample: where the coverage pass starts
+        # (copied into the objects' tiles frame by frame)
+        self.ms_fill_depth = ArrayTarget(gl, C.DEPTH_COMPONENT24, W, H, B, S)
         self._textures = tex
         self.fb_ids = Framebuffer(gl, [self.ids.glo, self.z.glo, self.gbuf.glo, self.flow.glo], self.zbuf.glo, True)
         self.fb_ids_noflow = Framebuffer(gl, [self.ids.glo, self.z.glo, self.gbuf.glo], self.zbuf.glo, True)
@@ -148,11 +152,12 @@ class _Layers:
         self.fb_mark = Framebuffer(gl, [], self.zbuf.glo, True)
         self.fb_resolve = Framebuffer(gl, [self.rgba.glo, self.y.glo], self.zbuf.glo, True)
         self.fb_chroma = Framebuffer(gl, [self.u.glo, self.v.glo])
-        self.fb_bg_sky = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo])
+        self.fb_bg_sky = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo], self.bg_d.glo, True)
         self.fb_bg_split = Framebuffer(gl, [self.bg_centre.glo, self.bg_rgba.glo, self.bg_y.glo, self.bg_key.glo,
                                             self.bg_amb.glo, self.bg_nrm.glo, self.bg_z.glo, self.bg_sid.glo],
                                        self.bg_d.glo, True)
         self.fb_bg_cover = Framebuffer(gl, [self.ms_sid.glo], self.ms_bg_depth.glo)
+        self.fb_bg_fill = Framebuffer(gl, [], self.ms_fill_depth.glo)
         self.fb_bg_mark = Framebuffer(gl, [], self.bg_d.glo, True)
         self.fb_bg_resolve = Framebuffer(gl, [self.bg_a.glo, self.bg_rgba.glo, self.bg_y.glo], self.bg_d.glo, True)
         self.fb_bg_chroma = Framebuffer(gl, [self.bg_u.glo, self.bg_v.glo])
@@ -385,29 +390,24 @@ class BatchedRenderer:
             # object ids need the stencil's 8th bit
             zs = [d.world[:, 2].min() for d in static_draws]
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
+            self._receivers_top = float(max(d.world[:, 2].max() for d in static_draws)) if zs else self._receivers_z
+            if N:  # the boxes are as wide as the contact occlusion's reach only where it meets a static
+                self._ssbo(7, _ao_reach(traj.positions, occluder, static_draws).astype(np.float32))
             self._volumes = False
             self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
-            own = np.array([(1 << k) if k < MAX_BITS else 0 for k in range(N)], np.uint32)
-            # casters that may shadow an object: another one, or themselves (not convex)
-            others = self._receive & ~own[None]  # [T, N]: bit j set when j may shadow k
-            on_objects = np.zeros((T, N), np.uint32)
-            for j in range(min(N, MAX_BITS)):
-                on_objects[:, j] = ((others >> np.uint32(j)) & 1).any(axis=1) | (not convex[j])
-            self._objects_receive = bool(on_objects.any())
-            if N:
-                self._ssbo(7, on_objects)
             if shadows and 0 < N <= 127:
                 reach = (traj.positions, radius, occluder, travel, self._receivers_z, self._shadow_size)
                 if cam.projection == "orthographic":
                     from simgen.render.camera import project
 
-                    _, zc = project(reach_boxes(*reach).reshape(T, -1, 3), w2c, cam)
+                    _, zc = project(reach_boxes(*reach, receivers_top=self._receivers_top).reshape(T, -1, 3), w2c, cam)
                     self._volumes = bool((zc > 2.0 * cam.znear).all())
                 else:  # the near plane's corners lie within znear * |(tan x, tan y, 1)| of the camera
                     tx = max(k[0, 2], W - k[0, 2]) / k[0, 0]
                     ty = max(k[1, 2], H - k[1, 2]) / k[1, 1]
                     margin = 2.0 * cam.znear * math.sqrt(1.0 + tx * tx + ty * ty)
-                    self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin)
+                    self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin,
+                                                          receivers_top=self._receivers_top)
             tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
@@ -459,7 +459,7 @@ class BatchedRenderer:
         N = len(meshes)
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
-            return {"obj": empty, "objm": empty, "all": empty, "cast": empty}
+            return {"obj": empty, "objm": empty, "all": empty, "cast": empty, "cast_obj": empty}
         obj_rects = screen_rects(object_points(meshes, models), w2c, cam, cam.znear)  # [T, N, 4]
         if not shadows:
             return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
@@ -492,23 +492,37 @@ class BatchedRenderer:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         full = self._full_tiles(bg0, B)
         self._ssbo(4, full)
-        # pixel centres: the environment, then the statics, front faces only (pyrender's segmentation
-        # pass: the same depth values), lit, with the terms the tile passes re-shade with
+        # pixel centres: the statics, front faces only (pyrender's segmentation pass: the same depth
+        # values), lit, with the terms the tile passes re-shade with, marking the stencil; then the
+        # environment where no static is
         L.fb_bg_split.use(W, H)
         for i, v in ((3, 0.0), (4, 1.0), (5, 0.0), (6, 0.0)):
             gl.ClearBufferfv(GL_COLOR, i, _f(0.0, 0.0, 0.0, v))
         gl.ClearBufferuiv(GL_COLOR, 7, (ctypes.c_uint * 4)(0, 0, 0, 0))
         self._stencil(None)
         gl.ClearBufferfi(0x84F9, 0, 1.0, 0)  # GL_DEPTH_STENCIL: depth 1, stencil 0
-        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
-        L.fb_bg_sky.use(W, H)
-        self._quad(self._prog("quad.vert", "sky.frag", *self._defines), B)
-        L.fb_bg_split.use(W, H)
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.cull_face = "back"
         ctx.depth_func = "<"
+        gl.Enable(C.STENCIL_TEST)  # the statics' pixels: stencil 1
+        gl.StencilFunc(C.ALWAYS, 1, 0xFF)
+        gl.StencilOp(C.KEEP, C.KEEP, C.REPLACE)
+        gl.StencilMask(0xFF)
         for d in static_draws:
             d.draw(self._prog("statics.vert", "statics.frag", *self._defines, *self._lights_define, *d.defines), B, bg0)
+        ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
+        self._stencil("equal", 0)
+        L.fb_bg_sky.use(W, H)
+        self._quad(self._prog("quad.vert", "sky.frag", *self._defines), B)
+        self._stencil(None)
+        ctx.enable(ctx.DEPTH_TEST)
+        # where the frames' coverage pass starts: every sample at the depth of its pixel centre
+        ctx.disable(ctx.CULL_FACE)
+        ctx.depth_func = "1"  # always
+        self._use(bg_d=L.bg_d)
+        L.fb_bg_fill.use(W, H)
+        self._quad(self._prog("quad.vert", "ms_fill.frag"), B)
+        ctx.depth_func = "<"
         # multisampled coverage (double-sided, as pyrender draws its colour pass), then the edges
         L.fb_bg_cover.use(W, H)
         gl.ClearBufferuiv(GL_COLOR, 0, (ctypes.c_uint * 4)(0, 0, 0, 0))
@@ -551,11 +565,10 @@ class BatchedRenderer:
         self._use(obj_shadow=sm)
 
     def _shadow_volumes(self, n: int, N: int) -> None:
-        """The shadow mask drawn as each caster's reach (shaders/volume.vert), shaded only where the
-        visible surface lies inside it: back faces behind the surface set stencil bit 7; front
-        faces in front of it run the shader where that bit is set, on the background (stencil
-        exactly 0x80) and on the objects (0x80 + id), a variant each (the bit is left: the other
-        stencil tests ignore it)."""
+        """The background's shadow mask drawn as each caster's reach (shaders/volume.vert), shaded
+        only where the visible surface lies inside it: back faces behind the surface set stencil
+        bit 7; front faces in front of it run the shader where the stencil is exactly 0x80, the
+        background (the bit is left: the other stencil tests ignore it)."""
         ctx, gl = self.ctx, self.gl
         count = n * N
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
@@ -574,21 +587,15 @@ class BatchedRenderer:
         gl.StencilMask(0)
         gl.StencilFunc(C.EQUAL, 0x80, 0xFF)  # the background
         self._volume(self._prog("volume.vert", "shadow_mask.frag", "RECEIVER_BG", *self._defines), count)
-        if self._objects_receive:
-            gl.draw_buffers(1)
-            gl.StencilFunc(0x0201, 0x80, 0xFF)  # GL_LESS: 0x80 < stencil, an object
-            self._volume(self._prog("volume.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), count, True)
-            gl.draw_buffers(3)
-        self._stencil(None)
         gl.DepthMask(1)
         ctx.depth_func = "<"
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
 
-    def _volume(self, p, instances: int, object_casters: bool = False) -> None:
+    def _volume(self, p, instances: int) -> None:
         vao = self._quads.get(id(p))
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
-        set_uniforms(p, receivers_z=float(self._receivers_z), object_casters=int(object_casters))
+        set_uniforms(p, receivers_z=float(self._receivers_z), receivers_top=float(self._receivers_top))
         vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
 
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:
@@ -650,33 +657,44 @@ class BatchedRenderer:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
         n = f1 - f0
         moving = self._moving
-        # every layer starts as the background
-        copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
+        sel_obj, sel_objm, sel_all, sel_cast, sel_cobj = (_chunk(tiles[k], f0, f1)
+                                                          for k in ("obj", "objm", "all", "cast", "cast_obj"))
+        n_obj, n_objm, n_all, n_cast, n_cobj = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast), len(sel_cobj)
+        # every layer starts as the background: the output planes whole; the colour whole when it is
+        # read back, else only inside the changed tiles (the chroma pass reads it nowhere else)
+        if rgb:
+            copy_layers(gl, L.bg_rgba.glo, L.rgba.glo, n, W, H, moving)
+        else:
+            A = C.TEXTURE_2D_ARRAY
+            for x0, y0, x1, y1, layer in sel_all[:, :5].tolist():
+                gl.CopyImageSubData(L.bg_rgba.glo, A, 0, x0, y0, layer if moving else 0,
+                                    L.rgba.glo, A, 0, x0, y0, layer, x1 - x0, y1 - y0, 1)
         copy_layers(gl, L.bg_y.glo, L.y.glo, n, W, H, moving)
         copy_layers(gl, L.bg_u.glo, L.u.glo, n, W // 2, H // 2, moving)
         copy_layers(gl, L.bg_v.glo, L.v.glo, n, W // 2, H // 2, moving)
         if N == 0:
             return
-        sel_obj, sel_objm, sel_all, sel_cast = (_chunk(tiles[k], f0, f1) for k in ("obj", "objm", "all", "cast"))
-        n_obj, n_objm, n_all, n_cast = len(sel_obj), len(sel_objm), len(sel_all), len(sel_cast)
         if n_all == 0:
             return
         half = sel_all.copy()
         half[:, :4] //= 2
-        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast]))
+        self._ssbo(4, np.concatenate([sel_obj, sel_objm, sel_all, half, sel_cast, sel_cobj]))
         o_obj, o_objm, o_all = 0, n_obj, n_obj + n_objm
         o_half, o_cast = o_all + n_all, o_all + 2 * n_all
+        o_cobj = o_cast + n_cast
         self._use(bg_a=L.bg_a, bg_key=L.bg_key, bg_amb=L.bg_amb, bg_nrm=L.bg_nrm, bg_d=L.bg_d, ids=L.ids, gbuf=L.gbuf,
                   bg_rgba=L.bg_rgba)
         # coverage: object ids per sample over the background's depth
         if n_objm:
+            # inside the tiles every sample starts as background (id 0) at the background's depth,
+            # so that static geometry hides the objects behind it (plain copies and clears)
+            MS = L.ms_depth.target
+            for x0, y0, x1, y1, layer in sel_objm[:, :5].tolist():
+                gl.CopyImageSubData(L.ms_fill_depth.glo, MS, 0, x0, y0, layer if moving else 0,
+                                    L.ms_depth.glo, MS, 0, x0, y0, layer, x1 - x0, y1 - y0, 1)
+                gl.ClearTexSubImage(L.ms_ids.glo, 0, x0, y0, layer, x1 - x0, y1 - y0, 1, 0x8D94, C.UNSIGNED_BYTE, None)
             L.fb_cover.use(W, H)
-            ctx.enable(ctx.DEPTH_TEST)
-            ctx.disable(ctx.CULL_FACE)
-            ctx.depth_func = "1"  # always: every sample takes the background's depth
-            self._quad(self._prog("quad.vert", "ms_fill.frag"), n_objm, tile0=o_objm)
-            ctx.depth_func = "<"
-            ctx.enable(ctx.CULL_FACE)
+            ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
             ctx.cull_face = "back"
             objects.draw(self._prog("objects.vert", "ms_ids.frag"), n)
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
@@ -684,8 +702,10 @@ class BatchedRenderer:
             # shadows: visibility and occlusion for the objects (the mask, lit and unoccluded first),
             # and the background re-shaded in the colour and Y planes; each caster's tiles, blended
             # by minimum (the darkest caster wins; overlapping tiles change nothing)
-            # (cleared whole: a memset per layer costs less than drawing the tiles)
-            gl.ClearTexSubImage(L.vis.glo, 0, 0, 0, 0, W, H, n, C.RGBA, C.UNSIGNED_BYTE, _LIT)
+            # (cleared inside the changed tiles, where the shading passes read it: memsets cost less
+            # than drawing the tiles)
+            for x0, y0, x1, y1, layer in sel_all[:, :5].tolist():
+                gl.ClearTexSubImage(L.vis.glo, 0, x0, y0, layer, x1 - x0, y1 - y0, 1, C.RGBA, C.UNSIGNED_BYTE, _LIT)
             L.fb_vis.use(W, H)
             ctx.enable(ctx.BLEND)
             gl.BlendEquationSeparate(0x8007, 0x8007)  # GL_MIN
@@ -697,13 +717,19 @@ class BatchedRenderer:
                 gl.StencilFunc(C.EQUAL, 0, 0x7F)
                 self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_BG", *self._defines), n_cast,
                            tile0=o_cast)
-                if self._objects_receive:
-                    gl.draw_buffers(1)
-                    gl.StencilFunc(0x0205, 0, 0x7F)  # GL_NOTEQUAL: an object
-                    self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), n_cast,
-                               tile0=o_cast)
-                    gl.draw_buffers(3)
-                self._stencil(None)
+            if n_cobj:
+                # on the objects: each caster's tiles on the objects it may shadow, their pixels only
+                # (rectangles in both cases: the boxes along the light cover much more screen than
+                # the objects, and llvmpipe pays for each 4x4 block a triangle covers, stencil-
+                # rejected or not)
+                gl.Enable(C.STENCIL_TEST)
+                gl.StencilMask(0)
+                gl.draw_buffers(1)
+                gl.StencilFunc(0x0205, 0, 0x7F)  # GL_NOTEQUAL: an object (bit 7: the volumes' mark)
+                self._quad(self._prog("cast.vert", "shadow_mask.frag", "RECEIVER_OBJ", *self._defines), n_cobj,
+                           tile0=o_cobj)
+                gl.draw_buffers(3)
+            self._stencil(None)
 
             gl.BlendEquationSeparate(0x8006, 0x8006)  # GL_FUNC_ADD
             ctx.disable(ctx.BLEND)
@@ -857,6 +883,19 @@ def _world(st, positions: np.ndarray) -> np.ndarray:
     """A static's vertices in the world frame."""
     m = pose_matrix(st.position, st.quaternion)
     return positions.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
+
+
+def _ao_reach(centers: np.ndarray, occluder: np.ndarray, static_draws) -> np.ndarray:
+    """[T, N] reach of each object's contact occlusion (shaders/common.glsl caster_ao: AO_REACH
+    occluder radii), 0 where every static's box lies farther than that from its centre (the
+    occlusion is exactly none on the statics there)."""
+    reach = np.broadcast_to(AO_REACH * np.asarray(occluder, np.float64), centers.shape[:-1])
+    near = np.zeros(centers.shape[:-1], bool)
+    for d in static_draws:
+        lo, hi = d.world.min(axis=0), d.world.max(axis=0)
+        gap = np.linalg.norm(np.maximum(0.0, np.maximum(lo - centers, centers - hi)), axis=-1)
+        near |= gap <= reach * 1.02 + 1e-4
+    return np.where(near, reach, 0.0)
 
 
 def _chunk(tiles: np.ndarray, f0: int, f1: int) -> np.ndarray:

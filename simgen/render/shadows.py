@@ -87,12 +87,17 @@ def receiver_masks(centers: np.ndarray, radius: np.ndarray, travel: np.ndarray) 
 
 # shaders/common.glsl: penumbra at contact, growth per metre, cap in texels; contact occlusion reach
 PENUMBRA0, PENUMBRA_SLOPE, PENUMBRA_TEXELS, AO_REACH = 0.004, 0.02, 4.0, 1.6
+PCF_REACH_TEXELS = 3.5  # how far past the penumbra the filter reaches (normal offset, disk, bilinear taps)
 
 
 def _reach_frames(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
-                  receivers_z: float, shadow_size: int):
-    """The boxes shaders/volume.vert draws around each caster (the same formulas), as their axes
-    (x, y across the light, L along it) and extents: half-width [T, N], near and far ends along L."""
+                  receivers_z: float, shadow_size: int, receivers_top: float | None = None):
+    """The boxes shaders/volume.vert draws around each caster (the same formulas, with the contact
+    occlusion's reach always in: no smaller than the drawn ones, which leave it out where it meets
+    no static), as their axes (x, y across the light, L along it) and extents: half-width [T, N],
+    near and far ends along L.
+    ``receivers_top`` (the highest static point): the near end no higher than where the box first
+    dips below it; None: not cut."""
     L = np.asarray(travel, np.float64)
     L = L / np.linalg.norm(L)
     x = np.cross([0.0, 0.0, 1.0] if abs(L[2]) < 0.99 else [1.0, 0.0, 0.0], L)
@@ -104,16 +109,20 @@ def _reach_frames(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray,
     depth = np.clip(depth, 0.0, 50.0) + R
     span = 2.0 * R * 1.05
     pen = np.minimum(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / shadow_size)
-    half = np.maximum(R + pen, reach) * 1.02
+    half = np.maximum(R + pen + PCF_REACH_TEXELS * span / shadow_size, reach) * 1.02
     near = -np.maximum(R, reach) * 1.02
+    if receivers_top is not None and L[2] < -0.05:
+        near = np.maximum(near, (centers[..., 2] - receivers_top - half * abs(y[2])) / -L[2] - 1e-3)
     return x, y, L, half, near, depth
 
 
 def reach_boxes(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
-                receivers_z: float, shadow_size: int) -> np.ndarray:
+                receivers_z: float, shadow_size: int, receivers_top: float | None = None) -> np.ndarray:
     """World corners [T, N, 8, 3] of the boxes shaders/volume.vert draws around each caster (the same
-    formulas): along the light from behind the bounding sphere to below ``receivers_z``."""
-    x, y, L, half, near, depth = _reach_frames(centers, radius, occluder, travel, receivers_z, shadow_size)
+    formulas): along the light from behind the bounding sphere (or the height of ``receivers_top``)
+    to below ``receivers_z``."""
+    x, y, L, half, near, depth = _reach_frames(centers, radius, occluder, travel, receivers_z, shadow_size,
+                                               receivers_top)
     c = np.arange(8)
     sx, sy = np.where(c & 1, 1.0, -1.0), np.where(c & 2, 1.0, -1.0)
     along = np.where(c & 4, depth[..., None], near[..., None])  # [T, N, 8]
@@ -122,13 +131,15 @@ def reach_boxes(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, t
 
 
 def camera_clear_of_reach(centers: np.ndarray, radius: np.ndarray, occluder: np.ndarray, travel: np.ndarray,
-                          receivers_z: float, shadow_size: int, eyes: np.ndarray, margin: float) -> bool:
+                          receivers_z: float, shadow_size: int, eyes: np.ndarray, margin: float,
+                          receivers_top: float | None = None) -> bool:
     """Whether every frame's camera centre (eyes [T, 3]) lies farther than ``margin`` from every
     caster's box (:func:`reach_boxes`). The stencil-tested boxes need only that: a ray from outside
     a convex box enters it through a front face between the camera and the surface, which the near
     plane cannot clip when the box keeps ``margin`` (more than the near plane's corners' distance)
     away from the camera; corners behind the camera are clipped away harmlessly."""
-    x, y, L, half, near, depth = _reach_frames(centers, radius, occluder, travel, receivers_z, shadow_size)
+    x, y, L, half, near, depth = _reach_frames(centers, radius, occluder, travel, receivers_z, shadow_size,
+                                               receivers_top)
     d = np.asarray(eyes, np.float64)[:, None, :] - centers  # [T, N, 3]
     inside = ((np.abs(d @ x) < half + margin) & (np.abs(d @ y) < half + margin)
               & (d @ L > near - margin) & (d @ L < depth + margin))

@@ -173,7 +173,8 @@ def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives
       overlapping ones merged;
     * ``cast``: for each caster j (tag), where its shadow and occlusion can fall: its shadow's box,
       the boxes of the objects it may reach (``receives`` [T, N], bit j of (t, k)), and its own box
-      if it is not convex (it may shadow itself).
+      if it is not convex (it may shadow itself);
+    * ``cast_obj``: the rows of ``cast`` on objects (all but the shadows' boxes).
 
     Tiles may overlap: every pass computes the same values where they do (the shadow mask blends
     casters by minimum)."""
@@ -186,6 +187,7 @@ def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives
     out["objm"] = merge_overlapping(out["obj"])
     if shadow_rects is None:
         out["all"], out["cast"] = out["objm"], np.zeros((0, 8), np.int32)
+        out["cast_obj"] = out["cast"]
         return out
     gs = to_gl(shadow_rects, W, H)
     out["all"] = merge_overlapping(np.concatenate([out["obj"], rows(gs.reshape(-1, 4), t_idx.ravel(), k_idx.ravel())]))
@@ -206,4 +208,6 @@ def frame_tiles(obj_rects: np.ndarray, shadow_rects: np.ndarray | None, receives
         frames.append(t)
         tags.append(jj)
     out["cast"] = rows(np.concatenate(boxes), np.concatenate(frames), np.concatenate(tags))
+    out["cast_obj"] = (rows(np.concatenate(boxes[1:]), np.concatenate(frames[1:]), np.concatenate(tags[1:]))
+                       if len(boxes) > 1 else np.zeros((0, 8), np.int32))
     return out

@@ -80,6 +80,7 @@ const float PENUMBRA0 = 0.004;      // metres at contact
 const float PENUMBRA_SLOPE = 0.02;  // metres per metre of distance
 const float PENUMBRA_TEXELS = 4.0;  // at most (PCF_TAPS taps do not cover wider penumbrae smoothly)
 const float AO_REACH = 1.6;         // occluder radii (simgen/render/tiles.py AO_REACH)
+const float PCF_REACH_TEXELS = 3.5; // the filter's reach past the penumbra (simgen/render/shadows.py)
 
 
 // BT.601 limited-range luma of an 8-bit colour (the encoder's Y plane)
@@ -132,6 +133,18 @@ bool near_edge(usampler2DArray t, ivec2 xy, int layer, uint c) {
     return any(notEqual(a, cc)) || any(notEqual(b, cc));
 }
 
+// the background at bij (background layer) in high range with the key light's visibility `v` and
+// ambient occlusion `ao`; `dark`: whether they darken a surface there
+vec3 background_shadowed(ivec3 bij, float v, float ao, out bool dark) {
+    vec3 c = texelFetch(bg_a, bij, 0).rgb;
+    vec4 kz = texelFetch(bg_key, bij, 0);
+    vec4 am = texelFetch(bg_amb, bij, 0);
+    float d = (1.0 - ao) + max(am.a - v, 0.0);
+    c -= (1.0 - ao) * am.rgb + max(am.a - v, 0.0) * kz.rgb;
+    dark = kz.a > 0.0 && d > 0.0;
+    return c;
+}
+
 // the background at pixel xy (background layer `bg_layer`) with the key light's visibility `v` and
 // ambient occlusion `ao`, for display: surfaces tone-mapped, the environment as given; where
 // nothing darkens it, the background as displayed, to the bit
@@ -139,14 +152,19 @@ vec3 background_darkened(ivec2 xy, int bg_layer, float v, float ao) {
     ivec3 bij = ivec3(xy, bg_layer);
     vec3 shown = texelFetch(bg_rgba, bij, 0).rgb;
 #ifdef SHADOWS
-    vec3 c = texelFetch(bg_a, bij, 0).rgb;
-    vec4 kz = texelFetch(bg_key, bij, 0);
-    vec4 am = texelFetch(bg_amb, bij, 0);
-    float dark = (1.0 - ao) + max(am.a - v, 0.0);
-    c -= (1.0 - ao) * am.rgb + max(am.a - v, 0.0) * kz.rgb;
-    if (kz.a > 0.0 && dark > 0.0) shown = tonemap(c);
+    bool dark;
+    vec3 c = background_shadowed(bij, v, ao, dark);
+    if (dark) shown = tonemap(c);
 #endif
     return shown;
+}
+
+// the same for a pass that blends by minimum over the background (the shadow mask): where nothing
+// darkens it, white, which leaves the background as it is, to the bit, without reading it
+vec3 background_darkened_min(ivec2 xy, int bg_layer, float v, float ao) {
+    bool dark;
+    vec3 c = background_shadowed(ivec3(xy, bg_layer), v, ao, dark);
+    return dark ? tonemap(c) : vec3(1.0);
 }
 
 // the same with the frame's shadow mask (every caster)

@@ -1,5 +1,6 @@
-// Multisampled coverage, step 1: inside a tile every sample starts as background (id 0) at the
-// background's depth, so that static geometry hides the objects behind it.
+// Multisampled coverage, step 1, once per background layer: every sample at the background's depth
+// at its pixel centre, so that static geometry hides the objects behind it. The frames' coverage
+// passes start from copies of it inside the objects' tiles (ids cleared to 0, the background).
 flat in int v_layer;
 flat in int v_frame;
 flat in uint v_mask;

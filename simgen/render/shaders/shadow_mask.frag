@@ -1,10 +1,11 @@
-// Shadows of one caster (drawn as its reach, shaders/volume.vert), blended by minimum (the darkest
-// caster wins): the key light's visibility through object k's shadow map (r) and its contact
+// Shadows of one caster (drawn as its reach, shaders/volume.vert, or as its tiles, shaders/cast.vert),
+// blended by minimum (the darkest caster wins): the key light's visibility through object k's shadow map (r) and its contact
 // occlusion (a) at the surface each pixel shows, kept for the objects' shading and the resolve (the
 // shadow mask). Two variants, the stencil telling which pixels each runs on:
 //  RECEIVER_BG: the background, also re-shaded with them straight into the frame's colour and Y
-//    planes (which start as the background);
-//  RECEIVER_OBJ: the objects (the ones it may shadow, itself if it is not convex).
+//    planes (which start as the background; white where nothing darkens it: no change under the
+//    minimum blending);
+//  RECEIVER_OBJ: the objects (the ones it may shadow, itself if it is not convex; always its tiles).
 flat in int v_layer;
 flat in int v_frame;
 flat in int v_k;
@@ -60,9 +61,9 @@ void main() {
 #ifdef RECEIVER_BG
     float ao = z > 0.0 ? caster_ao(p, n, v_sphere.xyz, v_occ) : 1.0;  // contact occlusion on the statics
     o_vis = vec4(vis, 1.0, 1.0, ao);
-    vec3 c8 = quantize(background_darkened(ij.xy, bij.z, vis, ao));
+    vec3 c8 = quantize(background_darkened_min(ij.xy, bij.z, vis, ao));
     o_rgba = vec4(c8, 1.0);
-    o_y = luma(c8);
+    o_y = luma(c8);  // white: 235 / 255, no less than any Y
 #else
     o_vis = vec4(vis, 1.0, 1.0, 1.0);
 #endif

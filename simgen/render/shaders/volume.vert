@@ -1,12 +1,12 @@
 // A caster's reach as geometry: a box along the key light around object k of frame t (instance i:
 // t = frame0 + i / n_objects, k = i % n_objects), from behind its bounding sphere (and its contact
-// occlusion) to below the lowest receiver, as wide as the sphere with its widest penumbra. Drawn
+// occlusion), or from the height of the highest receiver, to below the lowest receiver, as wide as the sphere with its widest penumbra. Drawn
 // with depth and stencil tests so that the fragment shader runs only where the visible surface
 // lies inside the box. The caster's data go to the fragment shader as flat inputs.
 uniform float receivers_z;  // the lowest point of the static geometry (world z)
-uniform int object_casters;  // 1: only the casters that may shadow an object (others: no triangles)
-layout(std430, binding = 7) readonly buffer OnObjects { uint on_objects[]; };  // [t * n_objects + k]: 1 if
-                                                                              // it may shadow an object
+uniform float receivers_top;  // its highest point: the box starts no higher along the light
+layout(std430, binding = 7) readonly buffer AoReach { float ao_reach[]; };  // [t * n_objects + k]: the contact
+                                  // occlusion's reach, 0 where no static lies within it (then zero there)
 
 flat out int v_layer;
 flat out int v_frame;
@@ -31,18 +31,23 @@ void main() {
     vec3 L = -key_dir;  // the light's travel
     vec3 x = normalize(abs(L.z) < 0.99 ? cross(vec3(0.0, 0.0, 1.0), L) : cross(vec3(1.0, 0.0, 0.0), L));
     vec3 y = cross(L, x);
-    float reach = AO_REACH * s.w;
+    float reach = ao_reach[i];
     float depth = L.z < -0.05 ? (s.z - receivers_z + R) / -L.z : 50.0;  // down to the lowest receiver
     depth = clamp(depth, 0.0, 50.0) + R;
     float span = 2.0 * R * 1.05;
     float pen = min(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / obj_shadow_size);
-    float half_w = max(R + pen, reach) * 1.02;
+    // as wide as the shadow can reach: its penumbra plus what the filter adds (the taps' normal
+    // offset, 1.5 texels; the disk's at least half a texel; the bilinear taps' texel, sqrt 2)
+    float half_w = max(R + pen + PCF_REACH_TEXELS * span / obj_shadow_size, reach) * 1.02;
+    // from behind the sphere, or from where the box first dips below the highest static point (no
+    // static surface lies above it: the box keeps every one it held, and covers far less screen)
+    float near = -max(R, reach) * 1.02;
+    if (L.z < -0.05) near = max(near, (s.z - receivers_top - half_w * abs(y.z)) / -L.z - 1e-3);
     int c = BOX[gl_VertexID];
     vec3 p = s.xyz + ((c & 1) == 1 ? half_w : -half_w) * x + ((c & 2) == 2 ? half_w : -half_w) * y
-           + ((c & 4) == 4 ? depth : -max(R, reach) * 1.02) * L;
+           + ((c & 4) == 4 ? depth : near) * L;
     Cam cam = cams[t];
     gl_Position = P * cam.V * vec4(p, 1.0);
-    if (object_casters == 1 && on_objects[i] == 0u) gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside: culled
     gl_Layer = layer;
     v_layer = layer;
     v_frame = t;
