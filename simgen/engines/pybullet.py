@@ -58,24 +58,25 @@ class _BulletWorld(World):
         self.p, self.c, self.engine = engine.p, engine.client, engine
         p, c = self.p, self.c
         self.dt = 1.0 / spec.physics_hz
-        p.resetSimulation(physicsClientId=c)
         self.mode = None
         self._st = None  # what was read of the current state
+        self.ids: dict[int, int] = engine.reuse_statics(spec)  # bullet unique id -> simgen id (statics here)
         self._mode(self.dt)
         erp = engine.contact_erp
         p.setPhysicsEngineParameter(numSubSteps=0, numSolverIterations=engine.solver_iterations, deterministicOverlappingPairs=1,
                                     contactSlop=0.0, erp=erp, contactERP=erp, frictionERP=erp,
                                     restitutionVelocityThreshold=NO_RESTITUTION, physicsClientId=c)
         p.setGravity(*np.asarray(spec.gravity, float).tolist(), physicsClientId=c)
-        self.ids: dict[int, int] = {}  # bullet unique id -> simgen id
-        for j, st in enumerate(spec.statics):
-            b = p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=self._static_shape(st),
-                                  basePosition=np.asarray(st.position, float).tolist(),
-                                  baseOrientation=np.asarray(st.quaternion, float).tolist(), physicsClientId=c)
-            p.changeDynamics(b, -1, lateralFriction=float(st.friction), restitution=float(st.restitution),
-                             contactProcessingThreshold=0.0, physicsClientId=c)
-            self.ids[b] = -(j + 1)
-        self.bodies = []
+        if not self.ids:
+            for j, st in enumerate(spec.statics):
+                b = p.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=self._static_shape(st),
+                                      basePosition=np.asarray(st.position, float).tolist(),
+                                      baseOrientation=np.asarray(st.quaternion, float).tolist(), physicsClientId=c)
+                p.changeDynamics(b, -1, lateralFriction=float(st.friction), restitution=float(st.restitution),
+                                 contactProcessingThreshold=0.0, physicsClientId=c)
+                self.ids[b] = -(j + 1)
+            engine.static_ids, engine.statics_key = dict(self.ids), _statics_key(spec)
+        self.bodies = engine.object_ids  # removed before the next video (creation may stop half way)
         for i, obj in enumerate(spec.objects):
             b = p.createMultiBody(baseMass=float(obj.mass), baseCollisionShapeIndex=self._collision_shape(obj),
                                   basePosition=np.asarray(obj.position, float).tolist(),
@@ -90,6 +91,7 @@ class _BulletWorld(World):
                                 np.asarray(obj.angular_velocity, float).tolist(), physicsClientId=c)
             self.ids[b] = i + 1
             self.bodies.append(b)
+        engine.shapes_made += len(self.bodies)
         self.uid = {v: k for k, v in self.ids.items()}  # simgen id -> bullet unique id
 
     def _collision_shape(self, obj) -> int:
@@ -238,13 +240,43 @@ class _BulletWorld(World):
         return Points(pts.a[keep], pts.b[keep], pts.pos[keep], pts.normal[keep], pts.dist[keep], pts.fresh[keep])
 
 
+def _statics_key(spec: SceneSpec) -> tuple:
+    """What Bullet is given of the static geometry (a plane's size is drawn, not simulated)."""
+    return tuple((st.kind, () if st.kind == "plane" else tuple(np.asarray(st.size, float)[:3].tolist()),
+                  tuple(np.asarray(st.position, float).tolist()), tuple(np.asarray(st.quaternion, float).tolist()),
+                  float(st.friction), float(st.restitution)) for st in spec.statics)
+
+
 class PyBulletEngine(Engine):
+    """One Bullet world per engine, kept between videos: the object bodies of the last video are
+    removed and its static bodies kept when the next video's statics are the same (else, and after
+    ``RESET_AFTER_SHAPES`` collision shapes, which Bullet frees only at a reset, the world is reset).
+    A video's trajectory does not depend on what was simulated before it (tests/test_engine_reuse.py)."""
+
     name = "pybullet"
+    RESET_AFTER_SHAPES = 1000
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.p = _import_pybullet()
         self.client = self.p.connect(self.p.DIRECT)
+        self.statics_key = None  # the statics standing in the world (None: reset before the next video)
+        self.static_ids: dict[int, int] = {}
+        self.object_ids: list[int] = []
+        self.shapes_made = 0
+
+    def reuse_statics(self, spec: SceneSpec) -> dict:
+        """Empty the world of the last video's objects; the standing statics' ids (bullet unique id
+        -> simgen id) when they are the ones ``spec`` asks for, else an empty, reset world and {}."""
+        p, c = self.p, self.client
+        if self.statics_key is not None and self.shapes_made < self.RESET_AFTER_SHAPES and _statics_key(spec) == self.statics_key:
+            for b in self.object_ids:
+                p.removeBody(b, physicsClientId=c)
+            self.object_ids = []
+            return dict(self.static_ids)
+        p.resetSimulation(physicsClientId=c)
+        self.statics_key, self.static_ids, self.object_ids, self.shapes_made = None, {}, [], 0
+        return {}
 
     def close(self) -> None:
         if self.client is not None:
