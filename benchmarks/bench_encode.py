@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
 
-    from simgen.codecs import PRESET, X264_PARAMS, decode_video, encode_video
+    from simgen.codecs import PRESET, X264_PARAMS, decode_video, encode_video, psnr
     from simgen.config import load_config
     from simgen.job import worker_pipeline
 
@@ -66,12 +66,9 @@ def main() -> None:
     print(f"{'setting':52s} {'CPU-ms/video':>12s} {'kB/video':>9s} {'PSNR mean':>9s} {'worst':>6s} {'CPU vs vf':>9s} {'bytes vs vf':>11s}")
     base = settings[0][0]
     for name, _, _ in settings:
-        psnr = []
-        for (fps, rgb, _), data in zip(videos, size[name][1]):
-            mse = np.mean((decode_video(data).astype(np.float64) - rgb) ** 2)
-            psnr.append(10 * np.log10(255.0 ** 2 / mse))
+        db = [psnr(decode_video(data), rgb) for (_, rgb, _), data in zip(videos, size[name][1])]
         ms = 1000 * float(np.median(cpu[name]))
-        print(f"{name:52s} {ms:12.1f} {size[name][0] / 1000:9.1f} {np.mean(psnr):9.2f} {min(psnr):6.2f} "
+        print(f"{name:52s} {ms:12.1f} {size[name][0] / 1000:9.1f} {np.mean(db):9.2f} {min(db):6.2f} "
               f"{np.median(cpu[name]) / np.median(cpu[base]):8.2f}x {size[name][0] / size[base][0]:10.2f}x")
 
 

@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     ap.add_argument("a")
     ap.add_argument("b")
     args = ap.parse_args(argv)
+    from simgen.codecs import psnr
     from simgen.data import open_dataset
 
     A, B = open_dataset(args.a), open_dataset(args.b)
@@ -51,9 +52,7 @@ def main(argv=None) -> int:
         bg = (m1 == 0) & (m2 == 0) & (d1 > 0) & (d2 > 0)
         if bg.any():
             bg_rel.append(float(np.quantile(np.abs(d1 - d2)[bg] / d1[bg], 0.9999)))
-        v1, v2 = x["video"].astype(np.float64), y["video"].astype(np.float64)
-        mse = float(((v1 - v2) ** 2).mean())
-        psnrs.append(float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse))
+        psnrs.append(psnr(x["video"], y["video"]))
     print(f"\n{len(same)} of {len(ids_a)} samples have bit-identical trajectories")
     if not same:
         return 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simgen.codecs import X264_PARAMS, _x264_params, decode_video, encode_video
+from simgen.codecs import X264_PARAMS, _x264_params, decode_video, encode_video, psnr
 
 
 def _clip(T: int = 24, H: int = 96, W: int = 128) -> np.ndarray:
@@ -26,18 +26,13 @@ def _clip(T: int = 24, H: int = 96, W: int = 128) -> np.ndarray:
     return frames
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255.0 ** 2 / mse))
-
-
 def test_default_encoding_keeps_every_frame_and_veryfasts_quality():
     clip = _clip()
     fast = encode_video(clip, 16.0)
     ref = encode_video(clip, 16.0, preset="veryfast", x264_params="")
     out = decode_video(fast)
     assert out.shape == clip.shape  # B-frames reordered back: every frame, in order
-    assert _psnr(out, clip) >= _psnr(decode_video(ref), clip) - 0.3
+    assert psnr(out, clip) >= psnr(decode_video(ref), clip) - 0.3
     assert encode_video(clip, 16.0) == fast  # the same frames give the same bytes
 
 
