@@ -350,7 +350,7 @@ class BatchedRenderer:
             # --- per-video data ---
             self._ssbo(0, models.astype(np.float32).transpose(0, 1, 3, 2))
             self._ssbo(1, camera_records(cam, poses))
-            convex = np.array([is_convex(o) for o in spec.objects], bool)
+            convex = self._convex = np.array([is_convex(o) for o in spec.objects], bool)
             self._ssbo(2, material_records(spec.objects, radius, occluder, convex) if N else np.zeros(16, np.float32))
             if N:
                 lvp = object_light_matrices(travel, traj.positions, radius)
@@ -615,11 +615,13 @@ class BatchedRenderer:
             gl.ClearBufferfv(GL_COLOR, 3, _f(0.0, 0.0, 0.0, 0.0))
         if N == 0:
             return None
-        if do_sil:
+        bits = do_sil and not self._convex.all()  # the pixels' bits: only for objects that are not convex
+        if bits:
             gl.ClearTexImage(L.sil.glo, 0, 0x8D94, 0x1405, None)  # GL_RED_INTEGER, GL_UNSIGNED_INT: zeros
             L.sil.bind_to_image(0, read=True, write=True)
+        if do_sil:
             self._ssbo(5, np.zeros(n * N, np.uint32))
-        p = self._prog("objects.vert", "ids.frag", *(("FLOW",) if flow else ()))
+        p = self._prog("objects.vert", "ids.frag", *(("FLOW",) if flow else ()), *(("SIL_BITS",) if bits else ()))
         set_uniforms(p, silhouettes=int(do_sil))
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.cull_face = "back"
