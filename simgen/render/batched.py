@@ -596,7 +596,7 @@ class BatchedRenderer:
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
         set_uniforms(p, receivers_z=float(self._receivers_z), receivers_top=float(self._receivers_top))
-        vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
+        vao.render(mode=self.ctx.TRIANGLES, vertices=84, instances=instances)  # shaders/volume.vert: PRISM
 
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
