@@ -391,8 +391,12 @@ class BatchedRenderer:
             zs = [d.world[:, 2].min() for d in static_draws]
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
             self._receivers_top = float(max(d.world[:, 2].max() for d in static_draws)) if zs else self._receivers_z
-            if N:  # the boxes are as wide as the contact occlusion's reach only where it meets a static
-                self._ssbo(7, _ao_reach(traj.positions, occluder, static_draws).astype(np.float32))
+            obj_pts = object_points(meshes, models) if N else None  # [T, N, K, 3] world
+            if N:  # the volumes are as wide as the contact occlusion's reach only where it meets a static,
+                # and as the shadow's where the object's outline seen from the light is narrower than its sphere
+                reach = _ao_reach(traj.positions, occluder, static_draws)
+                sil = np.minimum(_light_outline_radius(obj_pts, traj.positions, travel), radius)
+                self._ssbo(7, np.stack([reach, sil], axis=-1).astype(np.float32))
             self._volumes = False
             self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
             if shadows and 0 < N <= 127:
@@ -408,7 +412,7 @@ class BatchedRenderer:
                     margin = 2.0 * cam.znear * math.sqrt(1.0 + tx * tx + ty * ty)
                     self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin,
                                                           receivers_top=self._receivers_top)
-            tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
+            tiles = self._tiles(spec, traj, obj_pts, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
             Tc = max(1, min(T, CHUNK_PIXELS // (W * H)))
@@ -453,14 +457,14 @@ class BatchedRenderer:
     def _object_arrays(self, meshes) -> _ObjectArrays:
         return _ObjectArrays(self, meshes)
 
-    def _tiles(self, spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
+    def _tiles(self, spec, traj, obj_pts, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
         """Tiles of the frames (:func:`simgen.render.tiles.frame_tiles`)."""
         cam = spec.camera
         N = len(meshes)
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
             return {"obj": empty, "objm": empty, "all": empty, "cast": empty, "cast_obj": empty}
-        obj_rects = screen_rects(object_points(meshes, models), w2c, cam, cam.znear)  # [T, N, 4]
+        obj_rects = screen_rects(obj_pts, w2c, cam, cam.znear)  # [T, N, 4]
         if not shadows:
             return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
         sh_rects = np.zeros_like(obj_rects)
@@ -898,6 +902,17 @@ def _ao_reach(centers: np.ndarray, occluder: np.ndarray, static_draws) -> np.nda
         gap = np.linalg.norm(np.maximum(0.0, np.maximum(lo - centers, centers - hi)), axis=-1)
         near |= gap <= reach * 1.02 + 1e-4
     return np.where(near, reach, 0.0)
+
+
+def _light_outline_radius(points: np.ndarray, centers: np.ndarray, travel: np.ndarray) -> np.ndarray:
+    """[T, N] the farthest of each object's points [T, N, K, 3] (NaN pads) from the line through its
+    centre along the light: the radius of its outline in its shadow map (no more than its bounding
+    sphere's, less for boxes, cylinders, capsules seen along their long axes)."""
+    L = np.asarray(travel, np.float64)
+    L = L / np.linalg.norm(L)
+    w = points - centers[:, :, None, :]
+    perp = w - (w @ L)[..., None] * L
+    return np.sqrt(np.nanmax(np.einsum("...i,...i->...", perp, perp), axis=-1))
 
 
 def _chunk(tiles: np.ndarray, f0: int, f1: int) -> np.ndarray:

@@ -1,12 +1,14 @@
 // A caster's reach as geometry: a prism along the key light around object k of frame t (instance i:
 // t = frame0 + i / n_objects, k = i % n_objects), from behind its bounding sphere (and its contact
-// occlusion), or from the height of the highest receiver, to below the lowest receiver, as wide as the sphere with its widest penumbra. Drawn
+// occlusion), or from the height of the highest receiver, to below the lowest receiver, as wide as the object's outline seen from the light with its widest penumbra
+// (or the contact occlusion's reach). Drawn
 // with depth and stencil tests so that the fragment shader runs only where the visible surface
 // lies inside the box. The caster's data go to the fragment shader as flat inputs.
 uniform float receivers_z;  // the lowest point of the static geometry (world z)
 uniform float receivers_top;  // its highest point: the box starts no higher along the light
-layout(std430, binding = 7) readonly buffer AoReach { float ao_reach[]; };  // [t * n_objects + k]: the contact
-                                  // occlusion's reach, 0 where no static lies within it (then zero there)
+layout(std430, binding = 7) readonly buffer Reach { vec2 reaches[]; };  // [t * n_objects + k]: the contact
+                                  // occlusion's reach, 0 where no static lies within it (then zero there);
+                                  // the radius of the object's outline seen along the light
 
 flat out int v_layer;
 flat out int v_frame;
@@ -40,14 +42,15 @@ void main() {
     vec3 L = -key_dir;  // the light's travel
     vec3 x = normalize(abs(L.z) < 0.99 ? cross(vec3(0.0, 0.0, 1.0), L) : cross(vec3(1.0, 0.0, 0.0), L));
     vec3 y = cross(L, x);
-    float reach = ao_reach[i];
+    float reach = reaches[i].x;
+    float outline = reaches[i].y;  // no texel of the shadow map farther than this from the axis is covered
     float depth = L.z < -0.05 ? (s.z - receivers_z + R) / -L.z : 50.0;  // down to the lowest receiver
     depth = clamp(depth, 0.0, 50.0) + R;
     float span = 2.0 * R * 1.05;
     float pen = min(PENUMBRA0 + PENUMBRA_SLOPE * depth, PENUMBRA_TEXELS * span / obj_shadow_size);
     // as wide as the shadow can reach: its penumbra plus what the filter adds (the taps' normal
     // offset, 1.5 texels; the disk's at least half a texel; the bilinear taps' texel, sqrt 2)
-    float half_w = max(R + pen + PCF_REACH_TEXELS * span / obj_shadow_size, reach) * 1.02;
+    float half_w = max(outline + pen + PCF_REACH_TEXELS * span / obj_shadow_size, reach) * 1.02;
     // from behind the sphere, or from where the box first dips below the highest static point (no
     // static surface lies above it: the box keeps every one it held, and covers far less screen)
     float near = -max(R, reach) * 1.02;
