@@ -55,9 +55,13 @@ void main() {
     // static surface lies above it: the box keeps every one it held, and covers far less screen)
     float near = -max(R, reach) * 1.02;
     if (L.z < -0.05) near = max(near, (s.z - receivers_top - half_w * abs(y.z)) / -L.z - 1e-3);
+    // to where its highest corner passes below the lowest static point (no static surface lies
+    // lower: the prism keeps every one it held, and its back faces cover far less screen)
+    float far = depth;
+    if (L.z < -0.05) far = min(far, (s.z - receivers_z + half_w * (abs(x.z) + abs(y.z))) / -L.z + 1e-3);
     int c = PRISM[gl_VertexID];
     vec2 o = OCT[c & 7] * half_w;
-    vec3 p = s.xyz + o.x * x + o.y * y + (c >= 8 ? depth : near) * L;
+    vec3 p = s.xyz + o.x * x + o.y * y + (c >= 8 ? far : near) * L;
     Cam cam = cams[t];
     gl_Position = P * cam.V * vec4(p, 1.0);
     gl_Layer = layer;
