@@ -911,8 +911,8 @@ def _light_outline_radius(points: np.ndarray, centers: np.ndarray, travel: np.nd
     L = np.asarray(travel, np.float64)
     L = L / np.linalg.norm(L)
     w = points - centers[:, :, None, :]
-    perp = w - (w @ L)[..., None] * L
-    return np.sqrt(np.nanmax(np.einsum("...i,...i->...", perp, perp), axis=-1))
+    d2 = np.einsum("...i,...i->...", w, w) - (w @ L) ** 2  # squared distance from the axis
+    return np.sqrt(np.maximum(np.nanmax(d2, axis=-1), 0.0))
 
 
 def _chunk(tiles: np.ndarray, f0: int, f1: int) -> np.ndarray:
