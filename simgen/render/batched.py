@@ -68,7 +68,7 @@ from simgen.render.shadows import (
     receiver_masks,
     static_light_matrix,
 )
-from simgen.render.tiles import frame_tiles, object_points, screen_rects, shadow_points
+from simgen.render.tiles import OBJECT_PAD, frame_tiles, object_points, screen_rects, shadow_points
 from simgen.shapes import volume
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
 
@@ -464,7 +464,7 @@ class BatchedRenderer:
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
             return {"obj": empty, "objm": empty, "all": empty, "cast": empty, "cast_obj": empty}
-        obj_rects = screen_rects(obj_pts, w2c, cam, cam.znear)  # [T, N, 4]
+        obj_rects = screen_rects(obj_pts, w2c, cam, cam.znear, OBJECT_PAD)  # [T, N, 4]
         if not shadows:
             return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
         sh_rects = np.zeros_like(obj_rects)
