@@ -68,7 +68,7 @@ from simgen.render.shadows import (
     receiver_masks,
     static_light_matrix,
 )
-from simgen.render.tiles import frame_tiles, object_points, screen_rects, shadow_points
+from simgen.render.tiles import OBJECT_PAD, frame_tiles, object_points, screen_rects, shadow_points
 from simgen.shapes import volume
 from simgen.spec import SceneSpec, Trajectory, pose_matrix
 
@@ -350,7 +350,7 @@ class BatchedRenderer:
             # --- per-video data ---
             self._ssbo(0, models.astype(np.float32).transpose(0, 1, 3, 2))
             self._ssbo(1, camera_records(cam, poses))
-            convex = np.array([is_convex(o) for o in spec.objects], bool)
+            convex = self._convex = np.array([is_convex(o) for o in spec.objects], bool)
             self._ssbo(2, material_records(spec.objects, radius, occluder, convex) if N else np.zeros(16, np.float32))
             if N:
                 lvp = object_light_matrices(travel, traj.positions, radius)
@@ -391,8 +391,12 @@ class BatchedRenderer:
             zs = [d.world[:, 2].min() for d in static_draws]
             self._receivers_z = float(min(zs)) if zs else float((traj.positions[..., 2] - radius).min()) if N else 0.0
             self._receivers_top = float(max(d.world[:, 2].max() for d in static_draws)) if zs else self._receivers_z
-            if N:  # the boxes are as wide as the contact occlusion's reach only where it meets a static
-                self._ssbo(7, _ao_reach(traj.positions, occluder, static_draws).astype(np.float32))
+            obj_pts = object_points(meshes, models) if N else None  # [T, N, K, 3] world
+            if N:  # the volumes are as wide as the contact occlusion's reach only where it meets a static,
+                # and as the shadow's where the object's outline seen from the light is narrower than its sphere
+                reach = _ao_reach(traj.positions, occluder, static_draws)
+                sil = np.minimum(_light_outline_radius(obj_pts, traj.positions, travel), radius)
+                self._ssbo(7, np.stack([reach, sil], axis=-1).astype(np.float32))
             self._volumes = False
             self._receive = receiver_masks(traj.positions, radius, travel) if N else np.zeros((T, 0), np.uint32)
             if shadows and 0 < N <= 127:
@@ -408,7 +412,7 @@ class BatchedRenderer:
                     margin = 2.0 * cam.znear * math.sqrt(1.0 + tx * tx + ty * ty)
                     self._volumes = camera_clear_of_reach(*reach, poses[:, :3, 3], margin,
                                                           receivers_top=self._receivers_top)
-            tiles = self._tiles(spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
+            tiles = self._tiles(spec, traj, obj_pts, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows)
 
             # --- chunks of frames ---
             Tc = max(1, min(T, CHUNK_PIXELS // (W * H)))
@@ -453,14 +457,14 @@ class BatchedRenderer:
     def _object_arrays(self, meshes) -> _ObjectArrays:
         return _ObjectArrays(self, meshes)
 
-    def _tiles(self, spec, traj, models, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
+    def _tiles(self, spec, traj, obj_pts, w2c, meshes, radius, occluder, convex, travel, static_draws, shadows):
         """Tiles of the frames (:func:`simgen.render.tiles.frame_tiles`)."""
         cam = spec.camera
         N = len(meshes)
         if N == 0:
             empty = np.zeros((0, 8), np.int32)
             return {"obj": empty, "objm": empty, "all": empty, "cast": empty, "cast_obj": empty}
-        obj_rects = screen_rects(object_points(meshes, models), w2c, cam, cam.znear)  # [T, N, 4]
+        obj_rects = screen_rects(obj_pts, w2c, cam, cam.znear, OBJECT_PAD)  # [T, N, 4]
         if not shadows:
             return frame_tiles(obj_rects, None, None, convex, cam.width, cam.height)
         sh_rects = np.zeros_like(obj_rects)
@@ -596,7 +600,7 @@ class BatchedRenderer:
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
         set_uniforms(p, receivers_z=float(self._receivers_z), receivers_top=float(self._receivers_top))
-        vao.render(mode=self.ctx.TRIANGLES, vertices=36, instances=instances)
+        vao.render(mode=self.ctx.TRIANGLES, vertices=84, instances=instances)  # shaders/volume.vert: PRISM
 
     def _ids(self, L: _Layers, objects, f0: int, n: int, N: int, flow: bool, do_sil: bool) -> np.ndarray | None:
         ctx, gl, W, H = self.ctx, self.gl, self.width, self.height
@@ -615,11 +619,13 @@ class BatchedRenderer:
             gl.ClearBufferfv(GL_COLOR, 3, _f(0.0, 0.0, 0.0, 0.0))
         if N == 0:
             return None
-        if do_sil:
+        bits = do_sil and not self._convex.all()  # the pixels' bits: only for objects that are not convex
+        if bits:
             gl.ClearTexImage(L.sil.glo, 0, 0x8D94, 0x1405, None)  # GL_RED_INTEGER, GL_UNSIGNED_INT: zeros
             L.sil.bind_to_image(0, read=True, write=True)
+        if do_sil:
             self._ssbo(5, np.zeros(n * N, np.uint32))
-        p = self._prog("objects.vert", "ids.frag", *(("FLOW",) if flow else ()))
+        p = self._prog("objects.vert", "ids.frag", *(("FLOW",) if flow else ()), *(("SIL_BITS",) if bits else ()))
         set_uniforms(p, silhouettes=int(do_sil))
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.cull_face = "back"
@@ -896,6 +902,17 @@ def _ao_reach(centers: np.ndarray, occluder: np.ndarray, static_draws) -> np.nda
         gap = np.linalg.norm(np.maximum(0.0, np.maximum(lo - centers, centers - hi)), axis=-1)
         near |= gap <= reach * 1.02 + 1e-4
     return np.where(near, reach, 0.0)
+
+
+def _light_outline_radius(points: np.ndarray, centers: np.ndarray, travel: np.ndarray) -> np.ndarray:
+    """[T, N] the farthest of each object's points [T, N, K, 3] (NaN pads) from the line through its
+    centre along the light: the radius of its outline in its shadow map (no more than its bounding
+    sphere's, less for boxes, cylinders, capsules seen along their long axes)."""
+    L = np.asarray(travel, np.float64)
+    L = L / np.linalg.norm(L)
+    w = points - centers[:, :, None, :]
+    d2 = np.einsum("...i,...i->...", w, w) - (w @ L) ** 2  # squared distance from the axis
+    return np.sqrt(np.maximum(np.nanmax(d2, axis=-1), 0.0))
 
 
 def _chunk(tiles: np.ndarray, f0: int, f1: int) -> np.ndarray:

@@ -15,6 +15,10 @@ import numpy as np
 from simgen.render.camera import project
 
 PAD = 2  # pixels around each projected box
+# around an object's projected vertices: every pixel it changes lies within one pixel of its box
+# (its MSAA samples, 0.375 px from the pixel centres, fall inside [floor(min), ceil(max)]; the
+# anti-aliasing resolve changes the pixels next to another id, one pixel further)
+OBJECT_PAD = 1
 AO_REACH = 1.6  # contact occlusion reaches this many occluder radii (shaders/common.glsl caster_ao)
 
 
@@ -48,7 +52,7 @@ def object_points(meshes, models: np.ndarray) -> np.ndarray:
     return pts[None] @ np.swapaxes(models[..., :3, :3], -1, -2) + models[:, :, None, :3, 3]
 
 
-def screen_rects(points: np.ndarray, w2c: np.ndarray, cam, near: float) -> np.ndarray:
+def screen_rects(points: np.ndarray, w2c: np.ndarray, cam, near: float, pad: int = PAD) -> np.ndarray:
     """Pixel boxes [T, M, 4] (u0, v0, u1, v1 inclusive, OpenCV) of point sets [T, M, K, 3] (NaN points
     are ignored); the whole image where a point is not in front of the camera; u0 > u1 where the set
     is empty or wholly outside."""
@@ -58,8 +62,8 @@ def screen_rects(points: np.ndarray, w2c: np.ndarray, cam, near: float) -> np.nd
     none = np.isnan(z).all(axis=-1)
     with np.errstate(invalid="ignore"):
         uv = np.where(np.isnan(z)[..., None], np.nan, uv)
-        lo = np.floor(np.nanmin(np.where(none[..., None, None], 0.0, uv), axis=-2)) - PAD
-        hi = np.ceil(np.nanmax(np.where(none[..., None, None], 0.0, uv), axis=-2)) + PAD
+        lo = np.floor(np.nanmin(np.where(none[..., None, None], 0.0, uv), axis=-2)) - pad
+        hi = np.ceil(np.nanmax(np.where(none[..., None, None], 0.0, uv), axis=-2)) + pad
     rect = np.concatenate([lo, hi], axis=-1)
     rect[behind] = (0, 0, W - 1, H - 1)
     empty = (rect[..., 0] > W - 1) | (rect[..., 2] < 0) | (rect[..., 1] > H - 1) | (rect[..., 3] < 0) | none

@@ -1,7 +1,9 @@
 // Single-sample pass at pixel centres over the background's depth buffer: object id (the mask),
 // metric depth, optical flow and the shading inputs (normal, exact depth) of the visible surface;
 // and, before the depth test, each object's unoccluded silhouette: the first fragment of object k
-// at a pixel sets bit k of that pixel and counts one pixel for (frame, k).
+// at a pixel sets bit k of that pixel and counts one pixel for (frame, k) (SIL_BITS, compiled in when
+// some object is not convex; with every object convex and back faces culled, each fragment of object k
+// is its only one at that pixel: counted without the bits, their clear and their atomics).
 in vec3 v_world;
 in vec3 v_normal;
 in vec3 v_next;
@@ -26,9 +28,13 @@ layout(location = 3) out vec2 o_flow;  // (without flow the pass draws into the 
 
 void main() {
     if (silhouettes == 1 && v_k < 32) {
+#ifdef SIL_BITS
         uint bit = 1u << uint(v_k);
         uint prev = imageAtomicOr(sil_bits, ivec3(ivec2(gl_FragCoord.xy), gl_Layer), bit);
         if ((prev & bit) == 0u) atomicAdd(counts[(v_t - frame0) * n_objects + v_k], 1u);
+#else  // every object convex: back faces culled, each pixel gets at most one fragment of it
+        atomicAdd(counts[(v_t - frame0) * n_objects + v_k], 1u);
+#endif
     }
     o_id = uint(v_k + 1);
 #ifdef STENCIL_EXPORT
