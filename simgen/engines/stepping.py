@@ -224,6 +224,8 @@ class Stepper:
         self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
         self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
+        self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
+        self.ts = {}  # k -> the times of the next k steps (shared, never written)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0}
 
@@ -539,7 +541,9 @@ class Stepper:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
         angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
         it does not."""
-        ts = self.dt * np.arange(1, 33) / 32
+        ts = self.ts.get(-32)
+        if ts is None:
+            ts = self.ts[-32] = self.dt * np.arange(1, 33) / 32
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
         below = np.nonzero(height <= -self.aim_depth)[0]
@@ -552,7 +556,9 @@ class Stepper:
         k = int(t_end / self.dt + 1e-9)
         if k < 1:
             return 0.0
-        ts = self.dt * np.arange(1, k + 1)
+        ts = self.ts.get(k)
+        if ts is None:
+            ts = self.ts[k] = self.dt * np.arange(1, k + 1)
         w = st.omega[i]
         rate2 = float(w @ w)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
@@ -564,10 +570,13 @@ class Stepper:
     def _touched(self, k: int) -> None:
         """``k`` steps were taken: pairs touching now stay held for KEEP more steps."""
         self.steps += k
+        steps, recent, leaving = self.steps, self.recent, self.leaving.tolist()
         for pair in self.partners:
-            if not any(b > 0 and self.leaving[b - 1] for b in pair):  # it still overlaps what it left
-                self.recent[pair] = self.steps
-        self.recent = {p: s for p, s in self.recent.items() if self.steps - s <= self.keep}
+            a, b = pair
+            if not ((a > 0 and leaving[a - 1]) or (b > 0 and leaving[b - 1])):  # it still overlaps what it left
+                recent[pair] = steps
+        keep = self.keep
+        self.recent = {p: s for p, s in recent.items() if steps - s <= keep}
         self.w.hold(self.recent)
 
     def _quiet(self, k: int, look: bool = True) -> State:
@@ -601,7 +610,7 @@ class Stepper:
         pts, imp = self.w.observe()
         self._note_impulses(imp)
         self._touch(self.t, pts, imp)
-        self._settle(pts, imp, np.zeros(self.n, bool), k)
+        self._settle(pts, imp, self.no_hit, k)
         return st
 
     # -- one physics step ----------------------------------------------------------------------
@@ -659,12 +668,15 @@ class Stepper:
         self._touched(k)
         # a body flies again once nothing pushed it for a whole step and it has touched nothing for
         # a while (held pairs: a sliding contact flickers)
-        touching = [False] * self.n
-        for pr in list(self.partners) + list(self.recent):
-            for b in pr:
-                if b > 0:
-                    touching[b - 1] = True
-        self.free |= ~self.pushed & ~hit & ~np.array(touching, bool)
+        touching = set()
+        for pr in self.partners:
+            touching.update(pr)
+        for pr in self.recent:
+            touching.update(pr)
+        free, pushed, hit = self.free, self.pushed.tolist(), hit.tolist()
+        for i, f in enumerate(free.tolist()):
+            if not (f or pushed[i] or hit[i] or i + 1 in touching):
+                free[i] = True
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
@@ -722,8 +734,9 @@ class Stepper:
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
         not bounce (e = 0) but still gets its friction impulse."""
-        pairs = sorted({(int(pts.a[k]), int(pts.b[k])) for k in idx})
-        bounce = {(int(pts.a[k]), int(pts.b[k])) for k, s in zip(idx, speed) if s > self.v_thr}
+        la, lb, ix = pts.a.tolist(), pts.b.tolist(), idx.tolist()
+        pairs = sorted({(la[k], lb[k]) for k in ix})
+        bounce = {(la[k], lb[k]) for k, s in zip(ix, speed.tolist()) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
@@ -734,19 +747,24 @@ class Stepper:
             if self.free[i]:
                 st.vel[i] += 0.5 * self.dt * self.g
             self.free[i] = False
-        touch = np.nonzero(pts.dist < TOUCH)[0]
         groups: dict = {}
-        for k in touch:
-            pr = (int(pts.a[k]), int(pts.b[k]))
-            if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
-                groups.setdefault(pr, []).append(k)
+        for k, d in enumerate(pts.dist.tolist()):
+            if d < TOUCH:
+                pr = (la[k], lb[k])
+                if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
+                    groups.setdefault(pr, []).append(k)
         for pr in pairs:  # an impacting pair acts at its impacting points
-            groups[pr] = [k for k in idx if (int(pts.a[k]), int(pts.b[k])) == pr]
+            groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
         for pr, ks in groups.items():
             n = pts.normal[ks].sum(axis=0)
             n /= np.linalg.norm(n)
-            point = mean_of[pr] = pts.pos[ks].mean(axis=0)
+            rows = pts.pos[ks].tolist()  # their mean, summed in order as numpy's mean does
+            x, y, z = rows[0]
+            for u, v, w in rows[1:]:
+                x, y, z = x + u, y + v, z + w
+            c = len(rows)
+            point = mean_of[pr] = np.array([x / c, y / c, z / c])
             normal_of[pr] = n
             if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
                 # against a plane: the body's own touching corners, edge or face (engines report
@@ -828,12 +846,12 @@ class Stepper:
         if self.credit > 0:
             quiet = min(self.credit, limit)
             self.credit -= quiet
-            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+            return self._quiet(quiet, look=self.credit == 0), self.no_hit, quiet
         quiet = self._quiet_steps(st, HORIZON)
         if quiet > 0:
             self.credit = max(quiet - limit, 0)
             quiet = min(quiet, limit)
-            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+            return self._quiet(quiet, look=self.credit == 0), self.no_hit, quiet
         self.prev_omega = st.omega
         self.rate_omega, self.rate_vel = st.omega, st.vel
         st, hit = self._step(st, self.aim)
