@@ -579,9 +579,10 @@ class Stepper:
         self.recent = {p: s for p, s in recent.items() if steps - s <= keep}
         self.w.hold(self.recent)
 
-    def _quiet(self, k: int, look: bool = True) -> State:
+    def _quiet(self, k: int, look: bool = True, parts: tuple = ()) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
-        contacts afterwards (not inside a cleared run of batches)."""
+        contacts afterwards (not inside a cleared run of batches). ``parts``: the batches of a
+        cleared run taken as one (the clock advances by each in turn, as it would batch by batch)."""
         self.w.step_free(k, rates=look)  # (inside a cleared run no broad phase reads the rates)
         st = self.w.read()
         if look and self.w.before_last is not None:  # the rate of change over the batch's last step
@@ -594,7 +595,8 @@ class Stepper:
             changed = self._correct(st, np.arange(self.n))
             if len(changed):
                 self.w.write(st, changed)
-        self.t += k * self.dt
+        for part in parts or (k,):
+            self.t += part * self.dt
         self.stats["quiet_steps"] += k
         if not look:
             self.unseen += k
@@ -905,6 +907,11 @@ class Stepper:
                 break
             if done > k - m:  # one step per frame (k = 1): finishing frame f-1's window reached frame f
                 st_before, hit_before = prev, hit_after
+            elif self.credit > k - done and self.free.all():
+                # frame f lies inside a cleared run of batches in flight: nothing can touch, so no body
+                # is held at f and the state m steps before it is not needed: one batch to f
+                self.credit -= k - done
+                st, st_before, hit_before = self._quiet(k - done, False, (k - m - done, m)), None, self.no_hit
             else:
                 st, _ = advance(st, k - m - done)
                 st_before = st
