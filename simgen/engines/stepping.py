@@ -305,7 +305,7 @@ class Stepper:
         if not ks:
             return _NO_INDEX, _NO_SPEED
         la, lb = pts.a.tolist(), pts.b.tolist()
-        done = [(pr, x.tolist()) for pr, x in self.resolved]
+        done = self.resolved
         for k in ks:
             pair = (la[k], lb[k])
             if done:
@@ -625,7 +625,7 @@ class Stepper:
         self.S[:] = 0.0
         self.pushed[:] = False
         self.leaving[:] = False
-        self.resolved = []  # (pair, point) of the impacts this step resolved
+        self.resolved = []  # (pair, point as floats) of the impacts this step resolved
         self.idle = set()
         hit = np.zeros(self.n, bool)
         for _ in range(64):  # impacts within one step
@@ -634,9 +634,10 @@ class Stepper:
             pts, imp = self.w.step(piece)
             cache: list = []
             idx, speed = self._impacting(pts, cache)
-            h = piece
+            h, again = piece, False
             if len(idx) and not all((int(pts.a[k]), int(pts.b[k])) in self.idle for k in idx):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
+                again = True
             self._pieces()
             t = self.t + dt - left + h
             self._note_impulses(imp)
@@ -644,7 +645,8 @@ class Stepper:
             left -= h
             if len(idx):
                 st = cache[0] if cache else self.w.read()
-                idx, speed = self._impacting(pts, [st])
+                if again:  # (else the same points and state as above)
+                    idx, speed = self._impacting(pts, [st])
                 if len(idx):
                     self._impact(st, pts, idx, speed, t, hit, t - h)
             if left <= 1e-12:
@@ -806,7 +808,7 @@ class Stepper:
         self.stats["impacts"] += 1
         for pr in pairs:
             ks = groups[pr]
-            self.resolved.extend((pr, x) for x in pts.pos[ks])
+            self.resolved.extend((pr, x) for x in pts.pos[ks].tolist())
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
@@ -971,24 +973,10 @@ def continuous(quat: np.ndarray) -> np.ndarray:
     return q
 
 
-def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Products a * b of quaternions (x, y, z, w); a is [k, 4], b [4]."""
-    x1, y1, z1, w1 = a.T
-    x2, y2, z2, w2 = b
-    return np.stack([w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2], axis=1)
-
-
 def _axis_z(q: np.ndarray) -> np.ndarray:
     """The body z axis in the world frame for orientation q (x, y, z, w)."""
     x, y, z, w = q
     return np.array([2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)])
-
-
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of [k, 3] arrays (numpy.cross is slow on small arrays)."""
-    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
-                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
 
 
 def _first_root(h0: float, v: float, a: float, t_end: float) -> float:
