@@ -950,8 +950,8 @@ def _rotation_rows(q) -> tuple:
 
 def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
     """World-frame angular velocity turning orientation q0 into q1 (x, y, z, w) in ``span`` s."""
-    x0, y0, z0, w0 = q0
-    x1, y1, z1, w1 = q1
+    x0, y0, z0, w0 = q0.tolist()  # (floats: the same arithmetic without numpy scalars)
+    x1, y1, z1, w1 = q1.tolist()
     # q1 * conj(q0)
     w = w1 * w0 + x1 * x0 + y1 * y0 + z1 * z0
     v = np.array([x1 * w0 - w1 * x0 - y1 * z0 + z1 * y0,
