@@ -362,13 +362,16 @@ class Stepper:
         c = _Broad(st, st.pos.tolist(), v, free, touching, slow,
                    [(a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r in zip(w, R)])  # fastest point about the centre
         t_ok = limit * dt
-        if self.blocker is not None:
-            t_ok = min(t_ok, self._check(self.blocker, c, t_ok))
+        blocker = self.blocker
+        if blocker is not None:
+            t_ok = min(t_ok, self._check(blocker, c, t_ok))
             if t_ok < dt:
                 return 0
         recent, sphere = self.recent, self.sphere_list
         held_fast = self.w.held_impact_speed < np.inf
         for item in self.checks:
+            if item is blocker:  # (asked again with the time it gave, a check gives that time)
+                continue
             kind, i, j = item  # (the checks that hold for as long as the contacts do, inline: see _check)
             if kind == 0:
                 if not held_fast or free[i] or not touching[i] or sphere[i]:
