@@ -225,7 +225,7 @@ class Stepper:
         self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
-        self.ts = {}  # k -> the times of the next k steps (shared, never written)
+        self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0}
 
@@ -540,13 +540,19 @@ class Stepper:
                     t_ok = t_pt
         return t_ok
 
+    def _times(self, k: int, split: int = 1) -> np.ndarray:
+        """The times dt * (1..k) / split ahead (made once per stepper; shared, never written)."""
+        ts = self.times.get((k, split))
+        if ts is None:
+            ts = self.dt * np.arange(1, k + 1)
+            self.times[(k, split)] = ts = ts if split == 1 else ts / split
+        return ts
+
     def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
         angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
         it does not."""
-        ts = self.ts.get(-32)
-        if ts is None:
-            ts = self.ts[-32] = self.dt * np.arange(1, 33) / 32
+        ts = self._times(32, 32)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
         below = np.nonzero(height <= -self.aim_depth)[0]
@@ -559,9 +565,7 @@ class Stepper:
         k = int(t_end / self.dt + 1e-9)
         if k < 1:
             return 0.0
-        ts = self.ts.get(k)
-        if ts is None:
-            ts = self.ts[k] = self.dt * np.arange(1, k + 1)
+        ts = self._times(k)
         w = st.omega[i]
         rate2 = float(w @ w)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
