@@ -191,7 +191,8 @@ class Hull:
             cos, sin = np.cos(theta), np.sin(theta)
             u = np.asarray(w, np.float64) / rate
             nu = float(n @ u)
-            nxu = np.array([n[1] * u[2] - n[2] * u[1], n[2] * u[0] - n[0] * u[2], n[0] * u[1] - n[1] * u[0]])
+            (n0, n1, n2), (u0, u1, u2) = n.tolist(), u.tolist()  # (n x u in floats: the same arithmetic)
+            nxu = np.array([n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0])
         vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
         if cos is None:
             along = (vecs @ n)[None, :]  # [1, K]

@@ -55,13 +55,11 @@ class Bodies:
     def point_velocity(self, body: int, p: np.ndarray) -> np.ndarray:
         if body <= 0:
             return np.zeros(3)
-        i = body - 1
-        return self.vel[i] + cross(self.omega[i], p - self.pos[i])
-
-
-def cross(a, b) -> np.ndarray:
-    """Cross product of two 3-vectors (numpy.cross is slow for single vectors)."""
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+        i = body - 1  # (v + w x (p - c), in floats: the same operations as over arrays, without numpy's per-call cost)
+        (vx, vy, vz), (wx, wy, wz), (cx, cy, cz) = self.vel[i].tolist(), self.omega[i].tolist(), self.pos[i].tolist()
+        px, py, pz = p.tolist() if isinstance(p, np.ndarray) else p
+        rx, ry, rz = px - cx, py - cy, pz - cz
+        return np.array([vx + (wy * rz - wz * ry), vy + (wz * rx - wx * rz), vz + (wx * ry - wy * rx)])
 
 
 def _basis(n) -> tuple:

@@ -130,18 +130,19 @@ class _BulletWorld(World):
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
-        if self._st is None:
-            p, c = self.p, self.c
+        st = self._st
+        if st is None:
+            p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
             flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
             for b in self.bodies:
-                x, q = p.getBasePositionAndOrientation(b, physicsClientId=c)
-                v, w = p.getBaseVelocity(b, physicsClientId=c)
+                x, q = p.getBasePositionAndOrientation(b, c)
+                v, w = p.getBaseVelocity(b, c)
                 flat += x
                 flat += q
                 flat += v
                 flat += w
-            self._st = np.array(flat, np.float64).reshape(len(self.bodies), 13)
-        a = self._st.copy()
+            st = self._st = np.array(flat, np.float64).reshape(len(self.bodies), 13)
+        a = st.copy()
         return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])
 
     def write(self, state: State, bodies=None) -> None:
@@ -149,15 +150,15 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         for i in range(len(self.bodies)) if bodies is None else bodies:
             b = self.bodies[int(i)]
-            p.resetBasePositionAndOrientation(b, state.pos[i].tolist(), state.quat[i].tolist(), physicsClientId=c)
-            p.resetBaseVelocity(b, state.vel[i].tolist(), state.omega[i].tolist(), physicsClientId=c)
+            p.resetBasePositionAndOrientation(b, state.pos[i].tolist(), state.quat[i].tolist(), c)
+            p.resetBaseVelocity(b, state.vel[i].tolist(), state.omega[i].tolist(), c)
 
     def _impulses(self, h: float) -> dict:
         """Normal impulse per pair over the step just taken (before the manifolds are refreshed:
         Bullet rebuilds some of them, e.g. sphere-sphere, and forgets what they applied)."""
         imp: dict = {}  # (position and normal as float tuples: only a new contact event reads them)
         ids = self.ids
-        for cp in self.p.getContactPoints(physicsClientId=self.c):
+        for cp in self.p.getContactPoints(-1, -1, -2, -2, self.c):
             j = float(cp[9]) * h  # normal force = applied impulse / time step
             if j <= 0:
                 continue
@@ -178,34 +179,32 @@ class _BulletWorld(World):
     def _points(self) -> Points:
         """Contact points of the current state (fresh: no impulse applied to them yet)."""
         p, c = self.p, self.c
-        p.performCollisionDetection(physicsClientId=c)
+        p.performCollisionDetection(c)
         ids = self.ids
-        a, b, pos, nrm, dist, fresh = [], [], [], [], [], []
-        for cp in p.getContactPoints(physicsClientId=c):
+        a, b, rows, fresh = [], [], [], []  # rows: position, normal, distance
+        for cp in p.getContactPoints(-1, -1, -2, -2, c):
             ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
                 continue
             (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
-            pos.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)))
-            dist.append(cp[8])
             fresh.append(cp[9] <= 0.0)
             if ia > ib:
                 a.append(ia)
                 b.append(ib)
-                nrm.append((nx, ny, nz))
             else:  # order the pair so that a > b; the normal then points from b to a
                 a.append(ib)
                 b.append(ia)
-                nrm.append((-nx, -ny, -nz))
+                nx, ny, nz = -nx, -ny, -nz
+            rows.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1), nx, ny, nz, cp[8]))
         if not a:
             return Points.empty()
-        return Points(np.array(a, np.int64), np.array(b, np.int64), np.array(pos, np.float64), np.array(nrm, np.float64),
-                      np.array(dist, np.float64), np.array(fresh, bool))
+        f = np.array(rows, np.float64)
+        return Points(np.array(a, np.int64), np.array(b, np.int64), f[:, 0:3], f[:, 3:6], f[:, 6], np.array(fresh, bool))
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)
         self._st = None
-        self.p.stepSimulation(physicsClientId=self.c)
+        self.p.stepSimulation(self.c)
         self.last_pieces = [h]
         imp = self._impulses(h)
         return self._points(), imp
@@ -215,13 +214,13 @@ class _BulletWorld(World):
         self._st = None
         p, c = self.p, self.c
         for _ in range(k - 1):
-            p.stepSimulation(physicsClientId=c)
+            p.stepSimulation(c)
         if rates:
-            vel = [p.getBaseVelocity(b, physicsClientId=c) for b in self.bodies]
+            vel = [p.getBaseVelocity(b, c) for b in self.bodies]
             n = len(self.bodies)
             self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
                                 np.array([w for _, w in vel], np.float64).reshape(n, 3))
-        p.stepSimulation(physicsClientId=c)
+        p.stepSimulation(c)
         self.last_pieces = [self.dt] * k
 
     def observe(self) -> tuple[Points, dict]:

@@ -224,6 +224,8 @@ class Stepper:
         self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
         self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
+        self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
+        self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0}
 
@@ -303,7 +305,7 @@ class Stepper:
         if not ks:
             return _NO_INDEX, _NO_SPEED
         la, lb = pts.a.tolist(), pts.b.tolist()
-        done = [(pr, x.tolist()) for pr, x in self.resolved]
+        done = self.resolved
         for k in ks:
             pair = (la[k], lb[k])
             if done:
@@ -360,13 +362,16 @@ class Stepper:
         c = _Broad(st, st.pos.tolist(), v, free, touching, slow,
                    [(a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r in zip(w, R)])  # fastest point about the centre
         t_ok = limit * dt
-        if self.blocker is not None:
-            t_ok = min(t_ok, self._check(self.blocker, c, t_ok))
+        blocker = self.blocker
+        if blocker is not None:
+            t_ok = min(t_ok, self._check(blocker, c, t_ok))
             if t_ok < dt:
                 return 0
         recent, sphere = self.recent, self.sphere_list
         held_fast = self.w.held_impact_speed < np.inf
         for item in self.checks:
+            if item is blocker:  # (asked again with the time it gave, a check gives that time)
+                continue
             kind, i, j = item  # (the checks that hold for as long as the contacts do, inline: see _check)
             if kind == 0:
                 if not held_fast or free[i] or not touching[i] or sphere[i]:
@@ -535,11 +540,19 @@ class Stepper:
                     t_ok = t_pt
         return t_ok
 
+    def _times(self, k: int, split: int = 1) -> np.ndarray:
+        """The times dt * (1..k) / split ahead (made once per stepper; shared, never written)."""
+        ts = self.times.get((k, split))
+        if ts is None:
+            ts = self.dt * np.arange(1, k + 1)
+            self.times[(k, split)] = ts = ts if split == 1 else ts / split
+        return ts
+
     def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
         angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
         it does not."""
-        ts = self.dt * np.arange(1, 33) / 32
+        ts = self._times(32, 32)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
         below = np.nonzero(height <= -self.aim_depth)[0]
@@ -552,7 +565,7 @@ class Stepper:
         k = int(t_end / self.dt + 1e-9)
         if k < 1:
             return 0.0
-        ts = self.dt * np.arange(1, k + 1)
+        ts = self._times(k)
         w = st.omega[i]
         rate2 = float(w @ w)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
@@ -564,15 +577,19 @@ class Stepper:
     def _touched(self, k: int) -> None:
         """``k`` steps were taken: pairs touching now stay held for KEEP more steps."""
         self.steps += k
+        steps, recent, leaving = self.steps, self.recent, self.leaving.tolist()
         for pair in self.partners:
-            if not any(b > 0 and self.leaving[b - 1] for b in pair):  # it still overlaps what it left
-                self.recent[pair] = self.steps
-        self.recent = {p: s for p, s in self.recent.items() if self.steps - s <= self.keep}
+            a, b = pair
+            if not ((a > 0 and leaving[a - 1]) or (b > 0 and leaving[b - 1])):  # it still overlaps what it left
+                recent[pair] = steps
+        keep = self.keep
+        self.recent = {p: s for p, s in recent.items() if steps - s <= keep}
         self.w.hold(self.recent)
 
-    def _quiet(self, k: int, look: bool = True) -> State:
+    def _quiet(self, k: int, look: bool = True, parts: tuple = ()) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
-        contacts afterwards (not inside a cleared run of batches)."""
+        contacts afterwards (not inside a cleared run of batches). ``parts``: the batches of a
+        cleared run taken as one (the clock advances by each in turn, as it would batch by batch)."""
         self.w.step_free(k, rates=look)  # (inside a cleared run no broad phase reads the rates)
         st = self.w.read()
         if look and self.w.before_last is not None:  # the rate of change over the batch's last step
@@ -585,7 +602,8 @@ class Stepper:
             changed = self._correct(st, np.arange(self.n))
             if len(changed):
                 self.w.write(st, changed)
-        self.t += k * self.dt
+        for part in parts or (k,):
+            self.t += part * self.dt
         self.stats["quiet_steps"] += k
         if not look:
             self.unseen += k
@@ -601,7 +619,7 @@ class Stepper:
         pts, imp = self.w.observe()
         self._note_impulses(imp)
         self._touch(self.t, pts, imp)
-        self._settle(pts, imp, np.zeros(self.n, bool), k)
+        self._settle(pts, imp, self.no_hit, k)
         return st
 
     # -- one physics step ----------------------------------------------------------------------
@@ -614,7 +632,7 @@ class Stepper:
         self.S[:] = 0.0
         self.pushed[:] = False
         self.leaving[:] = False
-        self.resolved = []  # (pair, point) of the impacts this step resolved
+        self.resolved = []  # (pair, point as floats) of the impacts this step resolved
         self.idle = set()
         hit = np.zeros(self.n, bool)
         for _ in range(64):  # impacts within one step
@@ -623,9 +641,10 @@ class Stepper:
             pts, imp = self.w.step(piece)
             cache: list = []
             idx, speed = self._impacting(pts, cache)
-            h = piece
+            h, again = piece, False
             if len(idx) and not all((int(pts.a[k]), int(pts.b[k])) in self.idle for k in idx):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
+                again = True
             self._pieces()
             t = self.t + dt - left + h
             self._note_impulses(imp)
@@ -633,7 +652,8 @@ class Stepper:
             left -= h
             if len(idx):
                 st = cache[0] if cache else self.w.read()
-                idx, speed = self._impacting(pts, [st])
+                if again:  # (else the same points and state as above)
+                    idx, speed = self._impacting(pts, [st])
                 if len(idx):
                     self._impact(st, pts, idx, speed, t, hit, t - h)
             if left <= 1e-12:
@@ -659,12 +679,15 @@ class Stepper:
         self._touched(k)
         # a body flies again once nothing pushed it for a whole step and it has touched nothing for
         # a while (held pairs: a sliding contact flickers)
-        touching = [False] * self.n
-        for pr in list(self.partners) + list(self.recent):
-            for b in pr:
-                if b > 0:
-                    touching[b - 1] = True
-        self.free |= ~self.pushed & ~hit & ~np.array(touching, bool)
+        touching = set()
+        for pr in self.partners:
+            touching.update(pr)
+        for pr in self.recent:
+            touching.update(pr)
+        free, pushed, hit = self.free, self.pushed.tolist(), hit.tolist()
+        for i, f in enumerate(free.tolist()):
+            if not (f or pushed[i] or hit[i] or i + 1 in touching):
+                free[i] = True
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
@@ -722,8 +745,9 @@ class Stepper:
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
         not bounce (e = 0) but still gets its friction impulse."""
-        pairs = sorted({(int(pts.a[k]), int(pts.b[k])) for k in idx})
-        bounce = {(int(pts.a[k]), int(pts.b[k])) for k, s in zip(idx, speed) if s > self.v_thr}
+        la, lb, ix = pts.a.tolist(), pts.b.tolist(), idx.tolist()
+        pairs = sorted({(la[k], lb[k]) for k in ix})
+        bounce = {(la[k], lb[k]) for k, s in zip(ix, speed.tolist()) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
@@ -734,19 +758,24 @@ class Stepper:
             if self.free[i]:
                 st.vel[i] += 0.5 * self.dt * self.g
             self.free[i] = False
-        touch = np.nonzero(pts.dist < TOUCH)[0]
         groups: dict = {}
-        for k in touch:
-            pr = (int(pts.a[k]), int(pts.b[k]))
-            if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
-                groups.setdefault(pr, []).append(k)
+        for k, d in enumerate(pts.dist.tolist()):
+            if d < TOUCH:
+                pr = (la[k], lb[k])
+                if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
+                    groups.setdefault(pr, []).append(k)
         for pr in pairs:  # an impacting pair acts at its impacting points
-            groups[pr] = [k for k in idx if (int(pts.a[k]), int(pts.b[k])) == pr]
+            groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
         for pr, ks in groups.items():
             n = pts.normal[ks].sum(axis=0)
             n /= np.linalg.norm(n)
-            point = mean_of[pr] = pts.pos[ks].mean(axis=0)
+            rows = pts.pos[ks].tolist()  # their mean, summed in order as numpy's mean does
+            x, y, z = rows[0]
+            for u, v, w in rows[1:]:
+                x, y, z = x + u, y + v, z + w
+            c = len(rows)
+            point = mean_of[pr] = np.array([x / c, y / c, z / c])
             normal_of[pr] = n
             if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
                 # against a plane: the body's own touching corners, edge or face (engines report
@@ -786,7 +815,7 @@ class Stepper:
         self.stats["impacts"] += 1
         for pr in pairs:
             ks = groups[pr]
-            self.resolved.extend((pr, x) for x in pts.pos[ks])
+            self.resolved.extend((pr, x) for x in pts.pos[ks].tolist())
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
@@ -828,12 +857,12 @@ class Stepper:
         if self.credit > 0:
             quiet = min(self.credit, limit)
             self.credit -= quiet
-            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+            return self._quiet(quiet, look=self.credit == 0), self.no_hit, quiet
         quiet = self._quiet_steps(st, HORIZON)
         if quiet > 0:
             self.credit = max(quiet - limit, 0)
             quiet = min(quiet, limit)
-            return self._quiet(quiet, look=self.credit == 0), np.zeros(self.n, bool), quiet
+            return self._quiet(quiet, look=self.credit == 0), self.no_hit, quiet
         self.prev_omega = st.omega
         self.rate_omega, self.rate_vel = st.omega, st.vel
         st, hit = self._step(st, self.aim)
@@ -887,6 +916,11 @@ class Stepper:
                 break
             if done > k - m:  # one step per frame (k = 1): finishing frame f-1's window reached frame f
                 st_before, hit_before = prev, hit_after
+            elif self.credit > k - done and self.free.all():
+                # frame f lies inside a cleared run of batches in flight: nothing can touch, so no body
+                # is held at f and the state m steps before it is not needed: one batch to f
+                self.credit -= k - done
+                st, st_before, hit_before = self._quiet(k - done, False, (k - m - done, m)), None, self.no_hit
             else:
                 st, _ = advance(st, k - m - done)
                 st_before = st
@@ -923,8 +957,8 @@ def _rotation_rows(q) -> tuple:
 
 def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
     """World-frame angular velocity turning orientation q0 into q1 (x, y, z, w) in ``span`` s."""
-    x0, y0, z0, w0 = q0
-    x1, y1, z1, w1 = q1
+    x0, y0, z0, w0 = q0.tolist()  # (floats: the same arithmetic without numpy scalars)
+    x1, y1, z1, w1 = q1.tolist()
     # q1 * conj(q0)
     w = w1 * w0 + x1 * x0 + y1 * y0 + z1 * z0
     v = np.array([x1 * w0 - w1 * x0 - y1 * z0 + z1 * y0,
@@ -946,24 +980,10 @@ def continuous(quat: np.ndarray) -> np.ndarray:
     return q
 
 
-def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Products a * b of quaternions (x, y, z, w); a is [k, 4], b [4]."""
-    x1, y1, z1, w1 = a.T
-    x2, y2, z2, w2 = b
-    return np.stack([w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2], axis=1)
-
-
 def _axis_z(q: np.ndarray) -> np.ndarray:
     """The body z axis in the world frame for orientation q (x, y, z, w)."""
     x, y, z, w = q
     return np.array([2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)])
-
-
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of [k, 3] arrays (numpy.cross is slow on small arrays)."""
-    return np.stack([a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
-                     a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]], axis=1)
 
 
 def _first_root(h0: float, v: float, a: float, t_end: float) -> float:
