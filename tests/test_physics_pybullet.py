@@ -130,3 +130,28 @@ def test_capsule_inertia_is_the_integral_over_its_slices(radius, half_length):
     assert errors[0] > errors[1] > errors[2] and errors[2] < 3e-3, errors
     sphere = principal_inertia("capsule", np.array([r, 0.0]), mass)
     assert np.allclose(sphere, 0.4 * mass * r ** 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["pybullet", "mujoco"])
+def test_a_flat_box_dropped_close_above_a_static_box_lands_on_it(engine):
+    """A body in flight whose bounding sphere already overlaps a static box (a wide, flat box 2 cm
+    above a platform) is checked by its real shape with gravity in the bound: its landing is an
+    impact at the touch, not found only after a batch of steps has carried it into the platform."""
+    half = np.array([0.1, 0.1, 0.02])
+    mass = 1.0
+    obj = ObjectSpec(shape="box", size=half, mass=mass, friction=0.6, restitution=0.3, color=np.ones(3),
+                     position=np.array([0.0, 0.0, 0.5 + 0.02 + 0.02]), inertia=principal_inertia("box", half, mass))
+    top = 0.5
+    platform = StaticSpec(name="platform", kind="box", size=np.array([0.5, 0.5, 0.25]), position=np.array([0.0, 0.0, 0.25]))
+    floor = StaticSpec(name="floor", kind="plane", size=np.array([10.0, 10.0]), position=np.zeros(3))
+    spec = SceneSpec(family="test", objects=[obj], statics=[floor, platform],
+                     camera=CameraSpec(width=64, height=64, cam_to_world=np.eye(4)), lights=[],
+                     gravity=np.array([0, 0, -G]), fps=16.0, frames=8, physics_hz=240.0)
+    traj = make_engine(engine).simulate(spec)
+    bottom = traj.positions[:, 0, 2] - half[2]  # it stays level: no spin, a flat landing
+    assert bottom.min() > top - 5e-3, bottom
+    assert abs(bottom[-1] - top) < 2e-3, bottom  # at rest on the platform
+    impacts = [c for c in traj.contacts if c.impulse > 0]
+    assert impacts, "the landing is an impact"
+    v_land = np.sqrt(2 * G * 0.02)
+    assert impacts[0].impulse == pytest.approx(mass * v_land * (1 + 0.3), rel=0.03)

@@ -447,7 +447,7 @@ class Stepper:
             if gap > 0:
                 return _reach_time(gap, speed, gn)
             gap = self.w.distance(i + 1, -(j + 1), WITHIN) - MARGIN  # the real shapes
-            return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 0.0 if free_i else 2.0 * gn)
+            return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], gn if free_i else 2.0 * gn)
         # bodies i < j
         free_j = c.free[j]
         if not (free_i or free_j) and (((j + 1, i + 1) in self.recent and c.touching[i]) or (c.slow[i] and c.slow[j])):
