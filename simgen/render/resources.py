@@ -227,7 +227,10 @@ def mipmapped_texture(ctx, gl: C.RawGL, image: np.ndarray, repeat: bool = True, 
         rgb = rgb[::-1]
     h, w = rgb.shape[:2]
     img = np.empty((h, w, components), np.uint8)  # RGBA: llvmpipe samples 3-byte texels slowly
-    img[..., :3] = rgb
+    if components == 4:  # each texel's 3 bytes copied as one item: ~half the time of a per-channel copy
+        img.view([("rgb", "V3"), ("a", "u1")])["rgb"][..., 0] = rgb.view("V3")[..., 0]
+    else:
+        img[..., :3] = rgb
     img[..., 3:] = 255
     tex = ctx.texture((w, h), components, img, alignment=1)
     # levels 1.. defined from our own images (not glGenerateMipmap, which would also cost a pass)
