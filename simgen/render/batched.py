@@ -244,7 +244,9 @@ class BatchedRenderer:
         vao = self._quads.get(id(p))
         if vao is None:
             vao = self._quads[id(p)] = self.ctx.vertex_array(p, [])
-        set_uniforms(p, tile0=tile0, target=np.array(target or (self.width, self.height), np.int32))
+        # encoded as set_uniforms would (ints, a tuple of ints), without the encoding per draw
+        apply_uniforms(p, [("tile0", False, int(tile0)),
+                           ("target", False, (int(target[0]), int(target[1])) if target else (self.width, self.height))])
         vao.render(mode=self.ctx.TRIANGLE_STRIP, vertices=4, instances=instances)
 
     def _full_tiles(self, frame0: int, layers: int) -> np.ndarray:

@@ -149,11 +149,29 @@ def object_mesh(obj: ObjectSpec, radius_px: float = 256.0) -> Mesh:
     of ``radius_px`` pixels)."""
     if obj.shape in ROUND_SHAPES:
         return round_mesh(obj, radius_px)
+    if obj.shape == "box":  # the unit box scaled: the same floats as trimesh's box of these extents
+        v, n, f = _unit_box()
+        return Mesh((v * np.asarray(obj.size[:3], np.float64)).astype(np.float32), n.copy(), f.copy())
     tm = body_mesh(obj)
     faces = np.asarray(tm.faces, np.int64)
     pos = np.asarray(tm.vertices, np.float64)[faces].reshape(-1, 3)
     fn = np.repeat(np.asarray(tm.face_normals, np.float64), 3, axis=0)
     return Mesh(pos.astype(np.float32), fn.astype(np.float32), np.arange(len(pos), dtype=np.int32).reshape(-1, 3))
+
+
+@cache
+def _unit_box() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-face-corner vertices (+-1), flat normals and faces of trimesh's box of half-size 1: a box of
+    half-sizes s has the vertices times s exactly (trimesh scales its +-0.5 table by 2 s) and the same
+    normals (axis-aligned edges: the cross products are exact)."""
+    tm = trimesh.creation.box(extents=np.full(3, 2.0))
+    faces = np.asarray(tm.faces, np.int64)
+    pos = np.asarray(tm.vertices, np.float64)[faces].reshape(-1, 3)
+    fn = np.repeat(np.asarray(tm.face_normals, np.float64), 3, axis=0).astype(np.float32)
+    faces = np.arange(len(pos), dtype=np.int32).reshape(-1, 3)
+    for a in (pos, fn, faces):  # shared by every box mesh
+        a.flags.writeable = False
+    return pos, fn, faces
 
 
 def static_mesh(st: StaticSpec) -> Mesh:
