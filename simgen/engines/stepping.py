@@ -739,6 +739,16 @@ class Stepper:
         self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
         return h, pts_b, imp_b, [st_b]
 
+    def _point_velocity(self, body: int, p: list) -> tuple:
+        """Velocity v + w x (p - c) of ``body``'s point ``p`` in the bodies being resolved, as floats
+        (a static's is zero)."""
+        if body <= 0:
+            return 0.0, 0.0, 0.0
+        b = self.bodies
+        (vx, vy, vz), (wx, wy, wz), (cx, cy, cz) = b.vel[body - 1].tolist(), b.omega[body - 1].tolist(), b.pos[body - 1].tolist()
+        rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
+        return vx + (wy * rz - wz * ry), vy + (wz * rx - wx * rz), vz + (wx * ry - wy * rx)
+
     def _impact(self, st: State, pts: Points, idx: np.ndarray, speed: np.ndarray, t: float, hit: np.ndarray,
                 since: float) -> None:
         """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
@@ -759,7 +769,8 @@ class Stepper:
                 st.vel[i] += 0.5 * self.dt * self.g
             self.free[i] = False
         groups: dict = {}
-        for k, d in enumerate(pts.dist.tolist()):
+        dist_l = pts.dist.tolist()
+        for k, d in enumerate(dist_l):
             if d < TOUCH:
                 pr = (la[k], lb[k])
                 if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
@@ -767,14 +778,19 @@ class Stepper:
         for pr in pairs:  # an impacting pair acts at its impacting points
             groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
+        prow, nrow = pts.pos.tolist(), pts.normal.tolist()  # (floats: 1-8 points, numpy's per-call cost dominates)
         for pr, ks in groups.items():
-            n = pts.normal[ks].sum(axis=0)
-            n /= np.linalg.norm(n)
-            rows = pts.pos[ks].tolist()  # their mean, summed in order as numpy's mean does
-            x, y, z = rows[0]
-            for u, v, w in rows[1:]:
+            nx, ny, nz = nrow[ks[0]]
+            for k in ks[1:]:
+                u, v, w = nrow[k]
+                nx, ny, nz = nx + u, ny + v, nz + w
+            ln = (nx * nx + ny * ny + nz * nz) ** 0.5
+            n = np.array([nx / ln, ny / ln, nz / ln])
+            x, y, z = prow[ks[0]]  # their mean, summed in order as numpy's mean does
+            for k in ks[1:]:
+                u, v, w = prow[k]
                 x, y, z = x + u, y + v, z + w
-            c = len(rows)
+            c = len(ks)
             point = mean_of[pr] = np.array([x / c, y / c, z / c])
             normal_of[pr] = n
             if pr[1] < 0 and self.statics[-pr[1] - 1][0] == 0:
@@ -790,19 +806,27 @@ class Stepper:
         # normal, and date it to the moment they touched (a sphere in flight had fallen for that much
         # less: its velocity too is the one at the touch, back = the time since)
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
+        pv = self._point_velocity
         when, back = {}, {}
+        mb = moved_by.tolist()
+        inv_mass = self.bodies.inv_mass
         for pr in pairs:
             ks = groups[pr]
-            n = normal_of[pr]
-            shift = sum(sgn * moved_by[b - 1] for b, sgn in ((pr[0], 1.0), (pr[1], -1.0)) if b > 0)
-            depth = float(-pts.dist[ks].min() - n @ shift)  # as the engine saw it, then corrected
-            p = mean_of[pr]
-            closing = -float(n @ (self.bodies.point_velocity(pr[0], p) - self.bodies.point_velocity(pr[1], p)))
+            nx, ny, nz = normal_of[pr].tolist()
+            sx = sy = sz = 0.0
+            for b, sgn in ((pr[0], 1.0), (pr[1], -1.0)):
+                if b > 0:
+                    u, v, w = mb[b - 1]
+                    sx, sy, sz = sx + sgn * u, sy + sgn * v, sz + sgn * w
+            depth = -min(dist_l[k] for k in ks) - (nx * sx + ny * sy + nz * sz)  # as the engine saw it, then corrected
+            p = mean_of[pr].tolist()
+            (ax, ay, az), (bx, by, bz) = pv(pr[0], p), pv(pr[1], p)
+            closing = -(nx * (ax - bx) + ny * (ay - by) + nz * (az - bz))
             when[pr] = max(t - depth / closing, since) if closing > 0 else t  # not before this piece began
             objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
-            w = sum(self.bodies.inv_mass[i] for i, _ in objs)
+            w = sum(inv_mass[i] for i, _ in objs)
             for i, sign in objs:
-                st.pos[i] += sign * depth * (self.bodies.inv_mass[i] / w) * n
+                st.pos[i] += sign * depth * (inv_mass[i] / w) * normal_of[pr]
                 if i in flew:
                     back[i] = max(back.get(i, 0.0), t - when[pr])
         for i, tau in back.items():
@@ -830,8 +854,11 @@ class Stepper:
         leaving = []
         for i in moved:
             mine = [p for p in patches if i + 1 in p.pair]
-            sep = [float(p.normal @ (self.bodies.point_velocity(p.pair[0], p.point) - self.bodies.point_velocity(p.pair[1], p.point)))
-                   for p in mine]
+            sep = []
+            for p in mine:
+                q = p.point.tolist()
+                (ax, ay, az), (bx, by, bz), (nx, ny, nz) = pv(p.pair[0], q), pv(p.pair[1], q), p.normal.tolist()
+                sep.append(nx * (ax - bx) + ny * (ay - by) + nz * (az - bz))
             if all(u > 1e-3 for u in sep):
                 leaving.append(i)
                 tau = back.get(i, 0.0)  # from the touch on along its new flight
