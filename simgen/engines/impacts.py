@@ -52,14 +52,16 @@ class Bodies:
             out.append([u0 * v[0] + u1 * v[1] + u2 * v[2] for v in r])
         return out
 
-    def point_velocity(self, body: int, p: np.ndarray) -> np.ndarray:
+    def point_velocity(self, body: int, p) -> tuple:
+        """Velocity v + w x (p - c) of ``body``'s world point ``p``, as floats (a static's is zero;
+        plain floats: numpy's per-call cost would dominate on one point)."""
         if body <= 0:
-            return np.zeros(3)
-        i = body - 1  # (v + w x (p - c), in floats: the same operations as over arrays, without numpy's per-call cost)
+            return 0.0, 0.0, 0.0
+        i = body - 1
         (vx, vy, vz), (wx, wy, wz), (cx, cy, cz) = self.vel[i].tolist(), self.omega[i].tolist(), self.pos[i].tolist()
         px, py, pz = p.tolist() if isinstance(p, np.ndarray) else p
         rx, ry, rz = px - cx, py - cy, pz - cz
-        return np.array([vx + (wy * rz - wz * ry), vy + (wz * rx - wx * rz), vz + (wx * ry - wy * rx)])
+        return vx + (wy * rz - wz * ry), vy + (wz * rx - wx * rz), vz + (wx * ry - wy * rx)
 
 
 def _basis(n) -> tuple:

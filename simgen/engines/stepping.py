@@ -739,16 +739,6 @@ class Stepper:
         self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
         return h, pts_b, imp_b, [st_b]
 
-    def _point_velocity(self, body: int, p: list) -> tuple:
-        """Velocity v + w x (p - c) of ``body``'s point ``p`` in the bodies being resolved, as floats
-        (a static's is zero)."""
-        if body <= 0:
-            return 0.0, 0.0, 0.0
-        b = self.bodies
-        (vx, vy, vz), (wx, wy, wz), (cx, cy, cz) = b.vel[body - 1].tolist(), b.omega[body - 1].tolist(), b.pos[body - 1].tolist()
-        rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
-        return vx + (wy * rz - wz * ry), vy + (wz * rx - wx * rz), vz + (wx * ry - wy * rx)
-
     def _impact(self, st: State, pts: Points, idx: np.ndarray, speed: np.ndarray, t: float, hit: np.ndarray,
                 since: float) -> None:
         """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
@@ -806,7 +796,7 @@ class Stepper:
         # normal, and date it to the moment they touched (a sphere in flight had fallen for that much
         # less: its velocity too is the one at the touch, back = the time since)
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
-        pv = self._point_velocity
+        pv = self.bodies.point_velocity
         when, back = {}, {}
         mb = moved_by.tolist()
         inv_mass = self.bodies.inv_mass
