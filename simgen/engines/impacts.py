@@ -63,6 +63,12 @@ class Bodies:
         rx, ry, rz = px - cx, py - cy, pz - cz
         return vx + (wy * rz - wz * ry), vy + (wz * rx - wx * rz), vz + (wx * ry - wy * rx)
 
+    def normal_velocity(self, pair: tuple, p, n) -> float:
+        """n . (velocity of a's point p - velocity of b's): > 0 separating, < 0 approaching (floats)."""
+        (ax, ay, az), (bx, by, bz) = self.point_velocity(pair[0], p), self.point_velocity(pair[1], p)
+        nx, ny, nz = n
+        return nx * (ax - bx) + ny * (ay - by) + nz * (az - bz)
+
 
 def _basis(n) -> tuple:
     """Orthonormal frame (n, t1, t2) of a unit normal, as tuples of floats."""

@@ -770,16 +770,10 @@ class Stepper:
         patches, normal_of, mean_of = [], {}, {}
         prow, nrow = pts.pos.tolist(), pts.normal.tolist()  # (floats: 1-8 points, numpy's per-call cost dominates)
         for pr, ks in groups.items():
-            nx, ny, nz = nrow[ks[0]]
-            for k in ks[1:]:
-                u, v, w = nrow[k]
-                nx, ny, nz = nx + u, ny + v, nz + w
+            nx, ny, nz = _row_sum(nrow, ks)
             ln = (nx * nx + ny * ny + nz * nz) ** 0.5
             n = np.array([nx / ln, ny / ln, nz / ln])
-            x, y, z = prow[ks[0]]  # their mean, summed in order as numpy's mean does
-            for k in ks[1:]:
-                u, v, w = prow[k]
-                x, y, z = x + u, y + v, z + w
+            x, y, z = _row_sum(prow, ks)  # their mean
             c = len(ks)
             point = mean_of[pr] = np.array([x / c, y / c, z / c])
             normal_of[pr] = n
@@ -796,7 +790,7 @@ class Stepper:
         # normal, and date it to the moment they touched (a sphere in flight had fallen for that much
         # less: its velocity too is the one at the touch, back = the time since)
         self.bodies.load(st.pos, st.quat, st.vel, st.omega)
-        pv = self.bodies.point_velocity
+        approach = self.bodies.normal_velocity
         when, back = {}, {}
         mb = moved_by.tolist()
         inv_mass = self.bodies.inv_mass
@@ -809,9 +803,7 @@ class Stepper:
                     u, v, w = mb[b - 1]
                     sx, sy, sz = sx + sgn * u, sy + sgn * v, sz + sgn * w
             depth = -min(dist_l[k] for k in ks) - (nx * sx + ny * sy + nz * sz)  # as the engine saw it, then corrected
-            p = mean_of[pr].tolist()
-            (ax, ay, az), (bx, by, bz) = pv(pr[0], p), pv(pr[1], p)
-            closing = -(nx * (ax - bx) + ny * (ay - by) + nz * (az - bz))
+            closing = -approach(pr, mean_of[pr].tolist(), (nx, ny, nz))
             when[pr] = max(t - depth / closing, since) if closing > 0 else t  # not before this piece began
             objs = [(b - 1, 1.0 if b == pr[0] else -1.0) for b in pr if b > 0]
             w = sum(inv_mass[i] for i, _ in objs)
@@ -844,11 +836,7 @@ class Stepper:
         leaving = []
         for i in moved:
             mine = [p for p in patches if i + 1 in p.pair]
-            sep = []
-            for p in mine:
-                q = p.point.tolist()
-                (ax, ay, az), (bx, by, bz), (nx, ny, nz) = pv(p.pair[0], q), pv(p.pair[1], q), p.normal.tolist()
-                sep.append(nx * (ax - bx) + ny * (ay - by) + nz * (az - bz))
+            sep = [approach(p.pair, p.point.tolist(), p.normal.tolist()) for p in mine]
             if all(u > 1e-3 for u in sep):
                 leaving.append(i)
                 tau = back.get(i, 0.0)  # from the touch on along its new flight
@@ -961,6 +949,15 @@ class Stepper:
 
 
 _SIGNS = tuple((sx, sy, sz) for sx in (-1.0, 1.0) for sy in (-1.0, 1.0) for sz in (-1.0, 1.0))
+
+
+def _row_sum(rows: list, ks: list) -> tuple:
+    """Sum of the 3-float rows ``ks`` of ``rows``, in order (as numpy's sum over them)."""
+    x, y, z = rows[ks[0]]
+    for k in ks[1:]:
+        u, v, w = rows[k]
+        x, y, z = x + u, y + v, z + w
+    return x, y, z
 
 
 def _rotation_rows(q) -> tuple:

@@ -152,26 +152,27 @@ def object_mesh(obj: ObjectSpec, radius_px: float = 256.0) -> Mesh:
     if obj.shape == "box":  # the unit box scaled: the same floats as trimesh's box of these extents
         v, n, f = _unit_box()
         return Mesh((v * np.asarray(obj.size[:3], np.float64)).astype(np.float32), n.copy(), f.copy())
-    tm = body_mesh(obj)
+    pos, fn, faces = _flat(body_mesh(obj))
+    return Mesh(pos.astype(np.float32), fn, faces)
+
+
+def _flat(tm: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mesh with a vertex per face corner: positions (float64), flat normals (float32), faces."""
     faces = np.asarray(tm.faces, np.int64)
     pos = np.asarray(tm.vertices, np.float64)[faces].reshape(-1, 3)
-    fn = np.repeat(np.asarray(tm.face_normals, np.float64), 3, axis=0)
-    return Mesh(pos.astype(np.float32), fn.astype(np.float32), np.arange(len(pos), dtype=np.int32).reshape(-1, 3))
+    fn = np.repeat(np.asarray(tm.face_normals, np.float64), 3, axis=0).astype(np.float32)
+    return pos, fn, np.arange(len(pos), dtype=np.int32).reshape(-1, 3)
 
 
 @cache
 def _unit_box() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-face-corner vertices (+-1), flat normals and faces of trimesh's box of half-size 1: a box of
-    half-sizes s has the vertices times s exactly (trimesh scales its +-0.5 table by 2 s) and the same
-    normals (axis-aligned edges: the cross products are exact)."""
-    tm = trimesh.creation.box(extents=np.full(3, 2.0))
-    faces = np.asarray(tm.faces, np.int64)
-    pos = np.asarray(tm.vertices, np.float64)[faces].reshape(-1, 3)
-    fn = np.repeat(np.asarray(tm.face_normals, np.float64), 3, axis=0).astype(np.float32)
-    faces = np.arange(len(pos), dtype=np.int32).reshape(-1, 3)
-    for a in (pos, fn, faces):  # shared by every box mesh
+    """:func:`_flat` of trimesh's box of half-size 1: a box of half-sizes s has the vertices times s
+    exactly (trimesh scales its +-0.5 table by 2 s) and the same normals (axis-aligned edges: the
+    cross products are exact)."""
+    arrays = _flat(trimesh.creation.box(extents=np.full(3, 2.0)))
+    for a in arrays:  # shared by every box mesh
         a.flags.writeable = False
-    return pos, fn, faces
+    return arrays
 
 
 def static_mesh(st: StaticSpec) -> Mesh:
