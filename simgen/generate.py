@@ -75,14 +75,23 @@ def mask_stats(masks: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray
     T, H, W = masks.shape
     counts = np.zeros((T, n), np.int32)
     boxes = np.full((T, n, 4), -1.0, np.float32)
-    for k in range(n):
-        eq = masks == k + 1
-        rows, cols = eq.any(axis=2), eq.any(axis=1)  # [T, H], [T, W]
-        counts[:, k] = eq.sum(axis=(1, 2))
-        seen = rows.any(axis=1)
-        y0, y1 = rows.argmax(axis=1), H - 1 - rows[:, ::-1].argmax(axis=1)
-        x0, x1 = cols.argmax(axis=1), W - 1 - cols[:, ::-1].argmax(axis=1)
-        boxes[seen, k] = np.stack([x0, y0, x1, y1], axis=1)[seen]
+    # objects cover little of a frame: look at each object only inside the rectangle every object
+    # of the frame lies in (the whole-video comparisons per object cost twice as much)
+    rows, cols = masks.max(axis=2), masks.max(axis=1)  # [T, H], [T, W]: ids > 0 where any object
+    for t in range(T):
+        ys, xs = np.flatnonzero(rows[t]), np.flatnonzero(cols[t])
+        if not len(ys):
+            continue
+        y0, x0 = int(ys[0]), int(xs[0])
+        sub = masks[t, y0:ys[-1] + 1, x0:xs[-1] + 1]
+        for k in range(n):
+            eq = sub == k + 1
+            yy = np.flatnonzero(eq.any(axis=1))
+            if not len(yy):
+                continue
+            xx = np.flatnonzero(eq.any(axis=0))
+            counts[t, k] = np.count_nonzero(eq)
+            boxes[t, k] = (x0 + xx[0], y0 + yy[0], x0 + xx[-1], y0 + yy[-1])
     return counts, boxes
 
 
