@@ -198,7 +198,7 @@ class RunnerConfig:
 @dataclass
 class OutputConfig:
     compression: str = bounded("zstd", choices=["zstd", "snappy", "gzip", "lz4", "none"], doc="Parquet codec")
-    compression_level: int = bounded(3, ge=1, le=22, doc="zstd level")
+    compression_level: int = bounded(1, ge=1, le=22, doc="zstd level")
     row_group_size: int = bounded(1, ge=1, le=100000, doc="rows per Parquet row group (random access unit)")
 
 
