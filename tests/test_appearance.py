@@ -297,3 +297,14 @@ def test_rows_record_the_look_and_show_reports_it(small_dataset):
         assert f"{row['floor_kind']} floor" in label and row["environment_name"] in label and "deg up" in label
     text = summary_text(ds)
     assert "look     environments" in text and "floors" in text and "camera static 6" in text
+
+
+def test_a_floors_colour_is_the_mean_of_its_texture():
+    """The floor's flat colour (the static's colour uniform in both renderers) is its texture's mean
+    colour, exactly, in every floor kind."""
+    from simgen.appearance.floors import FLOOR_KINDS, make_floor
+
+    for i, kind in enumerate(FLOOR_KINDS * 3):
+        st, got = make_floor(np.random.default_rng(i), (kind,))
+        assert got == kind
+        np.testing.assert_array_equal(st.color, st.texture.reshape(-1, 3).astype(np.float64).mean(axis=0) / 255.0)
