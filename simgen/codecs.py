@@ -124,7 +124,9 @@ def decode_video(data: bytes, frames: slice | None = None) -> np.ndarray:
 
 
 def pack(arr: np.ndarray, dtype) -> bytes:
-    return np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+    """``arr`` as little-endian ``dtype`` in C order, as bytes (one copy: ``tobytes`` gathers a
+    strided array itself)."""
+    return np.asarray(arr, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
 
 
 def unpack(data: bytes, dtype, shape) -> np.ndarray:
