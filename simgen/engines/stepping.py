@@ -503,7 +503,7 @@ class Stepper:
     def _corners_slow(self, i: int, st: State, planes: list, speed: float, t_end: float) -> float:
         """How long no corner of body ``i`` (held on ``planes``) can strike one of them faster than
         ``speed``: each corner either stays slow or cannot reach the plane, with its velocity changing
-        at most as fast as the body's did over the last step, plus gravity and spin. Points touching
+        at most as fast as gravity and the body's spin (its change over the last step) allow. Points touching
         now and slow are the contact the engine holds (to strike fast they would first have to leave)."""
         k = int(t_end / self.dt + 1e-9)
         if k < 1 or not planes:
@@ -516,7 +516,10 @@ class Stepper:
         dw = ((wx - ox) ** 2 + (wy - oy) ** 2 + (wz - oz) ** 2) ** 0.5
         w2 = wx * wx + wy * wy + wz * wz
         R = float(self.radius[i])
-        acc = self.gnorm + dv / self.dt + dw * R / self.dt + w2 * R + 1.0
+        # a corner's acceleration along the normal: its centre's plus spin's. On one plane the centre
+        # accelerates towards it at most as gravity does (the plane only pushes away, friction acts
+        # along it); on several, also as fast as the body's velocity changed over the last step
+        acc = self.gnorm + dw * R / self.dt + w2 * R + 1.0 + (dv / self.dt if len(planes) > 1 else 0.0)
         if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
         box = self.box_half[i]
