@@ -46,7 +46,8 @@ from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory, quat_to_matrix
 
 NEAR = 2e-4  # m: a body this close to something at t = 0 starts in contact (no half-step offset)
-MARGIN = 5e-3  # m: broad phase: closer than this (plus a step's travel) needs contact queries
+MARGIN = 5e-3  # m: broad phase: bounding spheres closer than this (plus a step's travel) need the real shapes
+SHAPE_MARGIN = 5e-4  # m: and real shapes closer than this (their distance is exact) need contact queries
 TOUCH = 1e-4  # m: points closer than this touch (the patches of an impact)
 FLY_GAP = 1e-4  # m: a body in flight (on its exact path) may come this close to a plane in a batch
 WITHIN = 0.05  # m: farthest distance asked of the engine (farther counts as this far)
@@ -146,7 +147,8 @@ class World(ABC):
 @dataclass
 class _Broad:
     """What the broad phase's checks share: the state, positions, true velocities (lists), and
-    which bodies fly, touch something, move slowly, and how fast their farthest point turns."""
+    which bodies fly, touch something, move slowly, and how fast their farthest point turns about
+    the centre (a sphere's turning moves no part of its surface closer to anything: 0)."""
     st: State
     x: list
     v: list
@@ -218,6 +220,7 @@ class Stepper:
         self.checks = ([(0, i, -1) for i in range(self.n)] + [(1, i, j) for i in range(self.n) for j in range(len(self.statics))]
                        + [(2, i, j) for i in range(self.n) for j in range(i + 1, self.n)])
         self.blocker = None  # the check that stopped the last broad phase
+        self.valid: dict = {}  # check -> (the regime it saw, step count until which it gave clear)
         self.aim = None  # when it stopped it for a landing: its predicted time in the next step
         self.free = np.ones(self.n, bool)  # in flight: the velocity carries the half-step offset -g dt / 2
         self.H = np.zeros(self.n)  # time since the body's flight segment began within this step
@@ -332,7 +335,10 @@ class Stepper:
         does not hold. What a body holds (rests, slides, rolls, rocks on) is the engine's contact
         solver's as long as no corner of it strikes fast, and a body in contact moving slowly meets
         nothing fast: those steps need no contact queries. The check that stopped the last batch is
-        tried first."""
+        tried first. What a check of a body against a static or of a pair gave holds until then
+        (every check bounds the motion from the state it saw over its whole time): it is asked
+        again only when that time runs short, when the regime it assumed (which bodies fly, touch,
+        move slowly, which pair is held) has changed, or after an impact."""
         self.aim = None
         limit = int(min(limit, self.w.quiet_limit()))
         if limit <= 0 or self.n == 0:
@@ -360,15 +366,16 @@ class Stepper:
                 s = (vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + (ww[0] ** 2 + ww[1] ** 2 + ww[2] ** 2) ** 0.5 * R[i]
                 slow.append(s < 0.25 * self.v_thr)
         c = _Broad(st, st.pos.tolist(), v, free, touching, slow,
-                   [(a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r in zip(w, R)])  # fastest point about the centre
-        t_ok = limit * dt
+                   [0.0 if sp else (a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r, sp in zip(w, R, self.sphere_list)])
+        t_ok = horizon = limit * dt
         blocker = self.blocker
         if blocker is not None:
             t_ok = min(t_ok, self._check(blocker, c, t_ok))
             if t_ok < dt:
                 return 0
-        recent, sphere = self.recent, self.sphere_list
+        recent, sphere, valid, now = self.recent, self.sphere_list, self.valid, self.steps
         held_fast = self.w.held_impact_speed < np.inf
+        valid.pop(blocker, None)
         for item in self.checks:
             if item is blocker:  # (asked again with the time it gave, a check gives that time)
                 continue
@@ -376,12 +383,29 @@ class Stepper:
             if kind == 0:
                 if not held_fast or free[i] or not touching[i] or sphere[i]:
                     continue
+                regime = None
             elif kind == 1:
-                if not free[i] and (slow[i] or ((i + 1, -(j + 1)) in recent and touching[i])):
+                held = (i + 1, -(j + 1)) in recent
+                if not free[i] and (slow[i] or (held and touching[i])):
+                    valid.pop(item, None)
                     continue
-            elif not (free[i] or free[j]) and (((j + 1, i + 1) in recent and touching[i]) or (slow[i] and slow[j])):
-                continue
-            t_ok = min(t_ok, self._check(item, c, t_ok))
+                regime = (free[i], touching[i], slow[i], held)
+            else:
+                held = (j + 1, i + 1) in recent
+                if not (free[i] or free[j]) and ((held and touching[i]) or (slow[i] and slow[j])):
+                    valid.pop(item, None)
+                    continue
+                regime = (free[i], free[j], touching[i], touching[j], slow[i], slow[j], held)
+            if regime is not None:
+                known = valid.get(item)
+                if known is not None and known[0] == regime and (known[1] - now) * dt >= t_ok:
+                    continue  # what it gave earlier in this regime still holds beyond t_ok
+            if regime is None:
+                t = self._check(item, c, t_ok)
+            else:  # (over the whole horizon: what it gives is kept)
+                t = self._check(item, c, horizon)
+                valid[item] = (regime, now + t / dt)
+            t_ok = min(t_ok, t)
             if t_ok < dt:
                 self.blocker = item
                 return 0
@@ -439,14 +463,14 @@ class Stepper:
                     return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
-                gap = xi * ax + yi * ay + zi * az + low - b - MARGIN
+                gap = xi * ax + yi * ay + zi * az + low - b - SHAPE_MARGIN
                 return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
             # box: centre a, rotation b, half extents cc
             q = np.abs(b.T @ (c.st.pos[i] - a)) - cc
             gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0) - R[i] - MARGIN
             if gap > 0:
                 return _reach_time(gap, speed, gn)
-            gap = self.w.distance(i + 1, -(j + 1), WITHIN) - MARGIN  # the real shapes
+            gap = self.w.distance(i + 1, -(j + 1), WITHIN) - SHAPE_MARGIN  # the real shapes
             return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], gn if free_i else 2.0 * gn)
         # bodies i < j
         free_j = c.free[j]
@@ -456,7 +480,7 @@ class Stepper:
         gap = ((xi - xj) ** 2 + (yi - yj) ** 2 + (zi - zj) ** 2) ** 0.5 - R[i] - R[j] - MARGIN
         rel = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
         if gap <= 0:  # the real shapes, their points moving apart at most this fast
-            gap = self.w.distance(i + 1, j + 1, WITHIN) - MARGIN
+            gap = self.w.distance(i + 1, j + 1, WITHIN) - SHAPE_MARGIN
             if gap <= 0:
                 return 0.0
             rel += c.turn[i] + c.turn[j]
@@ -479,7 +503,7 @@ class Stepper:
     def _corners_slow(self, i: int, st: State, planes: list, speed: float, t_end: float) -> float:
         """How long no corner of body ``i`` (held on ``planes``) can strike one of them faster than
         ``speed``: each corner either stays slow or cannot reach the plane, with its velocity changing
-        at most as fast as the body's did over the last step, plus gravity and spin. Points touching
+        at most as fast as gravity and the body's spin (its change over the last step) allow. Points touching
         now and slow are the contact the engine holds (to strike fast they would first have to leave)."""
         k = int(t_end / self.dt + 1e-9)
         if k < 1 or not planes:
@@ -492,7 +516,10 @@ class Stepper:
         dw = ((wx - ox) ** 2 + (wy - oy) ** 2 + (wz - oz) ** 2) ** 0.5
         w2 = wx * wx + wy * wy + wz * wz
         R = float(self.radius[i])
-        acc = self.gnorm + dv / self.dt + dw * R / self.dt + w2 * R + 1.0
+        # a corner's acceleration along the normal: its centre's plus spin's. On one plane the centre
+        # accelerates towards it at most as gravity does (the plane only pushes away, friction acts
+        # along it); on several, also as fast as the body's velocity changed over the last step
+        acc = self.gnorm + dw * R / self.dt + w2 * R + 1.0 + (dv / self.dt if len(planes) > 1 else 0.0)
         if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
         box = self.box_half[i]
@@ -521,21 +548,24 @@ class Stepper:
                 # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
                 if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
                     h = base + r @ n
-                    come = np.maximum(-(vn + r @ np.array([cx, cy, cz])), 0.0)
+                    come = -(vn + r @ np.array([cx, cy, cz]))
                     live = ~((h < HELD_POINT) & (come < speed))
                     if live.any():
                         h, come = h[live], come[live]
+                        # _strike_time is at least max(time to reach, time to get fast): try the
+                        # points in the order of that bound until it passes the best found
                         t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
-                        t_ok = min(t_ok, float(np.maximum(t_reach, (speed - come) / acc).min()))
+                        low = np.maximum(t_reach, (speed - come) / acc)
+                        for k in np.argsort(low).tolist():
+                            if low[k] >= t_ok:
+                                break
+                            t_ok = min(t_ok, _strike_time(float(h[k]), float(come[k]), speed, acc))
                     continue
                 points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in r.tolist()]
             for h, come in points:
-                if come < 0.0:
-                    come = 0.0
                 if h < HELD_POINT and come < speed:
                     continue
-                t_reach = ((come * come + 2.0 * acc * h) ** 0.5 - come) / acc if h > 0 else 0.0
-                t_pt = max(t_reach, (speed - come) / acc)
+                t_pt = _strike_time(h, come, speed, acc)
                 if t_pt < t_ok:
                     t_ok = t_pt
         return t_ok
@@ -819,6 +849,7 @@ class Stepper:
         for i in moved:
             st.vel[i], st.omega[i] = self.bodies.vel[i], self.bodies.omega[i]
         self.stats["impacts"] += 1
+        self.valid.clear()  # (velocities jump: what the broad phase foresaw no longer holds)
         for pr in pairs:
             ks = groups[pr]
             self.resolved.extend((pr, x) for x in pts.pos[ks].tolist())
@@ -1028,6 +1059,34 @@ def _clear_time(h0: float, v: float, a: float, t_end: float) -> float:
     if disc < 0:
         return 0.0  # it never rises clear
     return min(t_end, (-v - disc ** 0.5) / a)  # the later root (a < 0)
+
+
+def _strike_time(h: float, come: float, speed: float, acc: float) -> float:
+    """Shortest time in which a point ``h`` above a plane (h > 0, or h <= 0 and already as fast),
+    approaching it at ``come`` (< 0: moving away) with an acceleration of at most ``acc`` along the
+    normal, can arrive at the plane approaching at ``speed`` or faster (a safe lower bound; 0 if it
+    is there). A point that touches the plane slower is held there (the engine's contact) and must
+    leave it again (approaching at <= 0) and come back, no sooner than ``speed / acc`` later.
+
+    Falling at full ``acc`` arrives soonest and fastest: if that is fast enough, it is the answer.
+    Otherwise, without touching first, the point must rise to gain the speed on the way down: full
+    ``acc`` away from the plane for ``t1``, then towards it for ``t1 + s`` (``s`` = (speed - come) /
+    acc), arriving at exactly ``speed``; the height covered gives acc t1^2 - 2 come t1 + c = 0 with
+    c = h - come s - acc s^2 / 2 < 0. That path exists only if the point can stop short of the
+    plane (come <= 0 or come^2 < 2 acc h)."""
+    if h <= 0.0:
+        return 0.0 if come >= speed else np.inf
+    v2 = come * come + 2.0 * acc * h
+    t_reach = (v2 ** 0.5 - come) / acc
+    if v2 >= speed * speed:
+        return t_reach
+    back = t_reach + speed / acc  # touch slowly first (not before the direct fall), leave, come back
+    if come > 0.0 and come * come >= 2.0 * acc * h:
+        return back
+    s = (speed - come) / acc
+    c = h - come * s - 0.5 * acc * s * s
+    t1 = (come + (come * come - acc * c) ** 0.5) / acc
+    return min(2.0 * t1 + s, back)
 
 
 def _reach_time(gap: float, speed: float, accel: float) -> float:
