@@ -51,11 +51,11 @@ MEASURED = {
 
 
 @functools.lru_cache(maxsize=None)
-def records(family: str):
-    """The stored ground truth of N scenes of a family, from both engines."""
-    cfg = load_config([f"scene={family}", "seed=0"])
+def records(family: str, seed: int = 0, n: int = N):
+    """The stored ground truth of n scenes of a family, from both engines."""
+    cfg = load_config([f"scene={family}", f"seed={seed}"])
     out = {name: [] for name in ENGINES}
-    specs = [make_scene(cfg, i)[0] for i in range(N)]
+    specs = [make_scene(cfg, i)[0] for i in range(n)]
     for name in ENGINES:
         eng = make_engine(name, physics_hz=cfg.engine.physics_hz)
         try:
@@ -89,6 +89,21 @@ def test_truth_table_holds_for_every_sample(family, engine):
     missing = [key for key in MEASURED[family] if not seen[key]]
     assert not missing, f"{family} on {engine}: nothing measured for {missing}"
     assert seen["penetration_mm"] == N and seen["quat_flips"] == N
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("family", ["freefall", "ramp_up"])
+def test_truth_table_holds_on_another_seed(family, engine):
+    """40 more scenes (seed 1) of the families where a wider sweep found the worst cases: a sphere
+    bouncing while a box pushed it (its approach is no ballistic arc: the audit skips it instead of
+    reading 5.3 % off e), and a box sliding up a ramp that stops just after a frame (the frame's
+    velocity is the solver's, not the mean over a window in which it stops: the mean read 64 mm/s
+    for 5 and bent the fitted deceleration by 1.4 % of g)."""
+    bad = []
+    for i, rec in enumerate(records(family, 1, 40)[engine]):
+        bad += [f"{family}-1-{i:08d} {engine}: {key} = {value:.4g} > {LIMITS[key]:g}"
+                for key, value in audit(rec).items() if value > LIMITS[key]]
+    assert not bad, "\n".join(bad)
 
 
 @pytest.mark.parametrize("family", ["freefall", "bounce", "collide", "throw_horizontal", "throw_parabolic", "two_ball_collision"])

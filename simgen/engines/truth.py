@@ -10,7 +10,8 @@ analytic answers, what the README's engine table promises. Every figure is the w
 - ``restitution_first``: | measured / stored e - 1 | at each sphere's first floor impact (stored e >= 0.1,
   impact speed >= 0.5 m/s). Measured e = rebound / impact normal speed, from the ballistic arcs of the
   frames either side (sqrt(v_z^2 + 2 g (z - r))), or from the time between two bounces (g dt / 2)
-  when no frame falls inside an arc.
+  when no frame falls inside an arc. An impact whose frame before shows the sphere touching anything
+  (another object pushing it, or resting) has no arc to measure its approach from and is skipped.
 - ``restitution_fast``: the same for every impact faster than 1 m/s (floor, and sphere-sphere in the
   air: between frames, the floor under two spheres colliding on it changes what the frames show).
 - ``elastic_energy`` / ``elastic_momentum``: sphere-sphere collisions in the air with e = 1: relative
@@ -195,6 +196,8 @@ def floor_bounces(s: _Sample) -> list[dict]:
             next_t = s.ev_t[idx[pos + 1]] if pos + 1 < len(idx) else np.inf
             pre, post = _frames_between(s, prev_t, s.ev_t[k]), _frames_between(s, s.ev_t[k], next_t)
             if len(pre):
+                if s.clear[pre[-1], i] <= CLEAR:
+                    continue  # touching something at the frame before: its approach is no ballistic arc
                 v_in = speed(pre[-1])
             elif pos > 0 and is_floor[pos - 1]:  # between two bounces: g dt / 2
                 v_in = s.gn * (s.ev_t[k] - prev_t) / 2
