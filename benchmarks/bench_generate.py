@@ -152,15 +152,14 @@ def main(argv=None) -> int:
             import pybullet as p
 
             from simgen.schema import SCHEMA, rows_to_table
+            from simgen.shards import writer_options
 
             client = p.connect(p.DIRECT)
             pipe = worker_pipeline(cfg)
             base = {"render": 0.0, "encode": 0.0, "write": 0.0}
-            comp = None if cfg.output.compression == "none" else cfg.output.compression
-            writer = pq.ParquetWriter(io.BytesIO(), SCHEMA, compression=comp,  # as simgen.shards.ShardWriter
-                                      compression_level=cfg.output.compression_level if comp == "zstd" else None,
-                                      use_dictionary=["scene", "engine", "split", "video_codec", "depth_dtype", "projection"],
-                                      write_statistics=["index", "seed", "num_objects", "fps"])
+            # as simgen.shards.ShardWriter, without its page checksums (as the baseline was always measured)
+            options = dict(writer_options(cfg.output.compression, cfg.output.compression_level), write_page_checksum=False)
+            writer = pq.ParquetWriter(io.BytesIO(), SCHEMA, **options)
             for i in range(args.n):
                 spec, traj, seed = pipe.simulate(i)
                 t0 = time.process_time()

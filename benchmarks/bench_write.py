@@ -23,7 +23,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 import numpy as np
 
 SETTINGS = [("zstd 3 (baseline)", "zstd", 3), ("zstd 1", "zstd", 1), ("zstd 2", "zstd", 2), ("zstd 6", "zstd", 6),
-            ("lz4", "lz4", None), ("none", None, None)]
+            ("lz4", "lz4", 1), ("none", "none", 1)]
 
 
 def main() -> None:
@@ -39,6 +39,7 @@ def main() -> None:
     from simgen.config import load_config
     from simgen.job import worker_pipeline
     from simgen.schema import SCHEMA, rows_to_table
+    from simgen.shards import writer_options
 
     cfg = load_config([f"scene={args.scene}", "out=/tmp/simgen-bench-write", *args.overrides])
     pipe = worker_pipeline(cfg)
@@ -48,9 +49,7 @@ def main() -> None:
 
     def write(comp, level) -> int:
         sink = io.BytesIO()
-        with pq.ParquetWriter(sink, SCHEMA, compression=comp, compression_level=level,  # as simgen.shards.ShardWriter
-                              use_dictionary=["scene", "engine", "split", "video_codec", "depth_dtype", "projection"],
-                              write_statistics=["index", "seed", "num_objects", "fps"], write_page_checksum=True) as w:
+        with pq.ParquetWriter(sink, SCHEMA, **writer_options(comp, level)) as w:  # as simgen.shards.ShardWriter
             for t in tables:
                 w.write_table(t)
         return len(sink.getvalue())

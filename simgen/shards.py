@@ -230,6 +230,16 @@ def _delete_quietly(fs, path: str) -> None:
         pass
 
 
+def writer_options(compression: str, level: int) -> dict:
+    """The ``pyarrow.parquet.ParquetWriter`` options of a shard (``output.compression`` and
+    ``output.compression_level``; ``"none"``: uncompressed): dictionary encoding for the categorical
+    columns, statistics for the ones readers filter on, page checksums."""
+    comp = None if compression == "none" else compression
+    return dict(compression=comp, compression_level=level if comp == "zstd" else None,
+                use_dictionary=["scene", "engine", "split", "video_codec", "depth_dtype", "projection"],
+                write_statistics=["index", "seed", "num_objects", "fps"], write_page_checksum=True)
+
+
 class ShardWriter:
     """Writes one shard's rows into a temporary file, then moves it into place. Page checksums are
     on; the file's SHA-256 is taken as it is written (:meth:`commit` returns it)."""
@@ -239,20 +249,12 @@ class ShardWriter:
         self.tmp = folder.temp_path(posixpath.basename(info.path))
         # the column names go into the (digest-protected) metadata: a damaged name in the footer is caught
         schema = schema_with_metadata(schema, {**metadata, "columns": schema.names})
-        comp = None if output_cfg.compression == "none" else output_cfg.compression
         self._sink = HashingSink(folder.fs.open_output_stream(self.tmp))
         # buffered in front of the hashing sink: pyarrow writes many small pieces (page headers, pages)
         self._stream = pa.output_stream(self._sink, buffer_size=1 << 20)
         try:
-            self._writer = pq.ParquetWriter(
-                self._stream,
-                schema,
-                compression=comp,
-                compression_level=output_cfg.compression_level if comp == "zstd" else None,
-                use_dictionary=["scene", "engine", "split", "video_codec", "depth_dtype", "projection"],
-                write_statistics=["index", "seed", "num_objects", "fps"],
-                write_page_checksum=True,
-            )
+            self._writer = pq.ParquetWriter(self._stream, schema,
+                                            **writer_options(output_cfg.compression, output_cfg.compression_level))
         except BaseException:
             self._stream.close()
             _delete_quietly(folder.fs, self.tmp)
