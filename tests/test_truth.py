@@ -249,6 +249,26 @@ def test_impulse_agreement_skips_a_strike_after_a_touch_no_frame_shows():
     assert impulse_agreement(a, dict(a, contacts=dict(rec["contacts"], impulse=j))) == pytest.approx(0.2, abs=1e-6)
 
 
+def test_impulse_agreement_skips_a_strike_of_a_body_turning_on_what_it_touches():
+    """A body touching something at the frame before its strike whose rotation changed since the
+    frame before that (a box tipping over a ramp's foot, a cylinder rocking from rim to rim) is
+    carried by each engine's own contact solver until the strike: not compared. One turning
+    steadily as it touches (a box sliding, a ball rolling) is."""
+    rec = _ball_drop(0.6, 0.6)
+    j = rec["contacts"]["impulse"].copy()
+    j[1] *= 1.25
+    f = int(np.searchsorted(rec["times"], rec["contacts"]["frame"][1] / rec["fps"])) - 1
+    pos = rec["positions"].copy()
+    pos[f, 0, 2] = 0.1  # the ball (r = 0.1) touches the floor at frame f
+    w = np.zeros_like(rec["linear_velocity"])
+    w[f:, 0, 0] = 0.5  # its spin changed by 0.5 rad/s since frame f - 1: 5 cm/s at its radius
+    a = dict(rec, positions=pos, angular_velocity=w)
+    assert impulse_agreement(a, dict(a, contacts=dict(rec["contacts"], impulse=j))) == 0.0
+    w[f:, 0, 0] = 0.05  # 5 mm/s: turning steadily
+    a = dict(rec, positions=pos, angular_velocity=w)
+    assert impulse_agreement(a, dict(a, contacts=dict(rec["contacts"], impulse=j))) == pytest.approx(0.2, abs=1e-6)
+
+
 def test_audit_catches_energy_created_in_an_elastic_collision():
     fam = records("two_ball_collision")["pybullet"]
     rec = fam[0]
