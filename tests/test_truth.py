@@ -111,9 +111,11 @@ def test_a_box_turning_back_on_a_ramp_has_its_velocity_at_the_frame(engine):
     """ramp_up, seed 5, scene 5: a box launched up a 25.6 degree ramp stops 1.8 ms after frame 6 and
     slides back. The velocity stored at that frame is the box's there, not the mean over a window
     in which it turned back (PyBullet's mean read 45 mm/s off the analytic velocity, and bent the
-    fitted deceleration by 1.09 % of g). Both engines read about 16 mm/s off it at that frame, the
-    same in both (their solvers' own velocity as the box stops); every other frame of the way up
-    and the first of the way down are within 0.5 mm/s."""
+    fitted deceleration by 1.09 % of g). Both engines read 16 mm/s off it at that frame (the solver's
+    velocity, half a step behind a body decelerating at 7.8 m/s^2); every other frame of the way up
+    and of the way down is within 1.5 mm/s. MuJoCo's box once stuck for ~22 ms at the top (its
+    friction force, held over a batch of steps, stopped the slip at the batch's end): 15 mm/s behind
+    all the way down."""
     from simgen.engines.truth import _Sample, _slope
 
     cfg = load_config(["scene=ramp_up", "seed=5"])
@@ -130,12 +132,9 @@ def test_a_box_turning_back_on_a_ramp_has_its_velocity_at_the_frame(engine):
     t_stop = s.t[2] - vel[2] / up  # from frame 2, on the ramp moving up
     assert s.t[6] < t_stop < s.t[6] + 0.005
     analytic = np.where(s.t < t_stop, vel[2] + up * (s.t - s.t[2]), down * (s.t - t_stop))
-    err = np.abs(vel - analytic)[2:8]
+    err = np.abs(vel - analytic)[2:12]
     assert err[4] <= 0.025, err  # frame 6
-    if engine == "pybullet":  # (MuJoCo's box rests for a few steps before it slides back)
-        assert np.delete(err, 4).max() <= 5e-4, err
-    else:
-        assert err[:4].max() <= 5e-4, err
+    assert np.delete(err, 4).max() <= 1.5e-3, err
 
 
 @pytest.mark.parametrize("family", ["freefall", "bounce", "collide", "throw_horizontal", "throw_parabolic", "two_ball_collision"])

@@ -174,6 +174,9 @@ class _MuJoCoWorld(World):
             decel = self.mu.get(pair, 0.0) * force * inv + g
             if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
                 limit = min(limit, max(1, int(0.5 * slip / (decel * self.dt))))
+            elif slip > 1e-3:  # it may stop within a step: one step (held over a longer span, the force
+                # that stops it at the span's end would hold a box that must slide back, as if stuck)
+                return 1
         return limit
 
     # -- World ---------------------------------------------------------------------------------
