@@ -7,7 +7,8 @@ sampler, simulated (no rendering) and audited from its stored float32 ground tru
 :func:`simgen.engines.truth.audit` (see its docstring for what each column measures). Columns:
 the worst over the samples, with the limit of the README's engine table; ``imp x-eng`` is the worst
 relative difference of the impulse of the same contact event in the two engines on the same scenes,
-over the events that begin from the same state (:func:`simgen.engines.truth.impulse_agreement`);
+over the events that begin from the same state (:func:`simgen.engines.truth.impulse_agreement`), with
+the number of samples that have such an event in brackets;
 ``sim ms`` the mean simulate CPU time per video.
 """
 
@@ -92,7 +93,7 @@ def main() -> None:
             if name == engines[-1] and len(engines) == 2:
                 vals = [impulse_agreement(a, b) for a, b in zip(recs[engines[0]], recs[engines[1]])]
                 vals = [v for v in vals if np.isfinite(v)]
-                agree = fmt(max(vals), "{:.1%}", 0.10) if vals else "-"
+                agree = (fmt(max(vals), "{:.1%}", 0.10) + f" ({len(vals)})") if vals else "- (0)"
             print(f"| {fam} | {name} | " + " | ".join(cells) + f" | {agree} | {1000 * ms:.1f} |", flush=True)
 
 
