@@ -157,9 +157,9 @@ def rotation(q) -> np.ndarray:
     :func:`~simgen.spec.quat_to_matrix` for a single pose."""
     x, y, z, w = q.tolist() if isinstance(q, np.ndarray) else (float(c) for c in q)
     s = 2.0 / (x * x + y * y + z * z + w * w)
-    return np.array([[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
-                     [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
-                     [s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)]])
+    return np.array((1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w),
+                     s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w),
+                     s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y))).reshape(3, 3)
 
 
 class Hull:

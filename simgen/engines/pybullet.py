@@ -59,7 +59,7 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         self.dt = 1.0 / spec.physics_hz
         self.mode = None
-        self._st = None  # what was read of the current state
+        self._st = None  # what was read of the current state (a list of floats)
         self.ids: dict[int, int] = engine.reuse_statics(spec)  # bullet unique id -> simgen id (statics here)
         self._mode(self.dt)
         erp = engine.contact_erp
@@ -130,28 +130,31 @@ class _BulletWorld(World):
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
-        st = self._st
-        if st is None:
+        flat = self._st
+        if flat is None:
             p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
+            pose, rate = p.getBasePositionAndOrientation, p.getBaseVelocity
             flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
             for b in self.bodies:
-                x, q = p.getBasePositionAndOrientation(b, c)
-                v, w = p.getBaseVelocity(b, c)
+                x, q = pose(b, c)
+                v, w = rate(b, c)
                 flat += x
                 flat += q
                 flat += v
                 flat += w
-            st = self._st = np.array(flat, np.float64).reshape(len(self.bodies), 13)
-        a = st.copy()
+            self._st = flat
+        n = len(self.bodies)  # (a new array per call: the caller may write to it)
+        a = np.fromiter(flat, np.float64, 13 * n).reshape(n, 13)
         return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])
 
     def write(self, state: State, bodies=None) -> None:
         self._st = None
         p, c = self.p, self.c
-        for i in range(len(self.bodies)) if bodies is None else bodies:
-            b = self.bodies[int(i)]
-            p.resetBasePositionAndOrientation(b, state.pos[i].tolist(), state.quat[i].tolist(), c)
-            p.resetBaseVelocity(b, state.vel[i].tolist(), state.omega[i].tolist(), c)
+        pos, quat, vel, omega = state.pos.tolist(), state.quat.tolist(), state.vel.tolist(), state.omega.tolist()
+        for i in range(len(self.bodies)) if bodies is None else [int(i) for i in bodies]:
+            b = self.bodies[i]
+            p.resetBasePositionAndOrientation(b, pos[i], quat[i], c)
+            p.resetBaseVelocity(b, vel[i], omega[i], c)
 
     def _impulses(self, h: float) -> dict:
         """Normal impulse per pair over the step just taken (before the manifolds are refreshed:
@@ -181,7 +184,7 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         p.performCollisionDetection(c)
         ids = self.ids
-        a, b, rows, fresh = [], [], [], []  # rows: position, normal, distance
+        a, b, dist, fresh, pos, normal = [], [], [], [], [], []
         for cp in p.getContactPoints(-1, -1, -2, -2, c):
             ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
@@ -195,11 +198,14 @@ class _BulletWorld(World):
                 a.append(ib)
                 b.append(ia)
                 nx, ny, nz = -nx, -ny, -nz
-            rows.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1), nx, ny, nz, cp[8]))
+            pos.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)))
+            normal.append((nx, ny, nz))
+            dist.append(cp[8])
         if not a:
             return Points.empty()
-        f = np.array(rows, np.float64)
-        return Points(np.array(a, np.int64), np.array(b, np.int64), f[:, 0:3], f[:, 3:6], f[:, 6], np.array(fresh, bool))
+        ab = np.array((a, b), np.int64)
+        return Points(ab[0], ab[1], np.array(pos, np.float64), np.array(normal, np.float64), np.array(dist, np.float64),
+                      np.array(fresh, bool), (a, b, dist, fresh, pos, normal))
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)
@@ -216,10 +222,9 @@ class _BulletWorld(World):
         for _ in range(k - 1):
             p.stepSimulation(c)
         if rates:
-            vel = [p.getBaseVelocity(b, c) for b in self.bodies]
-            n = len(self.bodies)
-            self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
-                                np.array([w for _, w in vel], np.float64).reshape(n, 3))
+            rate, n = p.getBaseVelocity, len(self.bodies)
+            vw = np.array([rate(b, c) for b in self.bodies], np.float64).reshape(n, 2, 3)
+            self.before_last = (vw[:, 0], vw[:, 1])
         p.stepSimulation(c)
         self.last_pieces = [self.dt] * k
 

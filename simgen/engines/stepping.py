@@ -35,7 +35,7 @@ sign-continuous.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -70,11 +70,25 @@ class Points:
     normal: np.ndarray
     dist: np.ndarray
     fresh: np.ndarray
+    # the same as Python lists (a, b, dist, fresh, pos rows, normal rows): the stepper reads 1-8
+    # points at a time, where numpy's per-call cost dominates (made on first use unless given)
+    rows: tuple | None = field(default=None, repr=False, compare=False)
+
+    def lists(self) -> tuple:
+        r = self.rows
+        if r is None:
+            r = self.rows = (self.a.tolist(), self.b.tolist(), self.dist.tolist(), self.fresh.tolist(),
+                             self.pos.tolist(), self.normal.tolist())
+        return r
 
     @staticmethod
     def empty() -> "Points":
-        z = np.zeros(0)
-        return Points(z.astype(np.int64), z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3)), z, z.astype(bool))
+        return _NO_POINTS  # (shared: never written to)
+
+
+_z = np.zeros(0)
+_NO_POINTS = Points(_z.astype(np.int64), _z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3)), _z, _z.astype(bool),
+                    ((), (), (), (), (), ()))
 
 
 @dataclass
@@ -172,11 +186,11 @@ class Stepper:
         self.max_iter = int(max_toi_iterations)
         self.tracker = ContactTracker(spec.fps, spec.physics_hz, gap_steps)
         self.keep = int(gap_steps)  # a pair apart for no longer than this is still the same contact (held)
-        self.radius = np.array([bounding_radius(o.shape, o.size, collision_vertices(o) if o.shape == "mesh" else None)
-                                for o in spec.objects])
+        self.vertices = [collision_vertices(o) for o in spec.objects]  # (a mesh's hull: computed once)
+        self.radius = np.array([bounding_radius(o.shape, o.size, v if o.shape == "mesh" else None)
+                                for o, v in zip(spec.objects, self.vertices)])
         # a sphere's contact point moves continuously as it rolls: no new point of it can strike
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
-        self.vertices = [collision_vertices(o) for o in spec.objects]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.box_half = [tuple(float(x) for x in o.size[:3]) if o.shape == "box" else None for o in spec.objects]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
@@ -223,8 +237,9 @@ class Stepper:
         self.valid: dict = {}  # check -> (the regime it saw, step count until which it gave clear)
         self.aim = None  # when it stopped it for a landing: its predicted time in the next step
         self.free = np.ones(self.n, bool)  # in flight: the velocity carries the half-step offset -g dt / 2
-        self.H = np.zeros(self.n)  # time since the body's flight segment began within this step
-        self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
+        # (per body, Python floats: the same arithmetic as numpy's on 1-4 bodies, without its per-call cost)
+        self.H = [0.0] * self.n  # time since the body's flight segment began within this step
+        self.S = [0.0] * self.n  # sum of H_i h_i over the pieces of that segment
         self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
@@ -235,19 +250,24 @@ class Stepper:
     # -- bookkeeping ---------------------------------------------------------------------------
     def _pieces(self) -> None:
         """Account for the steps the world just took (an engine may sub-step)."""
-        pieces = self.w.last_pieces
+        pieces, H, S = self.w.last_pieces, self.H, self.S
         if len(pieces) > 1 and min(pieces) == max(pieces):  # n equal pieces: closed form
             h, n = pieces[0], len(pieces)
-            self.S += n * h * self.H + h * h * n * (n + 1) / 2
-            self.H += n * h
+            nh, c = n * h, h * h * n * (n + 1) / 2
+            for i, x in enumerate(H):
+                S[i] += nh * x + c
+                H[i] = x + nh
             return
         for h in pieces:
-            self.H += h
-            self.S += self.H * h
+            for i, x in enumerate(H):
+                x += h
+                H[i] = x
+                S[i] += x * h
 
     def _restart(self, bodies) -> None:
-        self.H[bodies] = 0.0
-        self.S[bodies] = 0.0
+        for i in bodies.tolist():
+            self.H[i] = 0.0
+            self.S[i] = 0.0
 
     def _correct(self, st: State, bodies: np.ndarray) -> np.ndarray:
         """Exact positions for free ``bodies`` whose flight this step was cut into pieces:
@@ -277,11 +297,12 @@ class Stepper:
         selected points, from the true velocities (free bodies' half-step offset removed)."""
         hx, hy, hz = (0.5 * self.dt * self.g).tolist()
         pos, vel, omega, free = st.pos.tolist(), st.vel.tolist(), st.omega.tolist(), self.free.tolist()
+        la, lb, _, _, prow, nrow = pts.lists()
         out = []
         for k in sel:
-            px, py, pz = pts.pos[k].tolist()
+            px, py, pz = prow[k]
             vx = vy = vz = 0.0
-            for body, sign in ((int(pts.a[k]), 1.0), (int(pts.b[k]), -1.0)):
+            for body, sign in ((la[k], 1.0), (lb[k], -1.0)):
                 if body <= 0:
                     continue
                 i = body - 1
@@ -294,7 +315,7 @@ class Stepper:
                 vx += sign * (ux + wy * rz - wz * ry)
                 vy += sign * (uy + wz * rx - wx * rz)
                 vz += sign * (uz + wx * ry - wy * rx)
-            nx, ny, nz = pts.normal[k].tolist()
+            nx, ny, nz = nrow[k]
             out.append(vx * nx + vy * ny + vz * nz)
         return np.array(out)
 
@@ -304,15 +325,15 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        ks = [k for k, (f, d) in enumerate(zip(pts.fresh.tolist(), pts.dist.tolist())) if f and d < 0]
+        la, lb, dist, fresh, prow, _ = pts.lists()
+        ks = [k for k, (f, d) in enumerate(zip(fresh, dist)) if f and d < 0]
         if not ks:
             return _NO_INDEX, _NO_SPEED
-        la, lb = pts.a.tolist(), pts.b.tolist()
         done = self.resolved
         for k in ks:
             pair = (la[k], lb[k])
             if done:
-                px, py, pz = pts.pos[k].tolist()
+                px, py, pz = prow[k]
                 if any(pr == pair and (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2 < 1e-6 for pr, (x, y, z) in done):
                     continue  # this point's impact was resolved in this step already
             is_held = pair in held
@@ -585,7 +606,7 @@ class Stepper:
         ts = self._times(32, 32)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
-        below = np.nonzero(height <= -self.aim_depth)[0]
+        below = (height <= -self.aim_depth).nonzero()[0]
         return float(ts[below[0]]) if len(below) else None
 
     def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
@@ -600,8 +621,8 @@ class Stepper:
         rate2 = float(w @ w)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts)
-        height = centre + low - off - FLY_GAP - self.radius[i] * rate2 * ts * ts
-        bad = np.nonzero(height <= 0)[0]
+        height = centre + low - off - FLY_GAP - self.radius_list[i] * rate2 * ts * ts
+        bad = (height <= 0).nonzero()[0]
         return float(ts[bad[0]] - self.dt) if len(bad) else t_end
 
     def _touched(self, k: int) -> None:
@@ -626,8 +647,7 @@ class Stepper:
             self.rate_vel, self.rate_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
-            self.H[:] = 0.0
-            self.S[:] = 0.0
+            self.H, self.S = [0.0] * self.n, [0.0] * self.n
             self._pieces()
             changed = self._correct(st, np.arange(self.n))
             if len(changed):
@@ -658,8 +678,7 @@ class Stepper:
         ``aim``: the predicted time of an impact in the step (the first piece ends there)."""
         dt = self.dt
         left, snap = dt, st0
-        self.H[:] = 0.0
-        self.S[:] = 0.0
+        self.H, self.S = [0.0] * self.n, [0.0] * self.n
         self.pushed[:] = False
         self.leaving[:] = False
         self.resolved = []  # (pair, point as floats) of the impacts this step resolved
@@ -672,7 +691,7 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h, again = piece, False
-            if len(idx) and not all((int(pts.a[k]), int(pts.b[k])) in self.idle for k in idx):
+            if len(idx) and not all((pts.lists()[0][k], pts.lists()[1][k]) in self.idle for k in idx.tolist()):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
                 again = True
             self._pieces()
@@ -704,7 +723,8 @@ class Stepper:
     def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
         """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
         # in contact (a pair merely close is not held: its landing is still an impact)
-        self.partners = {(a, b) for a, b, d in zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()) if d < 0}
+        la, lb, dist = pts.lists()[:3]
+        self.partners = {(a, b) for a, b, d in zip(la, lb, dist) if d < 0}
         self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
         self._touched(k)
         # a body flies again once nothing pushed it for a whole step and it has touched nothing for
@@ -721,7 +741,8 @@ class Stepper:
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
-        for k, (a, b, d) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):
+        la, lb, dist = pts.lists()[:3]
+        for k, (a, b, d) in enumerate(zip(la, lb, dist)):
             if d < 0 and (a, b) not in touching:
                 touching[(a, b)] = (0.0, pts.pos[k], pts.normal[k])
         self.tracker.touch(t, touching)
@@ -775,7 +796,8 @@ class Stepper:
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
         not bounce (e = 0) but still gets its friction impulse."""
-        la, lb, ix = pts.a.tolist(), pts.b.tolist(), idx.tolist()
+        la, lb, dist_l, _, prow, nrow = pts.lists()  # (floats: 1-8 points, numpy's per-call cost dominates)
+        ix = idx.tolist()
         pairs = sorted({(la[k], lb[k]) for k in ix})
         bounce = {(la[k], lb[k]) for k, s in zip(ix, speed.tolist()) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
@@ -789,7 +811,6 @@ class Stepper:
                 st.vel[i] += 0.5 * self.dt * self.g
             self.free[i] = False
         groups: dict = {}
-        dist_l = pts.dist.tolist()
         for k, d in enumerate(dist_l):
             if d < TOUCH:
                 pr = (la[k], lb[k])
@@ -798,7 +819,6 @@ class Stepper:
         for pr in pairs:  # an impacting pair acts at its impacting points
             groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
-        prow, nrow = pts.pos.tolist(), pts.normal.tolist()  # (floats: 1-8 points, numpy's per-call cost dominates)
         for pr, ks in groups.items():
             nx, ny, nz = _row_sum(nrow, ks)
             ln = (nx * nx + ny * ny + nz * nz) ** 0.5
@@ -933,11 +953,14 @@ class Stepper:
         st.vel[self.free] -= 0.5 * dt * self.g
         w.write(st, np.nonzero(self.free)[0])
 
+        half, no_hit = 0.5 * dt * self.g, self.no_hit
+
         def advance(st: State, steps: int) -> tuple[State, np.ndarray]:
             hit = np.zeros(n, bool)
             while steps > 0:
                 st, h, took = self._advance(st, steps)
-                hit |= h
+                if h is not no_hit:  # (a quiet batch hits nothing)
+                    hit |= h
                 steps -= took
             return st, hit
 
@@ -964,7 +987,7 @@ class Stepper:
                 st_before = st
                 st, hit_before = advance(st, m)
             pos[f], quat[f] = st.pos, st.quat
-            lin[f] = st.vel + np.where(self.free[:, None], 0.5 * dt * self.g, 0.0)
+            lin[f] = st.vel + np.where(self.free[:, None], half, 0.0)
             ang[f] = st.omega
             held = ~self.free
             if held.any():
@@ -1030,9 +1053,18 @@ def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
 def continuous(quat: np.ndarray) -> np.ndarray:
     """Flip quaternion signs so that consecutive frames have q_t . q_{t-1} >= 0 (same rotations)."""
     q = np.array(quat, np.float64, copy=True)
-    for t in range(1, len(q)):
-        flip = np.sum(q[t] * q[t - 1], axis=-1) < 0
-        q[t, flip] *= -1
+    if len(q) < 2:
+        return q
+    r = q.reshape(len(q), -1, 4)  # (a view: [T, bodies, 4])
+    # the dot products of the unflipped frames, once; a flip negates them exactly, so frame t flips
+    # when its dot with frame t-1 as flipped is negative: sign[t-1] * d[t] < 0
+    d = np.sum(r[1:] * r[:-1], axis=-1).tolist()
+    sign = [1.0] * r.shape[1]
+    flip = []
+    for row in d:
+        sign = [-1.0 if s * x < 0 else 1.0 for s, x in zip(sign, row)]
+        flip.append([s < 0 for s in sign])
+    r[1:][np.array(flip, bool).reshape(len(d), r.shape[1])] *= -1
     return q
 
 
