@@ -9,6 +9,8 @@ analytic support point of a round shape).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simgen.spec import ObjectSpec, quat_to_matrix
@@ -183,23 +185,23 @@ class Hull:
         n = np.asarray(n, np.float64)
         if self.shape == "sphere":
             return np.full(1 if ts is None else len(ts), -float(self.size[0]))
-        rate = 0.0 if w is None else float(np.sqrt(w @ w))
+        rate = 0.0 if w is None else math.sqrt(float(w @ w))  # (IEEE sqrt, as np.sqrt)
         if ts is None or rate < 1e-12:
             cos = sin = None
         else:
             theta = rate * np.asarray(ts, np.float64)
-            cos, sin = np.cos(theta), np.sin(theta)
+            cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
             u = np.asarray(w, np.float64) / rate
             nu = float(n @ u)
             (n0, n1, n2), (u0, u1, u2) = n.tolist(), u.tolist()  # (n x u in floats: the same arithmetic)
-            nxu = np.array([n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0])
+            nxu = np.array((n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0))
         vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
         if cos is None:
             along = (vecs @ n)[None, :]  # [1, K]
         else:
-            a = nu * (vecs @ u)
-            along = a[None, :] + (vecs @ n - a)[None, :] * cos[:, None] + (vecs @ nxu)[None, :] * sin[:, None]
-            if ts is not None and len(along) != len(ts):
+            a = nu * (vecs @ u)  # (rows [K] broadcast against the times [T, 1]: [T, K])
+            along = a + (vecs @ n - a) * cos + (vecs @ nxu) * sin
+            if len(along) != len(ts):
                 along = np.broadcast_to(along, (len(ts), along.shape[1]))
         if self.local is not None:
             low = along.min(axis=1)

@@ -203,9 +203,7 @@ class _BulletWorld(World):
             dist.append(cp[8])
         if not a:
             return Points.empty()
-        ab = np.array((a, b), np.int64)
-        return Points(ab[0], ab[1], np.array(pos, np.float64), np.array(normal, np.float64), np.array(dist, np.float64),
-                      np.array(fresh, bool), (a, b, dist, fresh, pos, normal))
+        return Points.of_lists(a, b, dist, fresh, pos, normal)  # (arrays made only if asked for)
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)

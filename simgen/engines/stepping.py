@@ -34,8 +34,9 @@ sign-continuous.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,28 +59,55 @@ AIM_DEPTH = 2e-5  # m: a predicted landing's first piece ends this deep (a spher
 _NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
-@dataclass
 class Points:
     """Contact points of the current state. ``a`` > ``b`` (objects 1..N before statics -1, -2, ...),
     ``normal`` points from b to a, ``dist`` < 0 is penetration. ``fresh``: the point took no impulse
-    in the last step (it may be a new impact)."""
+    in the last step (it may be a new impact).
 
-    a: np.ndarray
-    b: np.ndarray
-    pos: np.ndarray
-    normal: np.ndarray
-    dist: np.ndarray
-    fresh: np.ndarray
-    # the same as Python lists (a, b, dist, fresh, pos rows, normal rows): the stepper reads 1-8
-    # points at a time, where numpy's per-call cost dominates (made on first use unless given)
-    rows: tuple | None = field(default=None, repr=False, compare=False)
+    Given as arrays, or as Python lists (:meth:`of_lists`, what PyBullet reports): the stepper reads
+    1-8 points at a time, where numpy's per-call cost dominates, so each form is made from the other
+    on first use (``lists()``: a, b, dist, fresh, position rows, normal rows). Never written to."""
+
+    __slots__ = ("_arrays", "rows")
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, pos: np.ndarray, normal: np.ndarray, dist: np.ndarray,
+                 fresh: np.ndarray, rows: tuple | None = None):
+        self._arrays = (a, b, pos, normal, dist, fresh)
+        self.rows = rows
+
+    @classmethod
+    def of_lists(cls, a: list, b: list, dist: list, fresh: list, pos: list, normal: list) -> "Points":
+        pts = cls.__new__(cls)
+        pts._arrays, pts.rows = None, (a, b, dist, fresh, pos, normal)
+        return pts
+
+    def arrays(self) -> tuple:
+        arr = self._arrays
+        if arr is None:
+            a, b, dist, fresh, pos, normal = self.rows
+            ab = np.array((a, b), np.int64).reshape(2, len(a))
+            arr = self._arrays = (ab[0], ab[1], np.array(pos, np.float64).reshape(-1, 3),
+                                  np.array(normal, np.float64).reshape(-1, 3), np.array(dist, np.float64),
+                                  np.array(fresh, bool))
+        return arr
+
+    a = property(lambda self: self.arrays()[0])
+    b = property(lambda self: self.arrays()[1])
+    pos = property(lambda self: self.arrays()[2])
+    normal = property(lambda self: self.arrays()[3])
+    dist = property(lambda self: self.arrays()[4])
+    fresh = property(lambda self: self.arrays()[5])
 
     def lists(self) -> tuple:
         r = self.rows
         if r is None:
-            r = self.rows = (self.a.tolist(), self.b.tolist(), self.dist.tolist(), self.fresh.tolist(),
-                             self.pos.tolist(), self.normal.tolist())
+            a, b, pos, normal, dist, fresh = self._arrays
+            r = self.rows = (a.tolist(), b.tolist(), dist.tolist(), fresh.tolist(), pos.tolist(), normal.tolist())
         return r
+
+    def __repr__(self) -> str:
+        a, b, pos, normal, dist, fresh = self.arrays()
+        return f"Points(a={a!r}, b={b!r}, pos={pos!r}, normal={normal!r}, dist={dist!r}, fresh={fresh!r})"
 
     @staticmethod
     def empty() -> "Points":
@@ -451,11 +479,11 @@ class Stepper:
             if self.axial[i]:  # a cylinder or capsule rolling on its side turns about its own axis harmlessly
                 ax = _axis_z(c.st.quat[i])
                 wv = wv - (wv @ ax) * ax
-            spin = float(np.sqrt(wv @ wv)) * R[i]
+            spin = math.sqrt(float(wv @ wv)) * R[i]  # (IEEE sqrt, as np.sqrt)
             if spin >= 0.5 * fast:
                 return 0.0
             dw = c.st.omega[i] - self.prev_omega[i]
-            return (0.5 * fast - spin) / (float(np.sqrt(dw @ dw)) * R[i] / dt + 1.0)
+            return (0.5 * fast - spin) / (math.sqrt(float(dw @ dw)) * R[i] / dt + 1.0)
         (xi, yi, zi), (vx, vy, vz) = c.x[i], c.v[i]
         speed = (vx * vx + vy * vy + vz * vz) ** 0.5
         if kind == 1:  # body i and static j
@@ -741,10 +769,10 @@ class Stepper:
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
-        la, lb, dist = pts.lists()[:3]
+        la, lb, dist, _, prow, nrow = pts.lists()  # (rows as floats: the tracker stores them as float32)
         for k, (a, b, d) in enumerate(zip(la, lb, dist)):
             if d < 0 and (a, b) not in touching:
-                touching[(a, b)] = (0.0, pts.pos[k], pts.normal[k])
+                touching[(a, b)] = (0.0, prow[k], nrow[k])
         self.tracker.touch(t, touching)
 
     def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
@@ -1008,7 +1036,7 @@ class Stepper:
     def _resting(self, st: State, i: int) -> bool:
         """Body ``i`` at rest in state ``st``: no point of it moving faster than REST_SPEED."""
         v, w = st.vel[i], st.omega[i]
-        return float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) < REST_SPEED
+        return math.sqrt(float(v @ v)) + math.sqrt(float(w @ w)) * self.radius_list[i] < REST_SPEED
 
 
 REST_SPEED = 2e-3  # m/s: a body whose points all move slower than this is at rest (frame velocities)
@@ -1045,7 +1073,7 @@ def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
                   z1 * w0 - w1 * z0 - x1 * y0 + y1 * x0])
     if w < 0:
         w, v = -w, -v
-    s = float(np.linalg.norm(v))
+    s = math.sqrt(float(v @ v))  # (np.linalg.norm's arithmetic)
     angle = 2.0 * np.arctan2(s, w)
     return v * (angle / s / span) if s > 1e-15 else 2.0 * v / span
 
@@ -1081,7 +1109,7 @@ def _first_root(h0: float, v: float, a: float, t_end: float) -> float:
     disc = v * v - 2 * a * h0
     if disc < 0:
         return t_end
-    sq = np.sqrt(disc)
+    sq = math.sqrt(disc)  # (IEEE sqrt, as np.sqrt; disc >= 0)
     roots = sorted(((-v - sq) / a, (-v + sq) / a))
     for r in roots:
         if r >= 0:
@@ -1136,4 +1164,4 @@ def _reach_time(gap: float, speed: float, accel: float) -> float:
     """Time to close ``gap`` moving at ``speed`` with up to ``accel`` more (a safe lower bound)."""
     if accel == 0:
         return np.inf if speed == 0 else gap / speed
-    return (-speed + np.sqrt(speed * speed + 2 * accel * gap)) / accel
+    return (-speed + math.sqrt(speed * speed + 2 * accel * gap)) / accel
