@@ -782,7 +782,8 @@ class Stepper:
         found (or the time of the touch is already bracketed closer than the approach covers a
         quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
         is then resolved deeper, up to one step late)."""
-        d = -pts.dist[idx]
+        dist = pts.lists()[2]
+        d = -np.array([dist[k] for k in idx.tolist()])
         if d.max() <= self.depth_tol:
             return left, pts, imp, cache
         lo, hi = 0.0, left
@@ -800,7 +801,8 @@ class Stepper:
             cache_h: list = []
             idx_h, speed_h = self._impacting(pts_h, cache_h)
             if len(idx_h):
-                d = -pts_h.dist[idx_h]
+                dist = pts_h.lists()[2]
+                d = -np.array([dist[k] for k in idx_h.tolist()])
                 if d.max() <= self.depth_tol:
                     return h, pts_h, imp_h, cache_h
                 best = (h, pts_h, imp_h, cache_h[0])
@@ -900,11 +902,11 @@ class Stepper:
         self.valid.clear()  # (velocities jump: what the broad phase foresaw no longer holds)
         for pr in pairs:
             ks = groups[pr]
-            self.resolved.extend((pr, x) for x in pts.pos[ks].tolist())
+            self.resolved.extend((pr, prow[k]) for k in ks)
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
-                self.tracker.impact(when[pr], pr, mean_of[pr], pts.normal[ks[0]], impulse[pr])
+                self.tracker.impact(when[pr], pr, mean_of[pr], nrow[ks[0]], impulse[pr])  # (stored as float32)
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:
