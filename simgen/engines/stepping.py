@@ -605,10 +605,13 @@ class Stepper:
                         # points in the order of that bound until it passes the best found
                         t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
                         low = np.maximum(t_reach, (speed - come) / acc)
+                        hl, cl, ll = h.tolist(), come.tolist(), low.tolist()  # (the same floats, read one by one)
                         for k in np.argsort(low).tolist():
-                            if low[k] >= t_ok:
+                            if ll[k] >= t_ok:
                                 break
-                            t_ok = min(t_ok, _strike_time(float(h[k]), float(come[k]), speed, acc))
+                            t_pt = _strike_time(hl[k], cl[k], speed, acc)
+                            if t_pt < t_ok:
+                                t_ok = t_pt
                     continue
                 points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in r.tolist()]
             for h, come in points:
