@@ -222,9 +222,13 @@ class Hull:
             return self.local @ rot.T
         r, h = float(self.size[0]), float(self.size[1])
         axis = rot[:, 2]
+        # (the per-point sums in floats: numpy's elementwise arithmetic, without its per-call cost)
         if self.shape == "capsule":  # the bottoms of its two end spheres
-            return np.array([s * h * axis - r * np.asarray(n, np.float64) for s in (1.0, -1.0)])
+            (ax, ay, az), (nx, ny, nz) = axis.tolist(), np.asarray(n, np.float64).tolist()
+            return np.array([(s * h * ax - r * nx, s * h * ay - r * ny, s * h * az - r * nz) for s in (1.0, -1.0)])
         radial = -n + float(n @ axis) * axis
-        size_r = float(np.sqrt(radial @ radial))
+        size_r = math.sqrt(float(radial @ radial))
         radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
-        return np.array([s * h * axis + q * r * radial for s in (1.0, -1.0) for q in (1.0, -1.0)])
+        (ax, ay, az), (dx, dy, dz) = axis.tolist(), radial.tolist()
+        return np.array([(s * h * ax + q * r * dx, s * h * ay + q * r * dy, s * h * az + q * r * dz)
+                         for s in (1.0, -1.0) for q in (1.0, -1.0)])

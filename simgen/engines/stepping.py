@@ -224,6 +224,7 @@ class Stepper:
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
+        self.half_g = tuple((0.5 * self.dt * self.g).tolist())  # the half-step velocity offset of a body in flight
         self.radius_list = self.radius.tolist()
         self.sphere_list = self.sphere.tolist()
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
@@ -320,10 +321,10 @@ class Stepper:
                         self.free[k - 1] = False
 
     # -- contact analysis ----------------------------------------------------------------------
-    def _normal_speed(self, pts: Points, st: State, sel) -> np.ndarray:
+    def _normal_speed(self, pts: Points, st: State, sel) -> list:
         """Relative normal velocity (a with respect to b along the normal, < 0 approaching) at the
         selected points, from the true velocities (free bodies' half-step offset removed)."""
-        hx, hy, hz = (0.5 * self.dt * self.g).tolist()
+        hx, hy, hz = self.half_g
         pos, vel, omega, free = st.pos.tolist(), st.vel.tolist(), st.omega.tolist(), self.free.tolist()
         la, lb, _, _, prow, nrow = pts.lists()
         out = []
@@ -345,7 +346,7 @@ class Stepper:
                 vz += sign * (uz + wx * ry - wy * rx)
             nx, ny, nz = nrow[k]
             out.append(vx * nx + vy * ny + vz * nz)
-        return np.array(out)
+        return out
 
     def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
         """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
@@ -372,10 +373,10 @@ class Stepper:
             return _NO_INDEX, _NO_SPEED
         if not cache:
             cache.append(self.w.read())
-        vn = self._normal_speed(pts, cache[0], cand)
-        cand = np.asarray(cand, np.int64)
-        hit = vn < -np.asarray(need)
-        return cand[hit], -vn[hit]
+        hit = [(k, -v) for k, v, s in zip(cand, self._normal_speed(pts, cache[0], cand), need) if v < -s]
+        if not hit:
+            return _NO_INDEX, _NO_SPEED
+        return np.array([k for k, _ in hit], np.int64), np.array([v for _, v in hit])
 
     # -- broad phase ---------------------------------------------------------------------------
     def _quiet_steps(self, st: State, limit: int) -> int:
@@ -537,16 +538,18 @@ class Stepper:
 
     def _planes_only(self, i: int):
         """The planes a body ``i`` (not a sphere) touches or holds, if it touches nothing else; else None."""
-        if self.spec.objects[i].shape == "sphere":
+        if self.sphere_list[i]:
             return None
-        planes = []
-        for pr in list(self.partners) + list(self.recent):
-            if i + 1 not in pr:
-                continue
-            if pr[1] >= 0 or self.statics[-pr[1] - 1][0] != 0:
-                return None
-            if -pr[1] - 1 not in planes:
-                planes.append(-pr[1] - 1)
+        planes, b = [], i + 1
+        for pairs in (self.partners, self.recent):
+            for pr in pairs:
+                if b not in pr:
+                    continue
+                j = -pr[1] - 1
+                if j < 0 or self.statics[j][0] != 0:
+                    return None
+                if j not in planes:
+                    planes.append(j)
         return planes
 
     def _corners_slow(self, i: int, st: State, planes: list, speed: float, t_end: float) -> float:
