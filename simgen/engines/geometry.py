@@ -204,7 +204,7 @@ class Hull:
             if len(along) != len(ts):
                 along = np.broadcast_to(along, (len(ts), along.shape[1]))
         if self.local is not None:
-            low = along.min(axis=1)
+            low = np.minimum.reduce(along, axis=1)  # (along.min(axis=1) without its Python wrapper)
         else:
             r, h = float(self.size[0]), float(self.size[1])
             s = np.abs(along[:, 0])

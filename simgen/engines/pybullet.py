@@ -221,8 +221,12 @@ class _BulletWorld(World):
         for _ in range(k - 1):
             p.stepSimulation(c)
         if rates:
-            rate, n = p.getBaseVelocity, len(self.bodies)
-            vw = np.array([rate(b, c) for b in self.bodies], np.float64).reshape(n, 2, 3)
+            rate, n, flat = p.getBaseVelocity, len(self.bodies), []
+            for b in self.bodies:
+                v, w = rate(b, c)
+                flat += v
+                flat += w
+            vw = np.fromiter(flat, np.float64, 6 * n).reshape(n, 2, 3)
             self.before_last = (vw[:, 0], vw[:, 1])
         p.stepSimulation(c)
         self.last_pieces = [self.dt] * k
