@@ -120,15 +120,17 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     else:
         pts = support_points(shape, size, vertices, pos, quat, -n)
     height = pts @ n
-    gap = height - height.min()
+    gap = height - np.minimum.reduce(height)
     take = gap <= tol
     if vel is not None:
         r = pts - np.asarray(pos, np.float64)
         wx, wy, wz = (float(c) for c in omega)
-        nxw = np.array([n[1] * wz - n[2] * wy, n[2] * wx - n[0] * wz, n[0] * wy - n[1] * wx])
+        n0, n1, n2 = n.tolist()  # (n x w in floats: the same arithmetic)
+        nxw = np.array((n1 * wz - n2 * wy, n2 * wx - n0 * wz, n0 * wy - n1 * wx))
         closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))
         take &= (gap <= touch) | (gap <= closing * within)
-    return pts[take].mean(axis=0)
+    sel = pts[take]
+    return np.add.reduce(sel, axis=0) / len(sel)  # (their mean: ndarray.mean's sum and division, without its wrapper)
 
 
 def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch: float) -> np.ndarray:

@@ -224,7 +224,8 @@ class Stepper:
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
-        self.half_g = tuple((0.5 * self.dt * self.g).tolist())  # the half-step velocity offset of a body in flight
+        self.half_g_array = 0.5 * self.dt * self.g  # the half-step velocity offset of a body in flight (never written to)
+        self.half_g = tuple(self.half_g_array.tolist())
         self.radius_list = self.radius.tolist()
         self.sphere_list = self.sphere.tolist()
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
@@ -844,7 +845,7 @@ class Stepper:
         flew = {i for i in bodies if self.free[i] and self.sphere_list[i]}
         for i in bodies:  # and true velocities
             if self.free[i]:
-                st.vel[i] += 0.5 * self.dt * self.g
+                st.vel[i] += self.half_g_array
             self.free[i] = False
         groups: dict = {}
         for k, d in enumerate(dist_l):
@@ -930,7 +931,7 @@ class Stepper:
                 if tau > 0.0:
                     st.pos[i] += tau * st.vel[i] + 0.5 * tau * tau * self.g
                     st.vel[i] += tau * self.g
-                st.vel[i] -= 0.5 * self.dt * self.g
+                st.vel[i] -= self.half_g_array
                 self.free[i] = True
                 self.leaving[i] = True
                 self.pushed[i] = False
@@ -989,7 +990,7 @@ class Stepper:
         st.vel[self.free] -= 0.5 * dt * self.g
         w.write(st, np.nonzero(self.free)[0])
 
-        half, no_hit = 0.5 * dt * self.g, self.no_hit
+        half, no_hit = self.half_g_array, self.no_hit
 
         def advance(st: State, steps: int) -> tuple[State, np.ndarray]:
             hit = np.zeros(n, bool)
