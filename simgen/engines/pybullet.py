@@ -185,26 +185,33 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         p.performCollisionDetection(c)
         ids = self.ids
-        a, b, dist, fresh, pos, normal = [], [], [], [], [], []
+        a, b, dist, fresh, got = [], [], [], [], []  # got: (contact point, normal reversed)
         for cp in p.getContactPoints(-1, -1, -2, -2, c):
             ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
                 continue
-            (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
             fresh.append(cp[9] <= 0.0)
+            dist.append(cp[8])
             if ia > ib:
                 a.append(ia)
                 b.append(ib)
+                got.append((cp, False))
             else:  # order the pair so that a > b; the normal then points from b to a
                 a.append(ib)
                 b.append(ia)
-                nx, ny, nz = -nx, -ny, -nz
-            pos.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)))
-            normal.append((nx, ny, nz))
-            dist.append(cp[8])
+                got.append((cp, True))
         if not a:
             return Points.empty()
-        return Points.of_lists(a, b, dist, fresh, pos, normal)  # (arrays made only if asked for)
+
+        def rows():  # positions (midway between the two surfaces) and normals, for the few readers of them
+            pos, normal = [], []
+            for cp, flip in got:
+                (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
+                pos.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)))
+                normal.append((-nx, -ny, -nz) if flip else (nx, ny, nz))
+            return pos, normal
+
+        return Points.of_lists(a, b, dist, fresh, rows)  # (arrays made only if asked for)
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)

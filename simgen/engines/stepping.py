@@ -66,25 +66,45 @@ class Points:
 
     Given as arrays, or as Python lists (:meth:`of_lists`, what PyBullet reports): the stepper reads
     1-8 points at a time, where numpy's per-call cost dominates, so each form is made from the other
-    on first use (``lists()``: a, b, dist, fresh, position rows, normal rows). Never written to."""
+    on first use: ``head()`` (a, b, dist, fresh), ``rows()`` (position and normal rows, which few
+    readers need: PyBullet's are made only then), ``lists()`` both. Never written to."""
 
-    __slots__ = ("_arrays", "rows")
+    __slots__ = ("_arrays", "_head", "_rows", "_make_rows")
 
     def __init__(self, a: np.ndarray, b: np.ndarray, pos: np.ndarray, normal: np.ndarray, dist: np.ndarray,
                  fresh: np.ndarray, rows: tuple | None = None):
         self._arrays = (a, b, pos, normal, dist, fresh)
-        self.rows = rows
+        self._head, self._rows = (None, None) if rows is None else (rows[:4], rows[4:])
+        self._make_rows = None
 
     @classmethod
-    def of_lists(cls, a: list, b: list, dist: list, fresh: list, pos: list, normal: list) -> "Points":
+    def of_lists(cls, a: list, b: list, dist: list, fresh: list, make_rows) -> "Points":
+        """Points from lists; ``make_rows()`` gives the (position rows, normal rows) when asked for."""
         pts = cls.__new__(cls)
-        pts._arrays, pts.rows = None, (a, b, dist, fresh, pos, normal)
+        pts._arrays, pts._head, pts._rows, pts._make_rows = None, (a, b, dist, fresh), None, make_rows
         return pts
+
+    def head(self) -> tuple:
+        h = self._head
+        if h is None:
+            a, b, _, _, dist, fresh = self._arrays
+            h = self._head = (a.tolist(), b.tolist(), dist.tolist(), fresh.tolist())
+        return h
+
+    def rows(self) -> tuple:
+        r = self._rows
+        if r is None:
+            r = self._rows = self._make_rows() if self._arrays is None else (self._arrays[2].tolist(), self._arrays[3].tolist())
+        return r
+
+    def lists(self) -> tuple:
+        return self.head() + self.rows()
 
     def arrays(self) -> tuple:
         arr = self._arrays
         if arr is None:
-            a, b, dist, fresh, pos, normal = self.rows
+            a, b, dist, fresh = self._head
+            pos, normal = self.rows()
             ab = np.array((a, b), np.int64).reshape(2, len(a))
             arr = self._arrays = (ab[0], ab[1], np.array(pos, np.float64).reshape(-1, 3),
                                   np.array(normal, np.float64).reshape(-1, 3), np.array(dist, np.float64),
@@ -97,13 +117,6 @@ class Points:
     normal = property(lambda self: self.arrays()[3])
     dist = property(lambda self: self.arrays()[4])
     fresh = property(lambda self: self.arrays()[5])
-
-    def lists(self) -> tuple:
-        r = self.rows
-        if r is None:
-            a, b, pos, normal, dist, fresh = self._arrays
-            r = self.rows = (a.tolist(), b.tolist(), dist.tolist(), fresh.tolist(), pos.tolist(), normal.tolist())
-        return r
 
     def __repr__(self) -> str:
         a, b, pos, normal, dist, fresh = self.arrays()
@@ -355,11 +368,12 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        la, lb, dist, fresh, prow, _ = pts.lists()
+        la, lb, dist, fresh = pts.head()
         ks = [k for k, (f, d) in enumerate(zip(fresh, dist)) if f and d < 0]
         if not ks:
             return _NO_INDEX, _NO_SPEED
         done = self.resolved
+        prow = pts.rows()[0] if done else None
         for k in ks:
             pair = (la[k], lb[k])
             if done:
@@ -726,7 +740,7 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h, again = piece, False
-            if len(idx) and not all((pts.lists()[0][k], pts.lists()[1][k]) in self.idle for k in idx.tolist()):
+            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx.tolist()):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
                 again = True
             self._pieces()
@@ -758,7 +772,7 @@ class Stepper:
     def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
         """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
         # in contact (a pair merely close is not held: its landing is still an impact)
-        la, lb, dist = pts.lists()[:3]
+        la, lb, dist, _ = pts.head()
         self.partners = {(a, b) for a, b, d in zip(la, lb, dist) if d < 0}
         self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
         self._touched(k)
@@ -776,10 +790,13 @@ class Stepper:
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
-        la, lb, dist, _, prow, nrow = pts.lists()  # (rows as floats: the tracker stores them as float32)
+        la, lb, dist, _ = pts.head()
+        rows = None  # (rows as floats: the tracker stores them as float32)
         for k, (a, b, d) in enumerate(zip(la, lb, dist)):
             if d < 0 and (a, b) not in touching:
-                touching[(a, b)] = (0.0, prow[k], nrow[k])
+                if rows is None:
+                    rows = pts.rows()
+                touching[(a, b)] = (0.0, rows[0][k], rows[1][k])
         self.tracker.touch(t, touching)
 
     def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
@@ -789,7 +806,7 @@ class Stepper:
         found (or the time of the touch is already bracketed closer than the approach covers a
         quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
         is then resolved deeper, up to one step late)."""
-        dist = pts.lists()[2]
+        dist = pts.head()[2]
         d = -np.array([dist[k] for k in idx.tolist()])
         if d.max() <= self.depth_tol:
             return left, pts, imp, cache
@@ -808,7 +825,7 @@ class Stepper:
             cache_h: list = []
             idx_h, speed_h = self._impacting(pts_h, cache_h)
             if len(idx_h):
-                dist = pts_h.lists()[2]
+                dist = pts_h.head()[2]
                 d = -np.array([dist[k] for k in idx_h.tolist()])
                 if d.max() <= self.depth_tol:
                     return h, pts_h, imp_h, cache_h
