@@ -315,9 +315,9 @@ class Stepper:
     def _correct(self, st: State, bodies: np.ndarray) -> np.ndarray:
         """Exact positions for free ``bodies`` whose flight this step was cut into pieces:
         x += g (dt H / 2 + H^2 / 2 - S), zero for one whole step of dt. Returns those changed."""
-        dt, out = self.dt, []
-        for i in bodies:
-            if not self.free[i]:
+        dt, out, free = self.dt, [], self.free.tolist()
+        for i in bodies.tolist():
+            if not free[i]:
                 continue
             H = self.H[i]
             c = dt * H / 2 + H * H / 2 - self.S[i]
@@ -1019,6 +1019,7 @@ class Stepper:
             return st, hit
 
         pending = None  # (frame, bodies in contact there, state m steps before, impact in between)
+        offset_of = offset = None
         for f in range(1, T + 1):
             # [frame f-1] -- m -- [end of f-1's window] -- k-2m -- [start of f's window] -- m -- [frame f]
             if pending is not None:
@@ -1041,7 +1042,10 @@ class Stepper:
                 st_before = st
                 st, hit_before = advance(st, m)
             pos[f], quat[f] = st.pos, st.quat
-            lin[f] = st.vel + np.where(self.free[:, None], half, 0.0)
+            flying = self.free.tolist()
+            if flying != offset_of:  # (the offset of the bodies in flight: made again only when they change)
+                offset_of, offset = flying, np.where(self.free[:, None], half, 0.0)
+            np.add(st.vel, offset, out=lin[f])
             ang[f] = st.omega
             held = ~self.free
             if held.any():
@@ -1053,7 +1057,8 @@ class Stepper:
         """Velocities at frame ``f`` of the bodies in contact there, from their motion over the
         half windows either side (``pending`` holds the state at the start of the window)."""
         f, held, before, hit_before = pending
-        for i in np.nonzero(held & ~hit_before & ~hit_after)[0]:  # next to an impact: the solver's velocity
+        near = [h and not (b or a) for h, b, a in zip(held.tolist(), hit_before.tolist(), hit_after.tolist())]
+        for i in [i for i, x in enumerate(near) if x]:  # next to an impact: the solver's velocity
             if self._resting(before, i) != self._resting(after, i):
                 continue  # it comes to rest or starts moving inside the window: the solver's velocity
             lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
