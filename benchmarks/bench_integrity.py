@@ -90,7 +90,11 @@ def costs(work: Path, n: int, repeats: int) -> dict:
     import pyarrow.fs as pafs
     import pyarrow.parquet as pq
 
+    from simgen.config import load_config
     from simgen.integrity import HashingSink, file_sha256, verify_file
+    from simgen.shards import writer_options
+
+    out = load_config([]).output  # the default codec and level, as the shard writer uses them
 
     ds = work / "costs"
     generate(ds, f"n={n}", f"shard_size={n}")
@@ -103,9 +107,8 @@ def costs(work: Path, n: int, repeats: int) -> dict:
         sink = fs.open_output_stream(str(work / "w.parquet"))
         if checks:  # as simgen.shards.ShardWriter writes
             sink = pa.output_stream(HashingSink(sink), buffer_size=1 << 20)
-        w = pq.ParquetWriter(sink, table.schema, compression="zstd", compression_level=3, write_page_checksum=checks,
-                             use_dictionary=["scene", "engine", "split", "video_codec", "depth_dtype", "projection"],
-                             write_statistics=["index", "seed", "num_objects", "fps"])
+        options = dict(writer_options(out.compression, out.compression_level), write_page_checksum=checks)
+        w = pq.ParquetWriter(sink, table.schema, **options)
         for i in range(table.num_rows):
             w.write_table(table.slice(i, 1))
         w.close()

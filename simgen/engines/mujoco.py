@@ -85,6 +85,7 @@ class _MuJoCoWorld(World):
                            np.array(inertia, np.float64).reshape(-1, 3))
         self.normal: dict = {}  # pair -> (normal force N, point, normal, points) of the last step
         self._st = self._pts = self._kin = None  # what was read of the current state
+        self._pushing = False  # xfrc_applied holds friction forces
         st = State(np.array([o.position for o in spec.objects], np.float64).reshape(n, 3),
                    np.array([o.quaternion for o in spec.objects], np.float64).reshape(n, 4),
                    np.array([o.linear_velocity for o in spec.objects], np.float64).reshape(n, 3),
@@ -98,7 +99,9 @@ class _MuJoCoWorld(World):
         pull along the surface), capped at mu N. A pair touching at three points or more cannot
         turn about its contact, so it resists with the bodies' whole mass."""
         d = self.d
-        d.xfrc_applied[:] = 0.0
+        if self._pushing:  # (the forces of the last span; nothing else writes them)
+            d.xfrc_applied[:] = 0.0
+            self._pushing = False
         pairs = dict(self.normal)
         pts = self.points()
         touching: dict = {}  # the points of each body-static pair touching now
@@ -113,7 +116,7 @@ class _MuJoCoWorld(World):
             return
         kin = self._kinematics()
         gx, gy, gz = self.g.tolist()
-        out = np.zeros((self.n, 6))
+        out = [[0.0] * 6 for _ in range(self.n)]  # force, torque per body (Python floats: a few small sums)
         for pair, (force, p, nrm, count) in pairs.items():
             mu = self.mu.get(pair, 0.0)
             a, b = pair
@@ -150,9 +153,12 @@ class _MuJoCoWorld(World):
                 if k > 0:
                     cx, cy, cz = kin.pos[k - 1]
                     rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
-                    out[k - 1] += (sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
-                                   sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))
+                    row = out[k - 1]
+                    for c, v in enumerate((sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
+                                           sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))):
+                        row[c] += v
         d.xfrc_applied[self.body_ids] = out
+        self._pushing = True
 
     def quiet_limit(self) -> int:
         """Steps over which the friction forces stay right: no sliding pair stops or reverses."""
@@ -174,6 +180,9 @@ class _MuJoCoWorld(World):
             decel = self.mu.get(pair, 0.0) * force * inv + g
             if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
                 limit = min(limit, max(1, int(0.5 * slip / (decel * self.dt))))
+            elif slip > 1e-3:  # it may stop within a step: one step (held over a longer span, the force
+                # that stops it at the span's end would hold a box that must slide back, as if stuck)
+                return 1
         return limit
 
     # -- World ---------------------------------------------------------------------------------
@@ -245,12 +254,21 @@ class _MuJoCoWorld(World):
         if nc == 0:
             return Points.empty()
         con = d.contact
-        g1, g2 = self.gid[con.geom1[:nc]], self.gid[con.geom2[:nc]]
-        normal = con.frame[:nc, :3].copy()  # from geom1 to geom2
-        swap = g1 > g2  # order pairs so that a > b, the normal from b to a
-        a, b = np.where(swap, g1, g2), np.where(swap, g2, g1)
-        normal[swap] *= -1.0
-        return Points(a, b, con.pos[:nc].copy(), normal, con.dist[:nc].copy(), np.ones(nc, bool))
+        gid = self.gid_list  # (a handful of contacts: Python lists cost less than numpy's calls)
+        a, b, sign = [], [], []
+        for g1, g2 in zip(con.geom1[:nc].tolist(), con.geom2[:nc].tolist()):
+            g1, g2 = gid[g1], gid[g2]
+            if g1 > g2:  # order pairs so that a > b, the normal (from geom1 to geom2) from b to a
+                a.append(g1)
+                b.append(g2)
+                sign.append(-1.0)
+            else:
+                a.append(g2)
+                b.append(g1)
+                sign.append(1.0)
+        normal = con.frame[:nc, :3] * np.array(sign)[:, None]
+        return Points(np.array(a, np.int64), np.array(b, np.int64), con.pos[:nc].copy(), normal, con.dist[:nc].copy(),
+                      np.ones(nc, bool))
 
     def _solved(self) -> None:
         """The normal force of every pair in the step just solved (before the next collision)."""
@@ -264,7 +282,7 @@ class _MuJoCoWorld(World):
         adr = con.efc_address[:nc].tolist()
         if max(adr) < 0:
             return
-        efc = d.efc_force[[max(j, 0) for j in adr]].tolist()
+        efc = d.efc_force.tolist()  # (one row per contact: condim 1)
         g1, g2 = con.geom1[:nc].tolist(), con.geom2[:nc].tolist()
         pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
         gid = self.gid_list
@@ -272,7 +290,7 @@ class _MuJoCoWorld(World):
         for k in range(nc):
             if adr[k] < 0:
                 continue
-            f = efc[k]
+            f = efc[adr[k]]
             if not f > 0:
                 continue
             a, b = gid[g1[k]], gid[g2[k]]
@@ -290,7 +308,7 @@ class _MuJoCoWorld(World):
                 old[3] += 1
         for pair, (tot, p, n, cnt) in acc.items():
             size = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) ** 0.5
-            self.normal[pair] = (tot, np.array(p) / tot, np.array(n) / size, cnt)
+            self.normal[pair] = (tot, np.array([x / tot for x in p]), np.array([x / size for x in n]), cnt)
 
     def step(self, h: float) -> tuple[Points, dict]:
         mj, m, d = self.mj, self.m, self.d

@@ -985,8 +985,9 @@ class Stepper:
         for a body in contact, its mean velocity over the half frame either side, from its positions
         and orientations (exact for uniform acceleration, and free of the step-to-step jitter of a
         contact solver); next to an impact, the velocity the impact left; where the body comes to
-        rest or starts moving inside that window (its acceleration is not uniform across it: a box
-        sliding up a ramp that stops just after the frame read 64 mm/s for 5), the solver's own."""
+        rest, starts moving or turns back inside that window (its acceleration is not uniform across it:
+        a box sliding up a ramp that stops just after the frame read 64 mm/s for 5, one that turns back
+        there 45 mm/s off), the solver's own."""
         spec, w = self.spec, self.w
         k = int(round(spec.physics_hz / spec.fps))
         m = max(1, k // 2)  # half window of the velocity of a body in contact, in steps
@@ -1059,8 +1060,8 @@ class Stepper:
         f, held, before, hit_before = pending
         near = [h and not (b or a) for h, b, a in zip(held.tolist(), hit_before.tolist(), hit_after.tolist())]
         for i in [i for i, x in enumerate(near) if x]:  # next to an impact: the solver's velocity
-            if self._resting(before, i) != self._resting(after, i):
-                continue  # it comes to rest or starts moving inside the window: the solver's velocity
+            if self._resting(before, i) != self._resting(after, i) or float(before.vel[i] @ after.vel[i]) < 0.0:
+                continue  # it comes to rest, starts moving or turns back inside the window: the solver's velocity
             lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
             ang[f, i] = _rotation_rate(before.quat[i], after.quat[i], 2 * span)
 

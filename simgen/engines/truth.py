@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from simgen.engines.geometry import collision_vertices, support_points
+from simgen.engines.geometry import bounding_radius, collision_vertices, support_points
 
 RAMP_WIDTH = 0.8  # scenes/_ramp.py
 RAMP_THICKNESS = 0.06
@@ -136,7 +136,6 @@ class _Sample:
     def _clearance(self) -> np.ndarray:
         """[T, N] distance of each object from the nearest surface or object (bounding spheres
         between non-spheres: a lower bound)."""
-        from simgen.engines.geometry import bounding_radius
 
         clear = np.full((self.T, self.N), np.inf)
         for i in range(self.N):
@@ -402,7 +401,8 @@ def impulse_agreement(a: dict[str, Any], b: dict[str, Any], apart: float = 1e-3,
     ``speed`` (m/s) of each other in the two records, also in orientation and angular velocity
     (angle and angular velocity difference times the bounding radius: a tumbling body's corner
     strikes with its rotation), neither has another event in between, and each either touches
-    something at that frame or has flown freely since the frame before it (:func:`_steady`).
+    something at that frame turning steadily or has flown freely since the frame before it
+    (:func:`_steady`).
 
     States that agree to ``speed`` can only give impulses that agree to 10 % when the event changes
     the velocity by much more than that: events whose impulse moves the lighter object by less than
@@ -437,14 +437,25 @@ def impulse_agreement(a: dict[str, Any], b: dict[str, Any], apart: float = 1e-3,
 
 
 def _steady(s: _Sample, f: int, i: int, speed: float) -> bool:
-    """Object i's frame f shows how it moves on: touching something there (carried by that contact),
-    or clear of everything and in flight since frame f - 1 (its velocity changed by g dt, to
-    ``speed``). Clear at f but not in flight since f - 1, it touched something between the two frames
-    (a body rocking from end to end; a touch no frame shows): for a while after a touch each engine
-    treats new points of that pair by its own rules (held-contact thresholds 0.25 and 0.5 m/s), so
-    its next strike does not begin from the same state even where the frames agree."""
-    if s.clear[f, i] <= CLEAR or f == 0:
+    """Object i's frame f shows how it moves on: touching something there and turning steadily
+    (its angular velocity changed since frame f - 1 by at most ``speed`` at its bounding radius: a
+    box sliding, a ball rolling, carried by that contact), or clear of everything and in flight since
+    frame f - 1 (its velocity changed by g dt, to ``speed``).
+
+    A body touching something while its rotation changes is pivoting, rocking or tumbling on it: each
+    engine's own contact solver carries it until its next strike (a box tipping over a ramp's foot,
+    a cylinder landing on one rim and then the other), and the two engines' solvers part within a
+    frame. Clear at f but not in flight since f - 1, it touched something between the two frames (a
+    touch no frame shows): for a while after a touch each engine treats new points of that pair by
+    its own rules (held-contact thresholds 0.25 and 0.5 m/s). Either way its next strike does not
+    begin from the same state even where the frames agree."""
+    if f == 0:
         return True
+    if s.clear[f, i] <= CLEAR:
+        if s.w is None:
+            return True
+        r = bounding_radius(s.shape[i], s.size[i], s.verts[i])
+        return float(np.linalg.norm(s.w[f, i] - s.w[f - 1, i])) * r <= speed
     dv = s.v[f, i] - s.v[f - 1, i] - s.g * (s.t[f] - s.t[f - 1])
     return s.clear[f - 1, i] > CLEAR and float(np.linalg.norm(dv)) <= speed
 
@@ -452,8 +463,6 @@ def _steady(s: _Sample, f: int, i: int, speed: float) -> bool:
 def _same_rotation(sa: _Sample, sb: _Sample, f: int, i: int, apart: float, speed: float) -> bool:
     """Object i's orientation and angular velocity at frame f agree in the two records to ``apart``
     and ``speed`` at its bounding radius (records without angular velocity: orientation only)."""
-    from simgen.engines.geometry import bounding_radius
-
     r = bounding_radius(sa.shape[i], sa.size[i], sa.verts[i])
     dot = min(1.0, abs(float(np.dot(sa.q[f, i], sb.q[f, i]))))
     if 2.0 * math.acos(dot) * r > apart:

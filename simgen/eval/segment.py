@@ -10,9 +10,10 @@ where it should be (last centroid + last per-frame motion; radius 1.5 x its size
 A pixel of the window belongs to object k when
 
 1. it is **explained as object k**: ``pixel - plate = a (c - plate) + r`` for one of k's palette colours
-   ``c`` with a small residual (``|r| < 28`` on 0..255) and a coverage ``a`` whose 3x3 average is >= 0.5
-   (edge pixels, blended with the floor by anti-aliasing and smeared by H.264, count when the object
-   covers about half of them, as in the GT's pixel-centre masks), with ``max |pixel - plate| > 12``; or
+   ``c`` with a small residual (``|r| < 28`` on 0..255) and a coverage ``a`` (refined near the object's
+   interior, :func:`_refine`) of at least ``MIN_COVER`` = 0.45 (edge pixels, blended with the floor by
+   anti-aliasing and smeared by H.264, count when the object covers about half of them, as in the GT's
+   pixel-centre masks), with ``max |pixel - plate| > 12``; or
 2. it departs strongly from the plate (``> 30``), is explained by no object (not even as a mostly-plate
    blend) and is **not shadow-like**. This keeps objects whose colour a model changed.
 
