@@ -276,6 +276,9 @@ class Stepper:
         # the broad phase's checks: each body's own contacts, each body against each static, each pair
         self.checks = ([(0, i, -1) for i in range(self.n)] + [(1, i, j) for i in range(self.n) for j in range(len(self.statics))]
                        + [(2, i, j) for i in range(self.n) for j in range(i + 1, self.n)])
+        # the pair each check is about (its simgen ids, a > b), None for a body's own contacts
+        self.check_pairs = [None if kind == 0 else (i + 1, -(j + 1)) if kind == 1 else (j + 1, i + 1)
+                            for kind, i, j in self.checks]
         self.blocker = None  # the check that stopped the last broad phase
         self.valid: dict = {}  # check -> (the regime it saw, step count until which it gave clear)
         self.aim = None  # when it stopped it for a landing: its predicted time in the next step
@@ -441,7 +444,7 @@ class Stepper:
         recent, sphere, valid, now = self.recent, self.sphere_list, self.valid, self.steps
         held_fast = self.w.held_impact_speed < np.inf
         valid.pop(blocker, None)
-        for item in self.checks:
+        for item, pair in zip(self.checks, self.check_pairs):
             if item is blocker:  # (asked again with the time it gave, a check gives that time)
                 continue
             kind, i, j = item  # (the checks that hold for as long as the contacts do, inline: see _check)
@@ -450,13 +453,13 @@ class Stepper:
                     continue
                 regime = None
             elif kind == 1:
-                held = (i + 1, -(j + 1)) in recent
+                held = pair in recent
                 if not free[i] and (slow[i] or (held and touching[i])):
                     valid.pop(item, None)
                     continue
                 regime = (free[i], touching[i], slow[i], held)
             else:
-                held = (j + 1, i + 1) in recent
+                held = pair in recent
                 if not (free[i] or free[j]) and ((held and touching[i]) or (slow[i] and slow[j])):
                     valid.pop(item, None)
                     continue
