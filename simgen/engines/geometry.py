@@ -9,6 +9,8 @@ analytic support point of a round shape).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simgen.spec import ObjectSpec, quat_to_matrix
@@ -118,15 +120,17 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     else:
         pts = support_points(shape, size, vertices, pos, quat, -n)
     height = pts @ n
-    gap = height - height.min()
+    gap = height - np.minimum.reduce(height)
     take = gap <= tol
     if vel is not None:
         r = pts - np.asarray(pos, np.float64)
         wx, wy, wz = (float(c) for c in omega)
-        nxw = np.array([n[1] * wz - n[2] * wy, n[2] * wx - n[0] * wz, n[0] * wy - n[1] * wx])
+        n0, n1, n2 = n.tolist()  # (n x w in floats: the same arithmetic)
+        nxw = np.array((n1 * wz - n2 * wy, n2 * wx - n0 * wz, n0 * wy - n1 * wx))
         closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))
         take &= (gap <= touch) | (gap <= closing * within)
-    return pts[take].mean(axis=0)
+    sel = pts[take]
+    return np.add.reduce(sel, axis=0) / len(sel)  # (their mean: ndarray.mean's sum and division, without its wrapper)
 
 
 def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch: float) -> np.ndarray:
@@ -157,9 +161,9 @@ def rotation(q) -> np.ndarray:
     :func:`~simgen.spec.quat_to_matrix` for a single pose."""
     x, y, z, w = q.tolist() if isinstance(q, np.ndarray) else (float(c) for c in q)
     s = 2.0 / (x * x + y * y + z * z + w * w)
-    return np.array([[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
-                     [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
-                     [s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)]])
+    return np.array((1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w),
+                     s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w),
+                     s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y))).reshape(3, 3)
 
 
 class Hull:
@@ -183,26 +187,26 @@ class Hull:
         n = np.asarray(n, np.float64)
         if self.shape == "sphere":
             return np.full(1 if ts is None else len(ts), -float(self.size[0]))
-        rate = 0.0 if w is None else float(np.sqrt(w @ w))
+        rate = 0.0 if w is None else math.sqrt(float(w @ w))  # (IEEE sqrt, as np.sqrt)
         if ts is None or rate < 1e-12:
             cos = sin = None
         else:
             theta = rate * np.asarray(ts, np.float64)
-            cos, sin = np.cos(theta), np.sin(theta)
+            cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
             u = np.asarray(w, np.float64) / rate
             nu = float(n @ u)
             (n0, n1, n2), (u0, u1, u2) = n.tolist(), u.tolist()  # (n x u in floats: the same arithmetic)
-            nxu = np.array([n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0])
+            nxu = np.array((n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0))
         vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
         if cos is None:
             along = (vecs @ n)[None, :]  # [1, K]
         else:
-            a = nu * (vecs @ u)
-            along = a[None, :] + (vecs @ n - a)[None, :] * cos[:, None] + (vecs @ nxu)[None, :] * sin[:, None]
-            if ts is not None and len(along) != len(ts):
+            a = nu * (vecs @ u)  # (rows [K] broadcast against the times [T, 1]: [T, K])
+            along = a + (vecs @ n - a) * cos + (vecs @ nxu) * sin
+            if len(along) != len(ts):
                 along = np.broadcast_to(along, (len(ts), along.shape[1]))
         if self.local is not None:
-            low = along.min(axis=1)
+            low = np.minimum.reduce(along, axis=1)  # (along.min(axis=1) without its Python wrapper)
         else:
             r, h = float(self.size[0]), float(self.size[1])
             s = np.abs(along[:, 0])
@@ -220,9 +224,13 @@ class Hull:
             return self.local @ rot.T
         r, h = float(self.size[0]), float(self.size[1])
         axis = rot[:, 2]
+        # (the per-point sums in floats: numpy's elementwise arithmetic, without its per-call cost)
         if self.shape == "capsule":  # the bottoms of its two end spheres
-            return np.array([s * h * axis - r * np.asarray(n, np.float64) for s in (1.0, -1.0)])
+            (ax, ay, az), (nx, ny, nz) = axis.tolist(), np.asarray(n, np.float64).tolist()
+            return np.array([(s * h * ax - r * nx, s * h * ay - r * ny, s * h * az - r * nz) for s in (1.0, -1.0)])
         radial = -n + float(n @ axis) * axis
-        size_r = float(np.sqrt(radial @ radial))
+        size_r = math.sqrt(float(radial @ radial))
         radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
-        return np.array([s * h * axis + q * r * radial for s in (1.0, -1.0) for q in (1.0, -1.0)])
+        (ax, ay, az), (dx, dy, dz) = axis.tolist(), radial.tolist()
+        return np.array([(s * h * ax + q * r * dx, s * h * ay + q * r * dy, s * h * az + q * r * dz)
+                         for s in (1.0, -1.0) for q in (1.0, -1.0)])

@@ -84,26 +84,35 @@ def _cross3(a, b) -> tuple:
     return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
 
 
-def _solve3(k, b):
-    """Solution of the 3x3 system k x = b (Cramer's rule), None if k is singular."""
+def _cramer3(k):
+    """Cramer's rule for the 3x3 matrix k: the rows of its adjugate and its determinant, None if
+    k is singular (made once per patch: the solver's iterations solve with the same k)."""
     (a11, a12, a13), (a21, a22, a23), (a31, a32, a33) = k
     c11, c12, c13 = a22 * a33 - a23 * a32, a23 * a31 - a21 * a33, a21 * a32 - a22 * a31
     det = a11 * c11 + a12 * c12 + a13 * c13
     if det == 0.0 or det != det:
         return None
+    return ((c11, a13 * a32 - a12 * a33, a12 * a23 - a13 * a22), (c12, a11 * a33 - a13 * a31, a13 * a21 - a11 * a23),
+            (c13, a12 * a31 - a11 * a32, a11 * a22 - a12 * a21), det)
+
+
+def _solve3(k, b, cramer=False):
+    """Solution of the 3x3 system k x = b (Cramer's rule), None if k is singular. ``cramer``:
+    ``_cramer3(k)`` if already made."""
+    m = _cramer3(k) if cramer is False else cramer
+    if m is None:
+        return None
+    (r10, r11, r12), (r20, r21, r22), (r30, r31, r32), det = m
     b1, b2, b3 = b
-    x1 = (b1 * c11 + b2 * (a13 * a32 - a12 * a33) + b3 * (a12 * a23 - a13 * a22)) / det
-    x2 = (b1 * c12 + b2 * (a11 * a33 - a13 * a31) + b3 * (a13 * a21 - a11 * a23)) / det
-    x3 = (b1 * c13 + b2 * (a12 * a31 - a11 * a32) + b3 * (a11 * a22 - a12 * a21)) / det
-    return x1, x2, x3
+    return (b1 * r10 + b2 * r11 + b3 * r12) / det, (b1 * r20 + b2 * r21 + b3 * r22) / det, (b1 * r30 + b2 * r31 + b3 * r32) / det
 
 
-def _patch_impulse(k, u, target_n: float, mu: float, acc) -> tuple:
+def _patch_impulse(k, u, target_n: float, mu: float, acc, cramer=False) -> tuple:
     """Impulse increment (contact frame n, t1, t2) for one patch: reach normal velocity
     ``target_n`` (never pulling: accumulated P_n >= 0) and stop the slip within the cone."""
     # sticking: K dP = (target_n - u_n, -u_t)
     want = (target_n - u[0], -u[1], -u[2])
-    dp = _solve3(k, want)
+    dp = _solve3(k, want, cramer)
     if dp is None:
         dp = (want[0] / k[0][0], 0.0, 0.0)
     t0, t1, t2 = acc[0] + dp[0], acc[1] + dp[1], acc[2] + dp[2]
@@ -174,18 +183,22 @@ def resolve(bodies: Bodies, patches: list[Patch], impacting: set, iterations: in
             ux += sign * (vx + wy * rz - wz * ry)
             uy += sign * (vy + wz * rx - wx * rz)
             uz += sign * (vz + wx * ry - wy * rx)
-        return tuple(e[0] * ux + e[1] * uy + e[2] * uz for e in f)
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = f
+        return a0 * ux + a1 * uy + a2 * uz, b0 * ux + b1 * uy + b2 * uz, c0 * ux + c1 * uy + c2 * uz
 
     targets = []
     for p, (f, _, ends) in zip(patches, rows):
         un = rel_velocity(f, ends)[0]
         targets.append(-p.e * min(un, 0.0) if p.pair in impacting else 0.0)
+    # per patch, what every iteration uses: its target normal velocity, friction, Cramer's rule of K
+    fixed = [(targets[j] if p.pair in impacting else max(targets[j], 0.0), p.mu, _cramer3(kf))
+             for j, (p, (_, kf, _)) in enumerate(zip(patches, rows))]
     acc = [(0.0, 0.0, 0.0) for _ in patches]
     for _ in range(iterations if len(patches) > 1 else 1):  # (one patch: closed form, a second pass moves it < 1e-13)
         change = 0.0
-        for j, (p, (f, kf, ends)) in enumerate(zip(patches, rows)):
+        for j, ((f, kf, ends), (target, mu, cramer)) in enumerate(zip(rows, fixed)):
             u = rel_velocity(f, ends)
-            dp = _patch_impulse(kf, u, targets[j] if p.pair in impacting else max(targets[j], 0.0), p.mu, acc[j])
+            dp = _patch_impulse(kf, u, target, mu, acc[j], cramer)
             if not (dp[0] or dp[1] or dp[2]):
                 continue
             a = acc[j]

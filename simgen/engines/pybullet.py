@@ -59,7 +59,7 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         self.dt = 1.0 / spec.physics_hz
         self.mode = None
-        self._st = None  # what was read of the current state
+        self._st = None  # what was read of the current state (a list of floats)
         self.ids: dict[int, int] = engine.reuse_statics(spec)  # bullet unique id -> simgen id (statics here)
         self._mode(self.dt)
         erp = engine.contact_erp
@@ -79,6 +79,7 @@ class _BulletWorld(World):
         self.bodies = engine.object_ids  # removed before the next video (creation may stop half way)
         for i, obj in enumerate(spec.objects):
             b = p.createMultiBody(baseMass=float(obj.mass), baseCollisionShapeIndex=self._collision_shape(obj),
+                                  baseVisualShapeIndex=engine.blank_visual(),
                                   basePosition=np.asarray(obj.position, float).tolist(),
                                   baseOrientation=np.asarray(obj.quaternion, float).tolist(), physicsClientId=c)
             dyn = dict(lateralFriction=float(obj.friction), restitution=float(obj.restitution), linearDamping=0.0,
@@ -130,28 +131,31 @@ class _BulletWorld(World):
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
-        st = self._st
-        if st is None:
+        flat = self._st
+        if flat is None:
             p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
+            pose, rate = p.getBasePositionAndOrientation, p.getBaseVelocity
             flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
             for b in self.bodies:
-                x, q = p.getBasePositionAndOrientation(b, c)
-                v, w = p.getBaseVelocity(b, c)
+                x, q = pose(b, c)
+                v, w = rate(b, c)
                 flat += x
                 flat += q
                 flat += v
                 flat += w
-            st = self._st = np.array(flat, np.float64).reshape(len(self.bodies), 13)
-        a = st.copy()
+            self._st = flat
+        n = len(self.bodies)  # (a new array per call: the caller may write to it)
+        a = np.fromiter(flat, np.float64, 13 * n).reshape(n, 13)
         return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])
 
     def write(self, state: State, bodies=None) -> None:
         self._st = None
         p, c = self.p, self.c
-        for i in range(len(self.bodies)) if bodies is None else bodies:
-            b = self.bodies[int(i)]
-            p.resetBasePositionAndOrientation(b, state.pos[i].tolist(), state.quat[i].tolist(), c)
-            p.resetBaseVelocity(b, state.vel[i].tolist(), state.omega[i].tolist(), c)
+        pos, quat, vel, omega = state.pos.tolist(), state.quat.tolist(), state.vel.tolist(), state.omega.tolist()
+        for i in range(len(self.bodies)) if bodies is None else [int(i) for i in bodies]:
+            b = self.bodies[i]
+            p.resetBasePositionAndOrientation(b, pos[i], quat[i], c)
+            p.resetBaseVelocity(b, vel[i], omega[i], c)
 
     def _impulses(self, h: float) -> dict:
         """Normal impulse per pair over the step just taken (before the manifolds are refreshed:
@@ -181,25 +185,33 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         p.performCollisionDetection(c)
         ids = self.ids
-        a, b, rows, fresh = [], [], [], []  # rows: position, normal, distance
+        a, b, dist, fresh, got = [], [], [], [], []  # got: (contact point, normal reversed)
         for cp in p.getContactPoints(-1, -1, -2, -2, c):
             ia, ib = ids.get(cp[1]), ids.get(cp[2])
             if ia is None or ib is None:
                 continue
-            (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
             fresh.append(cp[9] <= 0.0)
+            dist.append(cp[8])
             if ia > ib:
                 a.append(ia)
                 b.append(ib)
+                got.append((cp, False))
             else:  # order the pair so that a > b; the normal then points from b to a
                 a.append(ib)
                 b.append(ia)
-                nx, ny, nz = -nx, -ny, -nz
-            rows.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1), nx, ny, nz, cp[8]))
+                got.append((cp, True))
         if not a:
             return Points.empty()
-        f = np.array(rows, np.float64)
-        return Points(np.array(a, np.int64), np.array(b, np.int64), f[:, 0:3], f[:, 3:6], f[:, 6], np.array(fresh, bool))
+
+        def rows():  # positions (midway between the two surfaces) and normals, for the few readers of them
+            pos, normal = [], []
+            for cp, flip in got:
+                (x0, y0, z0), (x1, y1, z1), (nx, ny, nz) = cp[5], cp[6], cp[7]
+                pos.append((0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.5 * (z0 + z1)))
+                normal.append((-nx, -ny, -nz) if flip else (nx, ny, nz))
+            return pos, normal
+
+        return Points.of_lists(a, b, dist, fresh, rows)  # (arrays made only if asked for)
 
     def step(self, h: float) -> tuple[Points, dict]:
         self._mode(h)
@@ -216,10 +228,13 @@ class _BulletWorld(World):
         for _ in range(k - 1):
             p.stepSimulation(c)
         if rates:
-            vel = [p.getBaseVelocity(b, c) for b in self.bodies]
-            n = len(self.bodies)
-            self.before_last = (np.array([v for v, _ in vel], np.float64).reshape(n, 3),
-                                np.array([w for _, w in vel], np.float64).reshape(n, 3))
+            rate, n, flat = p.getBaseVelocity, len(self.bodies), []
+            for b in self.bodies:
+                v, w = rate(b, c)
+                flat += v
+                flat += w
+            vw = np.fromiter(flat, np.float64, 6 * n).reshape(n, 2, 3)
+            self.before_last = (vw[:, 0], vw[:, 1])
         p.stepSimulation(c)
         self.last_pieces = [self.dt] * k
 
@@ -263,6 +278,16 @@ class PyBulletEngine(Engine):
         self.static_ids: dict[int, int] = {}
         self.object_ids: list[int] = []
         self.shapes_made = 0
+        self.visual = None  # the world's blank visual shape (see blank_visual)
+
+    def blank_visual(self) -> int:
+        """A tiny visual shape shared by every object body of the world. A body without one gets
+        its collision shape tessellated by Bullet's built-in renderer (0.3-0.45 ms per sphere,
+        cylinder or capsule) for pictures simgen never asks of Bullet (simgen renders its own);
+        visual shapes do not take part in the dynamics."""
+        if self.visual is None:
+            self.visual = self.p.createVisualShape(self.p.GEOM_BOX, halfExtents=[1e-3] * 3, physicsClientId=self.client)
+        return self.visual
 
     def reuse_statics(self, spec: SceneSpec) -> dict:
         """Empty the world of the last video's objects; the standing statics' ids (bullet unique id
@@ -274,7 +299,7 @@ class PyBulletEngine(Engine):
             self.object_ids = []
             return dict(self.static_ids)
         p.resetSimulation(physicsClientId=c)
-        self.statics_key, self.static_ids, self.object_ids, self.shapes_made = None, {}, [], 0
+        self.statics_key, self.static_ids, self.object_ids, self.shapes_made, self.visual = None, {}, [], 0, None
         return {}
 
     def close(self) -> None:

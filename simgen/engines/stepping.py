@@ -34,6 +34,7 @@ sign-continuous.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -58,23 +59,77 @@ AIM_DEPTH = 2e-5  # m: a predicted landing's first piece ends this deep (a spher
 _NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
-@dataclass
 class Points:
     """Contact points of the current state. ``a`` > ``b`` (objects 1..N before statics -1, -2, ...),
     ``normal`` points from b to a, ``dist`` < 0 is penetration. ``fresh``: the point took no impulse
-    in the last step (it may be a new impact)."""
+    in the last step (it may be a new impact).
 
-    a: np.ndarray
-    b: np.ndarray
-    pos: np.ndarray
-    normal: np.ndarray
-    dist: np.ndarray
-    fresh: np.ndarray
+    Given as arrays, or as Python lists (:meth:`of_lists`, what PyBullet reports): the stepper reads
+    1-8 points at a time, where numpy's per-call cost dominates, so each form is made from the other
+    on first use: ``head()`` (a, b, dist, fresh), ``rows()`` (position and normal rows, which few
+    readers need: PyBullet's are made only then), ``lists()`` both. Never written to."""
+
+    __slots__ = ("_arrays", "_head", "_rows", "_make_rows")
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, pos: np.ndarray, normal: np.ndarray, dist: np.ndarray,
+                 fresh: np.ndarray, rows: tuple | None = None):
+        self._arrays = (a, b, pos, normal, dist, fresh)
+        self._head, self._rows = (None, None) if rows is None else (rows[:4], rows[4:])
+        self._make_rows = None
+
+    @classmethod
+    def of_lists(cls, a: list, b: list, dist: list, fresh: list, make_rows) -> "Points":
+        """Points from lists; ``make_rows()`` gives the (position rows, normal rows) when asked for."""
+        pts = cls.__new__(cls)
+        pts._arrays, pts._head, pts._rows, pts._make_rows = None, (a, b, dist, fresh), None, make_rows
+        return pts
+
+    def head(self) -> tuple:
+        h = self._head
+        if h is None:
+            a, b, _, _, dist, fresh = self._arrays
+            h = self._head = (a.tolist(), b.tolist(), dist.tolist(), fresh.tolist())
+        return h
+
+    def rows(self) -> tuple:
+        r = self._rows
+        if r is None:
+            r = self._rows = self._make_rows() if self._arrays is None else (self._arrays[2].tolist(), self._arrays[3].tolist())
+        return r
+
+    def lists(self) -> tuple:
+        return self.head() + self.rows()
+
+    def arrays(self) -> tuple:
+        arr = self._arrays
+        if arr is None:
+            a, b, dist, fresh = self._head
+            pos, normal = self.rows()
+            ab = np.array((a, b), np.int64).reshape(2, len(a))
+            arr = self._arrays = (ab[0], ab[1], np.array(pos, np.float64).reshape(-1, 3),
+                                  np.array(normal, np.float64).reshape(-1, 3), np.array(dist, np.float64),
+                                  np.array(fresh, bool))
+        return arr
+
+    a = property(lambda self: self.arrays()[0])
+    b = property(lambda self: self.arrays()[1])
+    pos = property(lambda self: self.arrays()[2])
+    normal = property(lambda self: self.arrays()[3])
+    dist = property(lambda self: self.arrays()[4])
+    fresh = property(lambda self: self.arrays()[5])
+
+    def __repr__(self) -> str:
+        a, b, pos, normal, dist, fresh = self.arrays()
+        return f"Points(a={a!r}, b={b!r}, pos={pos!r}, normal={normal!r}, dist={dist!r}, fresh={fresh!r})"
 
     @staticmethod
     def empty() -> "Points":
-        z = np.zeros(0)
-        return Points(z.astype(np.int64), z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3)), z, z.astype(bool))
+        return _NO_POINTS  # (shared: never written to)
+
+
+_z = np.zeros(0)
+_NO_POINTS = Points(_z.astype(np.int64), _z.astype(np.int64), np.zeros((0, 3)), np.zeros((0, 3)), _z, _z.astype(bool),
+                    ((), (), (), (), (), ()))
 
 
 @dataclass
@@ -172,16 +227,18 @@ class Stepper:
         self.max_iter = int(max_toi_iterations)
         self.tracker = ContactTracker(spec.fps, spec.physics_hz, gap_steps)
         self.keep = int(gap_steps)  # a pair apart for no longer than this is still the same contact (held)
-        self.radius = np.array([bounding_radius(o.shape, o.size, collision_vertices(o) if o.shape == "mesh" else None)
-                                for o in spec.objects])
+        self.vertices = [collision_vertices(o) for o in spec.objects]  # (a mesh's hull: computed once)
+        self.radius = np.array([bounding_radius(o.shape, o.size, v if o.shape == "mesh" else None)
+                                for o, v in zip(spec.objects, self.vertices)])
         # a sphere's contact point moves continuously as it rolls: no new point of it can strike
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
-        self.vertices = [collision_vertices(o) for o in spec.objects]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.box_half = [tuple(float(x) for x in o.size[:3]) if o.shape == "box" else None for o in spec.objects]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
         self.gnorm = float(np.linalg.norm(self.g))
         self.g_list = tuple(self.g.tolist())  # (Python floats: the broad phase's scalar sums)
+        self.half_g_array = 0.5 * self.dt * self.g  # the half-step velocity offset of a body in flight (never written to)
+        self.half_g = tuple(self.half_g_array.tolist())
         self.radius_list = self.radius.tolist()
         self.sphere_list = self.sphere.tolist()
         self.statics = []  # for the broad phase: (0, normal, offset, -) planes, (1, centre, rotation, half) boxes
@@ -219,12 +276,16 @@ class Stepper:
         # the broad phase's checks: each body's own contacts, each body against each static, each pair
         self.checks = ([(0, i, -1) for i in range(self.n)] + [(1, i, j) for i in range(self.n) for j in range(len(self.statics))]
                        + [(2, i, j) for i in range(self.n) for j in range(i + 1, self.n)])
+        # the pair each check is about (its simgen ids, a > b), None for a body's own contacts
+        self.check_pairs = [None if kind == 0 else (i + 1, -(j + 1)) if kind == 1 else (j + 1, i + 1)
+                            for kind, i, j in self.checks]
         self.blocker = None  # the check that stopped the last broad phase
         self.valid: dict = {}  # check -> (the regime it saw, step count until which it gave clear)
         self.aim = None  # when it stopped it for a landing: its predicted time in the next step
         self.free = np.ones(self.n, bool)  # in flight: the velocity carries the half-step offset -g dt / 2
-        self.H = np.zeros(self.n)  # time since the body's flight segment began within this step
-        self.S = np.zeros(self.n)  # sum of H_i h_i over the pieces of that segment
+        # (per body, Python floats: the same arithmetic as numpy's on 1-4 bodies, without its per-call cost)
+        self.H = [0.0] * self.n  # time since the body's flight segment began within this step
+        self.S = [0.0] * self.n  # sum of H_i h_i over the pieces of that segment
         self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
@@ -235,26 +296,31 @@ class Stepper:
     # -- bookkeeping ---------------------------------------------------------------------------
     def _pieces(self) -> None:
         """Account for the steps the world just took (an engine may sub-step)."""
-        pieces = self.w.last_pieces
+        pieces, H, S = self.w.last_pieces, self.H, self.S
         if len(pieces) > 1 and min(pieces) == max(pieces):  # n equal pieces: closed form
             h, n = pieces[0], len(pieces)
-            self.S += n * h * self.H + h * h * n * (n + 1) / 2
-            self.H += n * h
+            nh, c = n * h, h * h * n * (n + 1) / 2
+            for i, x in enumerate(H):
+                S[i] += nh * x + c
+                H[i] = x + nh
             return
         for h in pieces:
-            self.H += h
-            self.S += self.H * h
+            for i, x in enumerate(H):
+                x += h
+                H[i] = x
+                S[i] += x * h
 
     def _restart(self, bodies) -> None:
-        self.H[bodies] = 0.0
-        self.S[bodies] = 0.0
+        for i in bodies.tolist():
+            self.H[i] = 0.0
+            self.S[i] = 0.0
 
     def _correct(self, st: State, bodies: np.ndarray) -> np.ndarray:
         """Exact positions for free ``bodies`` whose flight this step was cut into pieces:
         x += g (dt H / 2 + H^2 / 2 - S), zero for one whole step of dt. Returns those changed."""
-        dt, out = self.dt, []
-        for i in bodies:
-            if not self.free[i]:
+        dt, out, free = self.dt, [], self.free.tolist()
+        for i in bodies.tolist():
+            if not free[i]:
                 continue
             H = self.H[i]
             c = dt * H / 2 + H * H / 2 - self.S[i]
@@ -272,16 +338,17 @@ class Stepper:
                         self.free[k - 1] = False
 
     # -- contact analysis ----------------------------------------------------------------------
-    def _normal_speed(self, pts: Points, st: State, sel) -> np.ndarray:
+    def _normal_speed(self, pts: Points, st: State, sel) -> list:
         """Relative normal velocity (a with respect to b along the normal, < 0 approaching) at the
         selected points, from the true velocities (free bodies' half-step offset removed)."""
-        hx, hy, hz = (0.5 * self.dt * self.g).tolist()
+        hx, hy, hz = self.half_g
         pos, vel, omega, free = st.pos.tolist(), st.vel.tolist(), st.omega.tolist(), self.free.tolist()
+        la, lb, _, _, prow, nrow = pts.lists()
         out = []
         for k in sel:
-            px, py, pz = pts.pos[k].tolist()
+            px, py, pz = prow[k]
             vx = vy = vz = 0.0
-            for body, sign in ((int(pts.a[k]), 1.0), (int(pts.b[k]), -1.0)):
+            for body, sign in ((la[k], 1.0), (lb[k], -1.0)):
                 if body <= 0:
                     continue
                 i = body - 1
@@ -294,9 +361,9 @@ class Stepper:
                 vx += sign * (ux + wy * rz - wz * ry)
                 vy += sign * (uy + wz * rx - wx * rz)
                 vz += sign * (uz + wx * ry - wy * rx)
-            nx, ny, nz = pts.normal[k].tolist()
+            nx, ny, nz = nrow[k]
             out.append(vx * nx + vy * ny + vz * nz)
-        return np.array(out)
+        return out
 
     def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
         """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
@@ -304,15 +371,16 @@ class Stepper:
         faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
-        ks = [k for k, (f, d) in enumerate(zip(pts.fresh.tolist(), pts.dist.tolist())) if f and d < 0]
+        la, lb, dist, fresh = pts.head()
+        ks = [k for k, (f, d) in enumerate(zip(fresh, dist)) if f and d < 0]
         if not ks:
             return _NO_INDEX, _NO_SPEED
-        la, lb = pts.a.tolist(), pts.b.tolist()
         done = self.resolved
+        prow = pts.rows()[0] if done else None
         for k in ks:
             pair = (la[k], lb[k])
             if done:
-                px, py, pz = pts.pos[k].tolist()
+                px, py, pz = prow[k]
                 if any(pr == pair and (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2 < 1e-6 for pr, (x, y, z) in done):
                     continue  # this point's impact was resolved in this step already
             is_held = pair in held
@@ -323,10 +391,10 @@ class Stepper:
             return _NO_INDEX, _NO_SPEED
         if not cache:
             cache.append(self.w.read())
-        vn = self._normal_speed(pts, cache[0], cand)
-        cand = np.asarray(cand, np.int64)
-        hit = vn < -np.asarray(need)
-        return cand[hit], -vn[hit]
+        hit = [(k, -v) for k, v, s in zip(cand, self._normal_speed(pts, cache[0], cand), need) if v < -s]
+        if not hit:
+            return _NO_INDEX, _NO_SPEED
+        return np.array([k for k, _ in hit], np.int64), np.array([v for _, v in hit])
 
     # -- broad phase ---------------------------------------------------------------------------
     def _quiet_steps(self, st: State, limit: int) -> int:
@@ -376,7 +444,7 @@ class Stepper:
         recent, sphere, valid, now = self.recent, self.sphere_list, self.valid, self.steps
         held_fast = self.w.held_impact_speed < np.inf
         valid.pop(blocker, None)
-        for item in self.checks:
+        for item, pair in zip(self.checks, self.check_pairs):
             if item is blocker:  # (asked again with the time it gave, a check gives that time)
                 continue
             kind, i, j = item  # (the checks that hold for as long as the contacts do, inline: see _check)
@@ -385,13 +453,13 @@ class Stepper:
                     continue
                 regime = None
             elif kind == 1:
-                held = (i + 1, -(j + 1)) in recent
+                held = pair in recent
                 if not free[i] and (slow[i] or (held and touching[i])):
                     valid.pop(item, None)
                     continue
                 regime = (free[i], touching[i], slow[i], held)
             else:
-                held = (j + 1, i + 1) in recent
+                held = pair in recent
                 if not (free[i] or free[j]) and ((held and touching[i]) or (slow[i] and slow[j])):
                     valid.pop(item, None)
                     continue
@@ -430,11 +498,11 @@ class Stepper:
             if self.axial[i]:  # a cylinder or capsule rolling on its side turns about its own axis harmlessly
                 ax = _axis_z(c.st.quat[i])
                 wv = wv - (wv @ ax) * ax
-            spin = float(np.sqrt(wv @ wv)) * R[i]
+            spin = math.sqrt(float(wv @ wv)) * R[i]  # (IEEE sqrt, as np.sqrt)
             if spin >= 0.5 * fast:
                 return 0.0
             dw = c.st.omega[i] - self.prev_omega[i]
-            return (0.5 * fast - spin) / (float(np.sqrt(dw @ dw)) * R[i] / dt + 1.0)
+            return (0.5 * fast - spin) / (math.sqrt(float(dw @ dw)) * R[i] / dt + 1.0)
         (xi, yi, zi), (vx, vy, vz) = c.x[i], c.v[i]
         speed = (vx * vx + vy * vy + vz * vz) ** 0.5
         if kind == 1:  # body i and static j
@@ -488,16 +556,18 @@ class Stepper:
 
     def _planes_only(self, i: int):
         """The planes a body ``i`` (not a sphere) touches or holds, if it touches nothing else; else None."""
-        if self.spec.objects[i].shape == "sphere":
+        if self.sphere_list[i]:
             return None
-        planes = []
-        for pr in list(self.partners) + list(self.recent):
-            if i + 1 not in pr:
-                continue
-            if pr[1] >= 0 or self.statics[-pr[1] - 1][0] != 0:
-                return None
-            if -pr[1] - 1 not in planes:
-                planes.append(-pr[1] - 1)
+        planes, b = [], i + 1
+        for pairs in (self.partners, self.recent):
+            for pr in pairs:
+                if b not in pr:
+                    continue
+                j = -pr[1] - 1
+                if j < 0 or self.statics[j][0] != 0:
+                    return None
+                if j not in planes:
+                    planes.append(j)
         return planes
 
     def _corners_slow(self, i: int, st: State, planes: list, speed: float, t_end: float) -> float:
@@ -556,10 +626,13 @@ class Stepper:
                         # points in the order of that bound until it passes the best found
                         t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
                         low = np.maximum(t_reach, (speed - come) / acc)
+                        hl, cl, ll = h.tolist(), come.tolist(), low.tolist()  # (the same floats, read one by one)
                         for k in np.argsort(low).tolist():
-                            if low[k] >= t_ok:
+                            if ll[k] >= t_ok:
                                 break
-                            t_ok = min(t_ok, _strike_time(float(h[k]), float(come[k]), speed, acc))
+                            t_pt = _strike_time(hl[k], cl[k], speed, acc)
+                            if t_pt < t_ok:
+                                t_ok = t_pt
                     continue
                 points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in r.tolist()]
             for h, come in points:
@@ -585,7 +658,7 @@ class Stepper:
         ts = self._times(32, 32)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
-        below = np.nonzero(height <= -self.aim_depth)[0]
+        below = (height <= -self.aim_depth).nonzero()[0]
         return float(ts[below[0]]) if len(below) else None
 
     def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
@@ -600,8 +673,8 @@ class Stepper:
         rate2 = float(w @ w)
         centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
         low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts)
-        height = centre + low - off - FLY_GAP - self.radius[i] * rate2 * ts * ts
-        bad = np.nonzero(height <= 0)[0]
+        height = centre + low - off - FLY_GAP - self.radius_list[i] * rate2 * ts * ts
+        bad = (height <= 0).nonzero()[0]
         return float(ts[bad[0]] - self.dt) if len(bad) else t_end
 
     def _touched(self, k: int) -> None:
@@ -626,8 +699,7 @@ class Stepper:
             self.rate_vel, self.rate_omega = self.w.before_last
         pieces = self.w.last_pieces
         if min(pieces) != max(pieces) or pieces[0] != self.dt:  # whole steps need no correction
-            self.H[:] = 0.0
-            self.S[:] = 0.0
+            self.H, self.S = [0.0] * self.n, [0.0] * self.n
             self._pieces()
             changed = self._correct(st, np.arange(self.n))
             if len(changed):
@@ -658,8 +730,7 @@ class Stepper:
         ``aim``: the predicted time of an impact in the step (the first piece ends there)."""
         dt = self.dt
         left, snap = dt, st0
-        self.H[:] = 0.0
-        self.S[:] = 0.0
+        self.H, self.S = [0.0] * self.n, [0.0] * self.n
         self.pushed[:] = False
         self.leaving[:] = False
         self.resolved = []  # (pair, point as floats) of the impacts this step resolved
@@ -672,7 +743,7 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h, again = piece, False
-            if len(idx) and not all((int(pts.a[k]), int(pts.b[k])) in self.idle for k in idx):
+            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx.tolist()):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
                 again = True
             self._pieces()
@@ -704,7 +775,8 @@ class Stepper:
     def _settle(self, pts: Points, imp: dict, hit: np.ndarray, k: int) -> None:
         """After ``k`` steps: what touches what now, which pairs stay held, which bodies fly."""
         # in contact (a pair merely close is not held: its landing is still an impact)
-        self.partners = {(a, b) for a, b, d in zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist()) if d < 0}
+        la, lb, dist, _ = pts.head()
+        self.partners = {(a, b) for a, b, d in zip(la, lb, dist) if d < 0}
         self.partners.update(pr for pr, v in imp.items() if v[0] > 0)
         self._touched(k)
         # a body flies again once nothing pushed it for a whole step and it has touched nothing for
@@ -721,9 +793,13 @@ class Stepper:
 
     def _touch(self, t: float, pts: Points, imp: dict) -> None:
         touching = {pair: v for pair, v in imp.items() if v[0] > 0}
-        for k, (a, b, d) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):
+        la, lb, dist, _ = pts.head()
+        rows = None  # (rows as floats: the tracker stores them as float32)
+        for k, (a, b, d) in enumerate(zip(la, lb, dist)):
             if d < 0 and (a, b) not in touching:
-                touching[(a, b)] = (0.0, pts.pos[k], pts.normal[k])
+                if rows is None:
+                    rows = pts.rows()
+                touching[(a, b)] = (0.0, rows[0][k], rows[1][k])
         self.tracker.touch(t, touching)
 
     def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
@@ -733,7 +809,8 @@ class Stepper:
         found (or the time of the touch is already bracketed closer than the approach covers a
         quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
         is then resolved deeper, up to one step late)."""
-        d = -pts.dist[idx]
+        dist = pts.head()[2]
+        d = -np.array([dist[k] for k in idx.tolist()])
         if d.max() <= self.depth_tol:
             return left, pts, imp, cache
         lo, hi = 0.0, left
@@ -751,7 +828,8 @@ class Stepper:
             cache_h: list = []
             idx_h, speed_h = self._impacting(pts_h, cache_h)
             if len(idx_h):
-                d = -pts_h.dist[idx_h]
+                dist = pts_h.head()[2]
+                d = -np.array([dist[k] for k in idx_h.tolist()])
                 if d.max() <= self.depth_tol:
                     return h, pts_h, imp_h, cache_h
                 best = (h, pts_h, imp_h, cache_h[0])
@@ -775,7 +853,8 @@ class Stepper:
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
         not bounce (e = 0) but still gets its friction impulse."""
-        la, lb, ix = pts.a.tolist(), pts.b.tolist(), idx.tolist()
+        la, lb, dist_l, _, prow, nrow = pts.lists()  # (floats: 1-8 points, numpy's per-call cost dominates)
+        ix = idx.tolist()
         pairs = sorted({(la[k], lb[k]) for k in ix})
         bounce = {(la[k], lb[k]) for k, s in zip(ix, speed.tolist()) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
@@ -786,10 +865,9 @@ class Stepper:
         flew = {i for i in bodies if self.free[i] and self.sphere_list[i]}
         for i in bodies:  # and true velocities
             if self.free[i]:
-                st.vel[i] += 0.5 * self.dt * self.g
+                st.vel[i] += self.half_g_array
             self.free[i] = False
         groups: dict = {}
-        dist_l = pts.dist.tolist()
         for k, d in enumerate(dist_l):
             if d < TOUCH:
                 pr = (la[k], lb[k])
@@ -798,7 +876,6 @@ class Stepper:
         for pr in pairs:  # an impacting pair acts at its impacting points
             groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
-        prow, nrow = pts.pos.tolist(), pts.normal.tolist()  # (floats: 1-8 points, numpy's per-call cost dominates)
         for pr, ks in groups.items():
             nx, ny, nz = _row_sum(nrow, ks)
             ln = (nx * nx + ny * ny + nz * nz) ** 0.5
@@ -852,11 +929,11 @@ class Stepper:
         self.valid.clear()  # (velocities jump: what the broad phase foresaw no longer holds)
         for pr in pairs:
             ks = groups[pr]
-            self.resolved.extend((pr, x) for x in pts.pos[ks].tolist())
+            self.resolved.extend((pr, prow[k]) for k in ks)
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
-                self.tracker.impact(when[pr], pr, mean_of[pr], pts.normal[ks[0]], impulse[pr])
+                self.tracker.impact(when[pr], pr, mean_of[pr], nrow[ks[0]], impulse[pr])  # (stored as float32)
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:
@@ -874,7 +951,7 @@ class Stepper:
                 if tau > 0.0:
                     st.pos[i] += tau * st.vel[i] + 0.5 * tau * tau * self.g
                     st.vel[i] += tau * self.g
-                st.vel[i] -= 0.5 * self.dt * self.g
+                st.vel[i] -= self.half_g_array
                 self.free[i] = True
                 self.leaving[i] = True
                 self.pushed[i] = False
@@ -934,15 +1011,19 @@ class Stepper:
         st.vel[self.free] -= 0.5 * dt * self.g
         w.write(st, np.nonzero(self.free)[0])
 
+        half, no_hit = self.half_g_array, self.no_hit
+
         def advance(st: State, steps: int) -> tuple[State, np.ndarray]:
             hit = np.zeros(n, bool)
             while steps > 0:
                 st, h, took = self._advance(st, steps)
-                hit |= h
+                if h is not no_hit:  # (a quiet batch hits nothing)
+                    hit |= h
                 steps -= took
             return st, hit
 
         pending = None  # (frame, bodies in contact there, state m steps before, impact in between)
+        offset_of = offset = None
         for f in range(1, T + 1):
             # [frame f-1] -- m -- [end of f-1's window] -- k-2m -- [start of f's window] -- m -- [frame f]
             if pending is not None:
@@ -965,7 +1046,10 @@ class Stepper:
                 st_before = st
                 st, hit_before = advance(st, m)
             pos[f], quat[f] = st.pos, st.quat
-            lin[f] = st.vel + np.where(self.free[:, None], 0.5 * dt * self.g, 0.0)
+            flying = self.free.tolist()
+            if flying != offset_of:  # (the offset of the bodies in flight: made again only when they change)
+                offset_of, offset = flying, np.where(self.free[:, None], half, 0.0)
+            np.add(st.vel, offset, out=lin[f])
             ang[f] = st.omega
             held = ~self.free
             if held.any():
@@ -977,7 +1061,8 @@ class Stepper:
         """Velocities at frame ``f`` of the bodies in contact there, from their motion over the
         half windows either side (``pending`` holds the state at the start of the window)."""
         f, held, before, hit_before = pending
-        for i in np.nonzero(held & ~hit_before & ~hit_after)[0]:  # next to an impact: the solver's velocity
+        near = [h and not (b or a) for h, b, a in zip(held.tolist(), hit_before.tolist(), hit_after.tolist())]
+        for i in [i for i, x in enumerate(near) if x]:  # next to an impact: the solver's velocity
             if self._resting(before, i) != self._resting(after, i) or float(before.vel[i] @ after.vel[i]) < 0.0:
                 continue  # it comes to rest, starts moving or turns back inside the window: the solver's velocity
             lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)
@@ -986,7 +1071,7 @@ class Stepper:
     def _resting(self, st: State, i: int) -> bool:
         """Body ``i`` at rest in state ``st``: no point of it moving faster than REST_SPEED."""
         v, w = st.vel[i], st.omega[i]
-        return float(np.sqrt(v @ v) + np.sqrt(w @ w) * self.radius[i]) < REST_SPEED
+        return math.sqrt(float(v @ v)) + math.sqrt(float(w @ w)) * self.radius_list[i] < REST_SPEED
 
 
 REST_SPEED = 2e-3  # m/s: a body whose points all move slower than this is at rest (frame velocities)
@@ -1023,7 +1108,7 @@ def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
                   z1 * w0 - w1 * z0 - x1 * y0 + y1 * x0])
     if w < 0:
         w, v = -w, -v
-    s = float(np.linalg.norm(v))
+    s = math.sqrt(float(v @ v))  # (np.linalg.norm's arithmetic)
     angle = 2.0 * np.arctan2(s, w)
     return v * (angle / s / span) if s > 1e-15 else 2.0 * v / span
 
@@ -1031,9 +1116,18 @@ def _rotation_rate(q0: np.ndarray, q1: np.ndarray, span: float) -> np.ndarray:
 def continuous(quat: np.ndarray) -> np.ndarray:
     """Flip quaternion signs so that consecutive frames have q_t . q_{t-1} >= 0 (same rotations)."""
     q = np.array(quat, np.float64, copy=True)
-    for t in range(1, len(q)):
-        flip = np.sum(q[t] * q[t - 1], axis=-1) < 0
-        q[t, flip] *= -1
+    if len(q) < 2:
+        return q
+    r = q.reshape(len(q), -1, 4)  # (a view: [T, bodies, 4])
+    # the dot products of the unflipped frames, once; a flip negates them exactly, so frame t flips
+    # when its dot with frame t-1 as flipped is negative: sign[t-1] * d[t] < 0
+    d = np.sum(r[1:] * r[:-1], axis=-1).tolist()
+    sign = [1.0] * r.shape[1]
+    flip = []
+    for row in d:
+        sign = [-1.0 if s * x < 0 else 1.0 for s, x in zip(sign, row)]
+        flip.append([s < 0 for s in sign])
+    r[1:][np.array(flip, bool).reshape(len(d), r.shape[1])] *= -1
     return q
 
 
@@ -1050,7 +1144,7 @@ def _first_root(h0: float, v: float, a: float, t_end: float) -> float:
     disc = v * v - 2 * a * h0
     if disc < 0:
         return t_end
-    sq = np.sqrt(disc)
+    sq = math.sqrt(disc)  # (IEEE sqrt, as np.sqrt; disc >= 0)
     roots = sorted(((-v - sq) / a, (-v + sq) / a))
     for r in roots:
         if r >= 0:
@@ -1105,4 +1199,4 @@ def _reach_time(gap: float, speed: float, accel: float) -> float:
     """Time to close ``gap`` moving at ``speed`` with up to ``accel`` more (a safe lower bound)."""
     if accel == 0:
         return np.inf if speed == 0 else gap / speed
-    return (-speed + np.sqrt(speed * speed + 2 * accel * gap)) / accel
+    return (-speed + math.sqrt(speed * speed + 2 * accel * gap)) / accel
