@@ -180,10 +180,21 @@ class _MuJoCoWorld(World):
             decel = self.mu.get(pair, 0.0) * force * inv + g
             if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
                 limit = min(limit, max(1, int(0.5 * slip / (decel * self.dt))))
-            elif slip > 1e-3:  # it may stop within a step: one step (held over a longer span, the force
+            elif slip > 1e-3 and pair[1] < 0 and self._against_pull(kin, pair, p, nrm):
+                # it stops within a step and turns back: one step (held over a longer span, the force
                 # that stops it at the span's end would hold a box that must slide back, as if stuck)
                 return 1
         return limit
+
+    def _against_pull(self, kin: "_Kin", pair, p, nrm) -> bool:
+        """Whether the pair (body on a static) slips against gravity's pull along the surface (a box
+        climbing a ramp), so that it stops and turns back or rests."""
+        vx, vy, vz = kin.relative_velocity(pair, p.tolist())
+        nx, ny, nz = nrm.tolist()
+        gx, gy, gz = self.g.tolist()
+        gn = gx * nx + gy * ny + gz * nz
+        vn = vx * nx + vy * ny + vz * nz
+        return vx * gx + vy * gy + vz * gz - gn * vn < 0.0  # v . (g - (g.n) n)
 
     # -- World ---------------------------------------------------------------------------------
     def _state(self) -> State:
