@@ -21,7 +21,8 @@ SceneSpec. Mapping (documented in the README):
   (``condim=1``) and :meth:`_MuJoCoWorld._friction` applies Coulomb friction as a force at each
   touching pair (through ``xfrc_applied``): the force that stops the slip, at most
   ``mu * N`` with ``N`` the pair's normal force of the step before and ``mu = mu_a * mu_b`` (Bullet's
-  product rule; MuJoCo's own rule is the max).
+  product rule; MuJoCo's own rule is the max). The force is held over a batch of steps only while no
+  sliding pair can stop or turn back within it (:meth:`_MuJoCoWorld.quiet_limit`).
 """
 
 from __future__ import annotations
