@@ -106,7 +106,8 @@ class _MuJoCoWorld(World):
         pairs = dict(self.normal)
         pts = self.points()
         touching: dict = {}  # the points of each body-static pair touching now
-        for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):
+        la, lb, ld, _ = pts.head()
+        for k, (a, b, dd) in enumerate(zip(la, lb, ld)):
             if dd < 1e-3 and b < 0:
                 touching.setdefault((a, b), []).append(k)
         for pair, k in touching.items():  # a body that has just landed flat on a static, not yet solved
@@ -165,10 +166,12 @@ class _MuJoCoWorld(World):
         """Steps over which the friction forces stay right: no sliding pair stops or reverses."""
         limit = np.inf
         pts = self.points()  # a pair that has just come to touch and slides, with no normal force
-        for k, (a, b, dd) in enumerate(zip(pts.a.tolist(), pts.b.tolist(), pts.dist.tolist())):  # solved
+        la, lb, ld, _ = pts.head()
+        for k, (a, b, dd) in enumerate(zip(la, lb, ld)):  # solved
             if dd <= 1e-3 and (a, b) not in self.normal and self.mu.get((a, b), 0.0) > 0:  # yet, has no
                 # friction until a step solves one: that step alone
-                vn, slip = self._kinematics().slip((a, b), pts.pos[k].tolist(), pts.normal[k].tolist())
+                pos, normal = pts.rows()
+                vn, slip = self._kinematics().slip((a, b), pos[k], normal[k])
                 if vn < 0.05 and slip > 1e-3:  # not leaving, and friction has work to do
                     return 1
         if not self.normal:
@@ -267,20 +270,18 @@ class _MuJoCoWorld(World):
             return Points.empty()
         con = d.contact
         gid = self.gid_list  # (a handful of contacts: Python lists cost less than numpy's calls)
-        a, b, sign = [], [], []
+        a, b, flip = [], [], []
         for g1, g2 in zip(con.geom1[:nc].tolist(), con.geom2[:nc].tolist()):
             g1, g2 = gid[g1], gid[g2]
-            if g1 > g2:  # order pairs so that a > b, the normal (from geom1 to geom2) from b to a
-                a.append(g1)
-                b.append(g2)
-                sign.append(-1.0)
-            else:
-                a.append(g2)
-                b.append(g1)
-                sign.append(1.0)
-        normal = con.frame[:nc, :3] * np.array(sign)[:, None]
-        return Points(np.array(a, np.int64), np.array(b, np.int64), con.pos[:nc].copy(), normal, con.dist[:nc].copy(),
-                      np.ones(nc, bool))
+            flip.append(g1 > g2)  # order pairs so that a > b, the normal (from geom1 to geom2) from b to a
+            a.append(max(g1, g2))
+            b.append(min(g1, g2))
+        pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
+
+        def rows():
+            return pos, [(-x, -y, -z) if f else (x, y, z) for (x, y, z), f in zip(frame, flip)]
+
+        return Points.of_lists(a, b, con.dist[:nc].tolist(), [True] * nc, rows)
 
     def _solved(self) -> None:
         """The normal force of every pair in the step just solved (before the next collision)."""
