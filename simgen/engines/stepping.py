@@ -1061,8 +1061,9 @@ class Stepper:
         """Velocities at frame ``f`` of the bodies in contact there, from their motion over the
         half windows either side (``pending`` holds the state at the start of the window)."""
         f, held, before, hit_before = pending
-        near = [h and not (b or a) for h, b, a in zip(held.tolist(), hit_before.tolist(), hit_after.tolist())]
-        for i in [i for i, x in enumerate(near) if x]:  # next to an impact: the solver's velocity
+        for i, (h, hb, ha) in enumerate(zip(held.tolist(), hit_before.tolist(), hit_after.tolist())):
+            if not h or hb or ha:
+                continue  # in flight (exact), or next to an impact: the solver's velocity
             if self._resting(before, i) != self._resting(after, i) or float(before.vel[i] @ after.vel[i]) < 0.0:
                 continue  # it comes to rest, starts moving or turns back inside the window: the solver's velocity
             lin[f, i] = (after.pos[i] - before.pos[i]) / (2 * span)

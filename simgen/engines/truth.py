@@ -136,7 +136,6 @@ class _Sample:
     def _clearance(self) -> np.ndarray:
         """[T, N] distance of each object from the nearest surface or object (bounding spheres
         between non-spheres: a lower bound)."""
-
         clear = np.full((self.T, self.N), np.inf)
         for i in range(self.N):
             if self.has_floor or self.ramp is not None:
