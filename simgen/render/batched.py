@@ -361,10 +361,9 @@ class BatchedRenderer:
                 self._ssbo(6, sph.astype(np.float32))
             k = cam.intrinsics()
             env_tex, env_lod = self._environment_texture(env, cam, k)
-            # shadow-map texels about the size of the objects' pixels: the largest image diameter, rounded up
-            # to a multiple of 8 (a power of two held up to 4x the texels, each drawn and cleared per frame)
+            # shadow-map texels about the size of the objects' pixels: a power of two >= 2 image radii
             px = float(image_radius_px(spec, traj).max()) if N else 0.0
-            self._shadow_size = int(min(self.shadow_map_size, max(32, 8 * math.ceil(2.0 * px / 8.0))))
+            self._shadow_size = int(min(self.shadow_map_size, max(32, 2 ** math.ceil(math.log2(max(2.0 * px, 1.0))))))
             common = dict(
                 P=gl_projection(cam), intr=np.array([k[0, 0], k[1, 1], k[0, 2], k[1, 2]], np.float32),
                 ortho=int(cam.projection == "orthographic"), size=np.array([W, H], np.int32), n_objects=N,
