@@ -620,14 +620,14 @@ class Stepper:
                     h = base + r @ n
                     come = -(vn + r @ np.array([cx, cy, cz]))
                     live = ~((h < HELD_POINT) & (come < speed))
-                    if live.any():
+                    if np.logical_or.reduce(live):  # (live.any() without its Python wrapper)
                         h, come = h[live], come[live]
                         # _strike_time is at least max(time to reach, time to get fast): try the
                         # points in the order of that bound until it passes the best found
                         t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
                         low = np.maximum(t_reach, (speed - come) / acc)
                         hl, cl, ll = h.tolist(), come.tolist(), low.tolist()  # (the same floats, read one by one)
-                        for k in np.argsort(low).tolist():
+                        for k in low.argsort().tolist():  # (np.argsort's call, without its wrapper)
                             if ll[k] >= t_ok:
                                 break
                             t_pt = _strike_time(hl[k], cl[k], speed, acc)
@@ -711,7 +711,9 @@ class Stepper:
             self.unseen += k
             return st
         k, self.unseen = k + self.unseen, 0
-        if not (self.recent or self.partners) and self.free.all() and not (self.pushed.any() or self.leaving.any()):
+        # (flags as lists: ndarray.any/all cost 1.5-2 us through their Python wrappers)
+        if (not (self.recent or self.partners) and False not in self.free.tolist()
+                and True not in self.pushed.tolist() and True not in self.leaving.tolist()):
             # every body in flight and the broad phase cleared the run: nothing touches anything
             self.steps += k
             return st
@@ -811,7 +813,8 @@ class Stepper:
         is then resolved deeper, up to one step late)."""
         dist = pts.head()[2]
         d = -np.array([dist[k] for k in idx.tolist()])
-        if d.max() <= self.depth_tol:
+        top = np.maximum.reduce  # (ndarray.max's reduction, without its Python wrapper)
+        if top(d) <= self.depth_tol:
             return left, pts, imp, cache
         lo, hi = 0.0, left
         best = (left, pts, imp, cache[0] if cache else self.w.read())
@@ -819,7 +822,7 @@ class Stepper:
         short = False
         for _ in range(self.max_iter):
             r = d_hi / s_hi
-            h = hi - float(r.max()) + self.depth_target / float(s_hi[np.argmax(r)])
+            h = hi - float(top(r)) + self.depth_target / float(s_hi[r.argmax()])
             if short or not lo < h < hi:
                 h = 0.5 * (lo + hi)
             self.stats["toi_steps"] += 1
@@ -830,13 +833,13 @@ class Stepper:
             if len(idx_h):
                 dist = pts_h.head()[2]
                 d = -np.array([dist[k] for k in idx_h.tolist()])
-                if d.max() <= self.depth_tol:
+                if top(d) <= self.depth_tol:
                     return h, pts_h, imp_h, cache_h
                 best = (h, pts_h, imp_h, cache_h[0])
                 hi, d_hi, s_hi, short = h, d, speed_h, False
             else:
                 lo, short = h, True
-            if (hi - lo) * float(s_hi.max()) < 0.25 * self.depth_tol:
+            if (hi - lo) * float(top(s_hi)) < 0.25 * self.depth_tol:
                 # the touch is dated closer than a quarter of the tolerance: the depth jumps there (an
                 # engine's new contact point appears already this deep), no piece can land within it
                 break
@@ -1036,7 +1039,7 @@ class Stepper:
                 break
             if done > k - m:  # one step per frame (k = 1): finishing frame f-1's window reached frame f
                 st_before, hit_before = prev, hit_after
-            elif self.credit > k - done and self.free.all():
+            elif self.credit > k - done and False not in self.free.tolist():
                 # frame f lies inside a cleared run of batches in flight: nothing can touch, so no body
                 # is held at f and the state m steps before it is not needed: one batch to f
                 self.credit -= k - done
@@ -1051,9 +1054,8 @@ class Stepper:
                 offset_of, offset = flying, np.where(self.free[:, None], half, 0.0)
             np.add(st.vel, offset, out=lin[f])
             ang[f] = st.omega
-            held = ~self.free
-            if held.any():
-                pending = (f, held, st_before, hit_before)
+            if False in flying:  # (some body held)
+                pending = (f, ~self.free, st_before, hit_before)
         return pos, continuous(quat), lin, ang
 
     def _finish(self, pending, at: State, after: State, hit_after: np.ndarray, lin: np.ndarray, ang: np.ndarray,
