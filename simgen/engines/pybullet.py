@@ -77,7 +77,8 @@ class _BulletWorld(World):
         self.dt = 1.0 / spec.physics_hz
         self.mode = None
         self._mode_args = engine.mode_arguments()  # (None: by keyword)
-        self._st = None  # what was read of the current state (a list of floats)
+        self._st = None  # what was read of the current state (a list of floats, 13 per body)
+        self._written: set = set()  # bodies written since (their part of _st is out of date)
         self.ids: dict[int, int] = engine.reuse_statics(spec)  # bullet unique id -> simgen id (statics here)
         self._mode(self.dt)
         erp = engine.contact_erp
@@ -155,27 +156,39 @@ class _BulletWorld(World):
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
         flat = self._st
-        if flat is None:
+        if flat is None or self._written:
             p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
             pose, rate = p.getBasePositionAndOrientation, p.getBaseVelocity
-            flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
-            for b in self.bodies:
-                x, q = pose(b, c)
-                v, w = rate(b, c)
-                flat += x
-                flat += q
-                flat += v
-                flat += w
-            self._st = flat
+            if flat is None:
+                flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
+                for b in self.bodies:
+                    x, q = pose(b, c)
+                    v, w = rate(b, c)
+                    flat += x
+                    flat += q
+                    flat += v
+                    flat += w
+                self._st = flat
+            else:  # only the bodies written since: Bullet holds every other body's state as it was read
+                for i in self._written:
+                    b = self.bodies[i]
+                    x, q = pose(b, c)
+                    v, w = rate(b, c)
+                    flat[13 * i:13 * i + 13] = x + q + v + w
+            self._written = set()
         n = len(self.bodies)  # (a new array per call: the caller may write to it)
         a = np.fromiter(flat, np.float64, 13 * n).reshape(n, 13)
         return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])
 
     def write(self, state: State, bodies=None) -> None:
-        self._st = None
         p, c = self.p, self.c
         pos, quat, vel, omega = state.pos.tolist(), state.quat.tolist(), state.vel.tolist(), state.omega.tolist()
-        for i in range(len(self.bodies)) if bodies is None else [int(i) for i in bodies]:
+        which = range(len(self.bodies)) if bodies is None else [int(i) for i in bodies]
+        if bodies is None:
+            self._st = None
+        elif self._st is not None:
+            self._written.update(which)  # (read again from Bullet: it stores the orientation as a matrix)
+        for i in which:
             b = self.bodies[i]
             p.resetBasePositionAndOrientation(b, pos[i], quat[i], c)
             p.resetBaseVelocity(b, vel[i], omega[i], c)
