@@ -180,14 +180,16 @@ class Hull:
         else:
             self.local = None
 
-    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None) -> np.ndarray:
+    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None, ww: float | None = None) -> np.ndarray:
         """Lowest extent along ``n`` relative to the centre (min over the body of n.(x - centre)),
         in pose ``rot``; with ``w`` and ``ts``: at each time of ``ts`` [T] spinning at the constant
-        angular velocity ``w`` (Rodrigues' formula), else [1]."""
+        angular velocity ``w`` (Rodrigues' formula), else [1]. ``ww``: ``float(w @ w)`` if the caller has it."""
         n = np.asarray(n, np.float64)
         if self.shape == "sphere":
             return np.full(1 if ts is None else len(ts), -float(self.size[0]))
-        rate = 0.0 if w is None else math.sqrt(float(w @ w))  # (IEEE sqrt, as np.sqrt)
+        if w is not None and ww is None:
+            ww = float(w @ w)
+        rate = 0.0 if w is None else math.sqrt(ww)  # (IEEE sqrt, as np.sqrt)
         if ts is None or rate < 1e-12:
             cos = sin = None
         else:

@@ -156,26 +156,26 @@ class _BulletWorld(World):
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
         flat = self._st
-        if flat is None or self._written:
-            p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
+        p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
+        if flat is None:
             pose, rate = p.getBasePositionAndOrientation, p.getBaseVelocity
-            if flat is None:
-                flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
-                for b in self.bodies:
-                    x, q = pose(b, c)
-                    v, w = rate(b, c)
-                    flat += x
-                    flat += q
-                    flat += v
-                    flat += w
-                self._st = flat
-            else:  # only the bodies written since: Bullet holds every other body's state as it was read
-                for i in self._written:
-                    b = self.bodies[i]
-                    x, q = pose(b, c)
-                    v, w = rate(b, c)
-                    flat[13 * i:13 * i + 13] = x + q + v + w
-            self._written = set()
+            flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
+            for b in self.bodies:
+                x, q = pose(b, c)
+                v, w = rate(b, c)
+                flat += x
+                flat += q
+                flat += v
+                flat += w
+            self._st = flat
+            self._written.clear()
+        elif self._written:  # only the bodies written since: Bullet holds every other body's state as it was read
+            for i in self._written:
+                b = self.bodies[i]
+                x, q = p.getBasePositionAndOrientation(b, c)
+                v, w = p.getBaseVelocity(b, c)
+                flat[13 * i:13 * i + 13] = x + q + v + w
+            self._written.clear()
         n = len(self.bodies)  # (a new array per call: the caller may write to it)
         a = np.fromiter(flat, np.float64, 13 * n).reshape(n, 13)
         return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])

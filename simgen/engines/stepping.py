@@ -290,6 +290,7 @@ class Stepper:
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
         self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
+        self.falls: dict = {}  # (plane, k, split) -> gravity's fall along its normal at those times (see _fall)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0}
 
@@ -525,9 +526,10 @@ class Stepper:
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
                             self.aim = _first_root(gap + MARGIN + self.aim_depth, vn, an, dt) if gap + MARGIN > 0 else None
                         return t
-                    t = self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
+                    vi = np.asarray(c.v[i])
+                    t = self._clear_of_plane(i, c.st, vi, j, t_ok)
                     if t < dt:
-                        self.aim = self._landing_time(i, c.st, np.asarray(c.v[i]), a, b)
+                        self.aim = self._landing_time(i, c.st, vi, j)
                     return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
@@ -651,28 +653,39 @@ class Stepper:
             self.times[(k, split)] = ts = ts if split == 1 else ts / split
         return ts
 
-    def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
+    def _fall(self, j: int, k: int, split: int = 1) -> np.ndarray:
+        """How far gravity alone moves a body along plane j's normal in the times ``_times(k, split)``:
+        0.5 * (g.n) * t * t (made once per stepper; shared, never written)."""
+        fall = self.falls.get((j, k, split))
+        if fall is None:
+            ts = self._times(k, split)
+            fall = self.falls[(j, k, split)] = 0.5 * float(self.g @ self.statics[j][1]) * ts * ts
+        return fall
+
+    def _landing_time(self, i: int, st: State, v: np.ndarray, j: int) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
-        angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
+        angular velocity) reaches ``aim_depth`` below plane j (n.x = off), to dt / 32; None if
         it does not."""
+        _, n, off, _ = self.statics[j]
         ts = self._times(32, 32)
-        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + self._fall(j, 32, 32)
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
         below = (height <= -self.aim_depth).nonzero()[0]
         return float(ts[below[0]]) if len(below) else None
 
-    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
-        """How long body i in flight (true velocity ``v``) surely keeps its actual shape above the
-        plane n.x = off: its lowest point along the predicted path, spinning at its present
+    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, j: int, t_end: float) -> float:
+        """How long body i in flight (true velocity ``v``) surely keeps its actual shape above
+        plane j (n.x = off): its lowest point along the predicted path, spinning at its present
         angular velocity (allowing for the change of a free spin: |w|^2 t^2 R)."""
         k = int(t_end / self.dt + 1e-9)
         if k < 1:
             return 0.0
+        _, n, off, _ = self.statics[j]
         ts = self._times(k)
         w = st.omega[i]
         rate2 = float(w @ w)
-        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
-        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts)
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + self._fall(j, k)
+        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts, rate2)
         height = centre + low - off - FLY_GAP - self.radius_list[i] * rate2 * ts * ts
         bad = (height <= 0).nonzero()[0]
         return float(ts[bad[0]] - self.dt) if len(bad) else t_end
