@@ -264,12 +264,18 @@ class _BulletWorld(World):
         for _ in range(k - 1):
             p.stepSimulation(c)
         if rates:
-            rate, n, flat = p.getBaseVelocity, len(self.bodies), []
-            for b in self.bodies:
-                v, w = rate(b, c)
-                flat += v
-                flat += w
-            vw = np.fromiter(flat, np.float64, 6 * n).reshape(n, 2, 3)
+            rate, n, which = p.getBaseVelocity, len(self.bodies), self.rate_bodies
+            if which is None or len(which) == n:
+                flat = []
+                for b in self.bodies:
+                    v, w = rate(b, c)
+                    flat += v
+                    flat += w
+                vw = np.fromiter(flat, np.float64, 6 * n).reshape(n, 2, 3)
+            else:  # (only the bodies whose rates the stepper reads: the others' rows stay 0)
+                vw = np.zeros((n, 2, 3))
+                for i in which:
+                    vw[i] = rate(self.bodies[i], c)
             self.before_last = (vw[:, 0], vw[:, 1])
         p.stepSimulation(c)
         self.last_pieces = [self.dt] * k

@@ -155,6 +155,9 @@ class World(ABC):
     last_pieces: list = []
     # linear and angular velocities [n, 3] one step before the end of the last ``step_free``
     before_last: tuple | None = None
+    # the bodies whose rows of ``before_last`` the stepper reads (None: all; an engine may leave the
+    # other rows at anything)
+    rate_bodies: list | None = None
     # new contact points of a pair already touching are impacts only above this approach speed
     # (m/s); below it (always, if infinite) they are the engine's own contact
     held_impact_speed: float = np.inf
@@ -232,6 +235,8 @@ class Stepper:
                                 for o, v in zip(spec.objects, self.vertices)])
         # a sphere's contact point moves continuously as it rolls: no new point of it can strike
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
+        # (the rates of change over a step are read by _corners_slow only, never of a sphere)
+        world.rate_bodies = [i for i, o in enumerate(spec.objects) if o.shape != "sphere"]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.box_half = [tuple(float(x) for x in o.size[:3]) if o.shape == "box" else None for o in spec.objects]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
