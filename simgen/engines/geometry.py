@@ -137,11 +137,11 @@ def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch:
     """:func:`contact_patch` of a box with a velocity, in plain floats (8 corners: numpy's per-call
     cost would dominate)."""
     (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = rotation(quat).tolist()
-    hx, hy, hz = (float(c) for c in size[:3])
-    px, py, pz = (float(c) for c in pos)
+    hx, hy, hz = np.asarray(size, np.float64)[:3].tolist()  # (the same floats as float() of each)
+    px, py, pz = np.asarray(pos, np.float64).tolist()
     nx, ny, nz = n.tolist()
-    wx, wy, wz = (float(c) for c in omega)
-    vn = sum(float(a) * b for a, b in zip(vel, (nx, ny, nz)))
+    wx, wy, wz = np.asarray(omega, np.float64).tolist()
+    vn = sum(a * b for a, b in zip(np.asarray(vel, np.float64).tolist(), (nx, ny, nz)))
     cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
     corners = []
     for sx in (-hx, hx):

@@ -199,7 +199,7 @@ class _BulletWorld(World):
         imp: dict = {}  # (position and normal as float tuples: only a new contact event reads them)
         ids = self.ids
         for cp in self.p.getContactPoints(-1, -1, -2, -2, self.c):
-            j = float(cp[9]) * h  # normal force = applied impulse / time step
+            j = cp[9] * h  # normal force = applied impulse / time step (cp[9]: a float)
             if j <= 0:
                 continue
             ia, ib = ids.get(cp[1]), ids.get(cp[2])

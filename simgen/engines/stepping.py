@@ -56,7 +56,6 @@ HORIZON = 32  # steps: the longest run of batches one broad phase may clear
 HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
 LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
 AIM_DEPTH = 2e-5  # m: a predicted landing's first piece ends this deep (a sphere's exactly: its rebound is exact to g d / v^2)
-_NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
 class Points:
@@ -371,16 +370,16 @@ class Stepper:
             out.append(vx * nx + vy * ny + vz * nz)
         return out
 
-    def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
-        """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
-        held (what a body rests, slides or rocks on is the engine's own contact), and approaching
-        faster than the threshold. ``cache`` holds the state once read."""
+    def _impacting(self, pts: Points, cache: list) -> tuple:
+        """Indices and approach speeds of the impacting points (two lists, or two empty tuples):
+        penetrating, fresh, of a pair not held (what a body rests, slides or rocks on is the engine's
+        own contact), and approaching faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
         la, lb, dist, fresh = pts.head()
         ks = [k for k, (f, d) in enumerate(zip(fresh, dist)) if f and d < 0]
         if not ks:
-            return _NO_INDEX, _NO_SPEED
+            return (), ()
         done = self.resolved
         prow = pts.rows()[0] if done else None
         for k in ks:
@@ -394,13 +393,13 @@ class Stepper:
                 cand.append(k)
                 need.append(fast if is_held else LAND_SPEED)
         if not cand:
-            return _NO_INDEX, _NO_SPEED
+            return (), ()
         if not cache:
             cache.append(self.w.read())
         hit = [(k, -v) for k, v, s in zip(cand, self._normal_speed(pts, cache[0], cand), need) if v < -s]
         if not hit:
-            return _NO_INDEX, _NO_SPEED
-        return np.array([k for k, _ in hit], np.int64), np.array([v for _, v in hit])
+            return (), ()
+        return [k for k, _ in hit], [v for _, v in hit]  # (lists: most readers take them one by one)
 
     # -- broad phase ---------------------------------------------------------------------------
     def _quiet_steps(self, st: State, limit: int) -> int:
@@ -592,7 +591,7 @@ class Stepper:
         dv = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
         dw = ((wx - ox) ** 2 + (wy - oy) ** 2 + (wz - oz) ** 2) ** 0.5
         w2 = wx * wx + wy * wy + wz * wz
-        R = float(self.radius[i])
+        R = self.radius_list[i]
         # a corner's acceleration along the normal: its centre's plus spin's. On one plane the centre
         # accelerates towards it at most as gravity does (the plane only pushes away, friction acts
         # along it); on several, also as fast as the body's velocity changed over the last step
@@ -763,7 +762,7 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h, again = piece, False
-            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx.tolist()):
+            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
                 again = True
             self._pieces()
@@ -822,7 +821,7 @@ class Stepper:
                 touching[(a, b)] = (0.0, rows[0][k], rows[1][k])
         self.tracker.touch(t, touching)
 
-    def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
+    def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: list, speed: list, cache: list):
         """Redo the piece from ``snap`` up to the earliest impact: (h, points, impulses, state cache)
         of a state whose deepest impacting point is at most ``depth_tol`` deep. Newton steps on the
         depth (it is nearly linear in time over a step), bisection when one falls short. If none is
@@ -830,13 +829,13 @@ class Stepper:
         quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
         is then resolved deeper, up to one step late)."""
         dist = pts.head()[2]
-        d = -np.array([dist[k] for k in idx.tolist()])
+        d = -np.array([dist[k] for k in idx])
         top = np.maximum.reduce  # (ndarray.max's reduction, without its Python wrapper)
         if top(d) <= self.depth_tol:
             return left, pts, imp, cache
         lo, hi = 0.0, left
         best = (left, pts, imp, cache[0] if cache else self.w.read())
-        d_hi, s_hi = d, speed
+        d_hi, s_hi = d, np.array(speed)
         short = False
         for _ in range(self.max_iter):
             r = d_hi / s_hi
@@ -850,11 +849,11 @@ class Stepper:
             idx_h, speed_h = self._impacting(pts_h, cache_h)
             if len(idx_h):
                 dist = pts_h.head()[2]
-                d = -np.array([dist[k] for k in idx_h.tolist()])
+                d = -np.array([dist[k] for k in idx_h])
                 if top(d) <= self.depth_tol:
                     return h, pts_h, imp_h, cache_h
                 best = (h, pts_h, imp_h, cache_h[0])
-                hi, d_hi, s_hi, short = h, d, speed_h, False
+                hi, d_hi, s_hi, short = h, d, np.array(speed_h), False
             else:
                 lo, short = h, True
             if (hi - lo) * float(top(s_hi)) < 0.25 * self.depth_tol:
@@ -868,16 +867,15 @@ class Stepper:
         self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
         return h, pts_b, imp_b, [st_b]
 
-    def _impact(self, st: State, pts: Points, idx: np.ndarray, speed: np.ndarray, t: float, hit: np.ndarray,
+    def _impact(self, st: State, pts: Points, idx: list, speed: list, t: float, hit: np.ndarray,
                 since: float) -> None:
         """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
         not bounce (e = 0) but still gets its friction impulse."""
         la, lb, dist_l, _, prow, nrow = pts.lists()  # (floats: 1-8 points, numpy's per-call cost dominates)
-        ix = idx.tolist()
-        pairs = sorted({(la[k], lb[k]) for k in ix})
-        bounce = {(la[k], lb[k]) for k, s in zip(ix, speed.tolist()) if s > self.v_thr}
+        pairs = sorted({(la[k], lb[k]) for k in idx})
+        bounce = {(la[k], lb[k]) for k, s in zip(idx, speed) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
@@ -895,7 +893,7 @@ class Stepper:
                 if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
                     groups.setdefault(pr, []).append(k)
         for pr in pairs:  # an impacting pair acts at its impacting points
-            groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
+            groups[pr] = [k for k in idx if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
         for pr, ks in groups.items():
             nx, ny, nz = _row_sum(nrow, ks)
