@@ -124,7 +124,7 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     take = gap <= tol
     if vel is not None:
         r = pts - np.asarray(pos, np.float64)
-        wx, wy, wz = (float(c) for c in omega)
+        wx, wy, wz = np.asarray(omega, np.float64).tolist()  # (the same floats as float() of each)
         n0, n1, n2 = n.tolist()  # (n x w in floats: the same arithmetic)
         nxw = np.array((n1 * wz - n2 * wy, n2 * wx - n0 * wz, n0 * wy - n1 * wx))
         closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))

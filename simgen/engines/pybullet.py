@@ -183,7 +183,7 @@ class _BulletWorld(World):
     def write(self, state: State, bodies=None) -> None:
         p, c = self.p, self.c
         pos, quat, vel, omega = state.pos.tolist(), state.quat.tolist(), state.vel.tolist(), state.omega.tolist()
-        which = range(len(self.bodies)) if bodies is None else [int(i) for i in bodies]
+        which = range(len(self.bodies)) if bodies is None else np.asarray(bodies, np.int64).tolist()
         if bodies is None:
             self._st = None
         elif self._st is not None:
