@@ -194,24 +194,25 @@ class Hull:
             cos = sin = None
         else:
             theta = rate * np.asarray(ts, np.float64)
-            cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
+            cos, sin = np.cos(theta), np.sin(theta)
             u = np.asarray(w, np.float64) / rate
             nu = float(n @ u)
             (n0, n1, n2), (u0, u1, u2) = n.tolist(), u.tolist()  # (n x u in floats: the same arithmetic)
             nxu = np.array((n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0))
         vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
         if cos is None:
-            along = (vecs @ n)[None, :]  # [1, K]
-        else:
-            a = nu * (vecs @ u)  # (rows [K] broadcast against the times [T, 1]: [T, K])
-            along = a + (vecs @ n - a) * cos + (vecs @ nxu) * sin
-            if len(along) != len(ts):
-                along = np.broadcast_to(along, (len(ts), along.shape[1]))
+            along = (vecs @ n)[:, None]  # [K, 1]
+        else:  # (columns [K, 1] against the times [T]: [K, T], the corners down the rows)
+            a = (nu * (vecs @ u))[:, None]
+            along = a + ((vecs @ n)[:, None] - a) * cos + (vecs @ nxu)[:, None] * sin
         if self.local is not None:
-            low = np.minimum.reduce(along, axis=1)  # (along.min(axis=1) without its Python wrapper)
+            # the lowest corner at each time (along.min(axis=0) without its Python wrapper; row by row,
+            # cheaper than across [T, K] rows; the same values, a 0 at most of the other sign, which
+            # every caller adds to a nonzero offset)
+            low = np.minimum.reduce(along, axis=0)
         else:
             r, h = float(self.size[0]), float(self.size[1])
-            s = np.abs(along[:, 0])
+            s = np.abs(along[0])
             low = -h * s - (r if self.shape == "capsule" else r * np.sqrt(np.maximum(1.0 - s * s, 0.0)))
         if ts is not None and len(low) != len(ts):
             low = np.full(len(ts), float(low[0]))
