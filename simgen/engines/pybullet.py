@@ -21,7 +21,7 @@ Mapping of SceneSpec parameters (documented in the README):
 
 from __future__ import annotations
 
-from importlib.metadata import version as _version
+from importlib.metadata import PackageNotFoundError, version as _version
 
 import numpy as np
 
@@ -45,6 +45,14 @@ _ENGINE_PARAMETERS = {
 _PARAMETER_ORDER_VERSIONS = ("3.2.7",)  # pybullet versions whose pybullet.c was read for that order
 _STEP, _ERP, _CONTACT_ERP, _FRICTION_ERP = (list(_ENGINE_PARAMETERS).index(k) for k in
                                             ("fixedTimeStep", "erp", "contactERP", "frictionERP"))
+
+
+def _pybullet_version() -> str | None:
+    """The installed pybullet distribution's version, None if its metadata cannot be found."""
+    try:
+        return _version("pybullet")
+    except PackageNotFoundError:
+        return None
 
 
 def _import_pybullet():
@@ -321,7 +329,7 @@ class PyBulletEngine(Engine):
         self.object_ids: list[int] = []
         self.shapes_made = 0
         self.visual = None  # the world's blank visual shape (see blank_visual)
-        self.positional = _version("pybullet") in _PARAMETER_ORDER_VERSIONS
+        self.positional = _pybullet_version() in _PARAMETER_ORDER_VERSIONS
 
     def mode_arguments(self) -> list | None:
         """All of setPhysicsEngineParameter's arguments by position, for this client, every one
