@@ -124,7 +124,7 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     take = gap <= tol
     if vel is not None:
         r = pts - np.asarray(pos, np.float64)
-        wx, wy, wz = (float(c) for c in omega)
+        wx, wy, wz = np.asarray(omega, np.float64).tolist()  # (the same floats as float() of each)
         n0, n1, n2 = n.tolist()  # (n x w in floats: the same arithmetic)
         nxw = np.array((n1 * wz - n2 * wy, n2 * wx - n0 * wz, n0 * wy - n1 * wx))
         closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))
@@ -137,11 +137,11 @@ def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch:
     """:func:`contact_patch` of a box with a velocity, in plain floats (8 corners: numpy's per-call
     cost would dominate)."""
     (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = rotation(quat).tolist()
-    hx, hy, hz = (float(c) for c in size[:3])
-    px, py, pz = (float(c) for c in pos)
+    hx, hy, hz = np.asarray(size, np.float64)[:3].tolist()  # (the same floats as float() of each)
+    px, py, pz = np.asarray(pos, np.float64).tolist()
     nx, ny, nz = n.tolist()
-    wx, wy, wz = (float(c) for c in omega)
-    vn = sum(float(a) * b for a, b in zip(vel, (nx, ny, nz)))
+    wx, wy, wz = np.asarray(omega, np.float64).tolist()
+    vn = sum(a * b for a, b in zip(np.asarray(vel, np.float64).tolist(), (nx, ny, nz)))
     cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
     corners = []
     for sx in (-hx, hx):
@@ -180,36 +180,39 @@ class Hull:
         else:
             self.local = None
 
-    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None) -> np.ndarray:
+    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None, ww: float | None = None) -> np.ndarray:
         """Lowest extent along ``n`` relative to the centre (min over the body of n.(x - centre)),
         in pose ``rot``; with ``w`` and ``ts``: at each time of ``ts`` [T] spinning at the constant
-        angular velocity ``w`` (Rodrigues' formula), else [1]."""
+        angular velocity ``w`` (Rodrigues' formula), else [1]. ``ww``: ``float(w @ w)`` if the caller has it."""
         n = np.asarray(n, np.float64)
         if self.shape == "sphere":
             return np.full(1 if ts is None else len(ts), -float(self.size[0]))
-        rate = 0.0 if w is None else math.sqrt(float(w @ w))  # (IEEE sqrt, as np.sqrt)
+        if w is not None and ww is None:
+            ww = float(w @ w)
+        rate = 0.0 if w is None else math.sqrt(ww)  # (IEEE sqrt, as np.sqrt)
         if ts is None or rate < 1e-12:
             cos = sin = None
         else:
             theta = rate * np.asarray(ts, np.float64)
-            cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
+            cos, sin = np.cos(theta), np.sin(theta)
             u = np.asarray(w, np.float64) / rate
             nu = float(n @ u)
             (n0, n1, n2), (u0, u1, u2) = n.tolist(), u.tolist()  # (n x u in floats: the same arithmetic)
             nxu = np.array((n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0))
         vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
         if cos is None:
-            along = (vecs @ n)[None, :]  # [1, K]
-        else:
-            a = nu * (vecs @ u)  # (rows [K] broadcast against the times [T, 1]: [T, K])
-            along = a + (vecs @ n - a) * cos + (vecs @ nxu) * sin
-            if len(along) != len(ts):
-                along = np.broadcast_to(along, (len(ts), along.shape[1]))
+            along = (vecs @ n)[:, None]  # [K, 1]
+        else:  # (columns [K, 1] against the times [T]: [K, T], the corners down the rows)
+            a = (nu * (vecs @ u))[:, None]
+            along = a + ((vecs @ n)[:, None] - a) * cos + (vecs @ nxu)[:, None] * sin
         if self.local is not None:
-            low = np.minimum.reduce(along, axis=1)  # (along.min(axis=1) without its Python wrapper)
+            # the lowest corner at each time (along.min(axis=0) without its Python wrapper; row by row,
+            # cheaper than across [T, K] rows; the same values, a 0 at most of the other sign, which
+            # every caller adds to a nonzero offset)
+            low = np.minimum.reduce(along, axis=0)
         else:
             r, h = float(self.size[0]), float(self.size[1])
-            s = np.abs(along[:, 0])
+            s = np.abs(along[0])
             low = -h * s - (r if self.shape == "capsule" else r * np.sqrt(np.maximum(1.0 - s * s, 0.0)))
         if ts is not None and len(low) != len(ts):
             low = np.full(len(ts), float(low[0]))

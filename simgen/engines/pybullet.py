@@ -21,6 +21,8 @@ Mapping of SceneSpec parameters (documented in the README):
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version as _version
+
 import numpy as np
 
 from simgen.engines import Engine
@@ -28,6 +30,29 @@ from simgen.engines.stepping import Points, State, Stepper, World
 from simgen.spec import SceneSpec, Trajectory
 
 NO_RESTITUTION = 1e9  # m/s: a restitution velocity threshold no contact reaches
+
+# setPhysicsEngineParameter's parameters in the order of its pybullet.c (pybullet 3.2.7), each at the
+# value it reads as "leave unchanged" (-1; -2 for maxNumCmdPer1ms, where -1 is a setting)
+_ENGINE_PARAMETERS = {
+    "fixedTimeStep": -1, "numSolverIterations": -1, "useSplitImpulse": -1, "splitImpulsePenetrationThreshold": -1,
+    "numSubSteps": -1, "collisionFilterMode": -1, "contactBreakingThreshold": -1, "maxNumCmdPer1ms": -2,
+    "enableFileCaching": -1, "restitutionVelocityThreshold": -1, "erp": -1, "contactERP": -1, "frictionERP": -1,
+    "enableConeFriction": -1, "deterministicOverlappingPairs": -1, "allowedCcdPenetration": -1,
+    "jointFeedbackMode": -1, "solverResidualThreshold": -1, "contactSlop": -1, "enableSAT": -1,
+    "constraintSolverType": -1, "globalCFM": -1, "minimumSolverIslandSize": -1, "reportSolverAnalytics": -1,
+    "warmStartingFactor": -1, "sparseSdfVoxelSize": -1, "numNonContactInnerIterations": -1, "physicsClientId": 0,
+}
+_PARAMETER_ORDER_VERSIONS = ("3.2.7",)  # pybullet versions whose pybullet.c was read for that order
+_STEP, _ERP, _CONTACT_ERP, _FRICTION_ERP = (list(_ENGINE_PARAMETERS).index(k) for k in
+                                            ("fixedTimeStep", "erp", "contactERP", "frictionERP"))
+
+
+def _pybullet_version() -> str | None:
+    """The installed pybullet distribution's version, None if its metadata cannot be found."""
+    try:
+        return _version("pybullet")
+    except PackageNotFoundError:
+        return None
 
 
 def _import_pybullet():
@@ -59,7 +84,9 @@ class _BulletWorld(World):
         p, c = self.p, self.c
         self.dt = 1.0 / spec.physics_hz
         self.mode = None
-        self._st = None  # what was read of the current state (a list of floats)
+        self._mode_args = engine.mode_arguments()  # (None: by keyword)
+        self._st = None  # what was read of the current state (a list of floats, 13 per body)
+        self._written: set = set()  # bodies written since (their part of _st is out of date)
         self.ids: dict[int, int] = engine.reuse_statics(spec)  # bullet unique id -> simgen id (statics here)
         self._mode(self.dt)
         erp = engine.contact_erp
@@ -126,14 +153,19 @@ class _BulletWorld(World):
         if self.mode == h:
             return
         erp = self.engine.contact_erp * min(1.0, h / self.dt)
-        self.p.setPhysicsEngineParameter(fixedTimeStep=h, erp=erp, contactERP=erp, frictionERP=erp, physicsClientId=self.c)
+        args = self._mode_args
+        if args is None:
+            self.p.setPhysicsEngineParameter(fixedTimeStep=h, erp=erp, contactERP=erp, frictionERP=erp, physicsClientId=self.c)
+        else:  # (the same call by position: pybullet parses keywords slowly, 4.5 us a call against 1.6)
+            args[_STEP], args[_ERP], args[_CONTACT_ERP], args[_FRICTION_ERP] = h, erp, erp, erp
+            self.p.setPhysicsEngineParameter(*args)
         self.mode = h
 
     # -- World ---------------------------------------------------------------------------------
     def read(self) -> State:
         flat = self._st
+        p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
         if flat is None:
-            p, c = self.p, self.c  # (the client id passed by position: pybullet parses keywords slowly)
             pose, rate = p.getBasePositionAndOrientation, p.getBaseVelocity
             flat = []  # per body: x y z, qx qy qz qw, vx vy vz, wx wy wz
             for b in self.bodies:
@@ -144,15 +176,27 @@ class _BulletWorld(World):
                 flat += v
                 flat += w
             self._st = flat
+            self._written.clear()
+        elif self._written:  # only the bodies written since: Bullet holds every other body's state as it was read
+            for i in self._written:
+                b = self.bodies[i]
+                x, q = p.getBasePositionAndOrientation(b, c)
+                v, w = p.getBaseVelocity(b, c)
+                flat[13 * i:13 * i + 13] = x + q + v + w
+            self._written.clear()
         n = len(self.bodies)  # (a new array per call: the caller may write to it)
         a = np.fromiter(flat, np.float64, 13 * n).reshape(n, 13)
         return State(a[:, 0:3], a[:, 3:7], a[:, 7:10], a[:, 10:13])
 
     def write(self, state: State, bodies=None) -> None:
-        self._st = None
         p, c = self.p, self.c
         pos, quat, vel, omega = state.pos.tolist(), state.quat.tolist(), state.vel.tolist(), state.omega.tolist()
-        for i in range(len(self.bodies)) if bodies is None else [int(i) for i in bodies]:
+        which = range(len(self.bodies)) if bodies is None else np.asarray(bodies, np.int64).tolist()
+        if bodies is None:
+            self._st = None
+        elif self._st is not None:
+            self._written.update(which)  # (read again from Bullet: it stores the orientation as a matrix)
+        for i in which:
             b = self.bodies[i]
             p.resetBasePositionAndOrientation(b, pos[i], quat[i], c)
             p.resetBaseVelocity(b, vel[i], omega[i], c)
@@ -163,7 +207,7 @@ class _BulletWorld(World):
         imp: dict = {}  # (position and normal as float tuples: only a new contact event reads them)
         ids = self.ids
         for cp in self.p.getContactPoints(-1, -1, -2, -2, self.c):
-            j = float(cp[9]) * h  # normal force = applied impulse / time step
+            j = cp[9] * h  # normal force = applied impulse / time step (cp[9]: a float)
             if j <= 0:
                 continue
             ia, ib = ids.get(cp[1]), ids.get(cp[2])
@@ -228,12 +272,18 @@ class _BulletWorld(World):
         for _ in range(k - 1):
             p.stepSimulation(c)
         if rates:
-            rate, n, flat = p.getBaseVelocity, len(self.bodies), []
-            for b in self.bodies:
-                v, w = rate(b, c)
-                flat += v
-                flat += w
-            vw = np.fromiter(flat, np.float64, 6 * n).reshape(n, 2, 3)
+            rate, n, which = p.getBaseVelocity, len(self.bodies), self.rate_bodies
+            if which is None or len(which) == n:
+                flat = []
+                for b in self.bodies:
+                    v, w = rate(b, c)
+                    flat += v
+                    flat += w
+                vw = np.fromiter(flat, np.float64, 6 * n).reshape(n, 2, 3)
+            else:  # (only the bodies whose rates the stepper reads: the others' rows stay 0)
+                vw = np.zeros((n, 2, 3))
+                for i in which:
+                    vw[i] = rate(self.bodies[i], c)
             self.before_last = (vw[:, 0], vw[:, 1])
         p.stepSimulation(c)
         self.last_pieces = [self.dt] * k
@@ -279,6 +329,15 @@ class PyBulletEngine(Engine):
         self.object_ids: list[int] = []
         self.shapes_made = 0
         self.visual = None  # the world's blank visual shape (see blank_visual)
+        self.positional = _pybullet_version() in _PARAMETER_ORDER_VERSIONS
+
+    def mode_arguments(self) -> list | None:
+        """All of setPhysicsEngineParameter's arguments by position, for this client, every one
+        "leave unchanged" (for _BulletWorld._mode to fill in); None where this pybullet's order of
+        them was not checked (then keywords are passed)."""
+        if not self.positional:
+            return None
+        return list({**_ENGINE_PARAMETERS, "physicsClientId": self.client}.values())
 
     def blank_visual(self) -> int:
         """A tiny visual shape shared by every object body of the world. A body without one gets

@@ -56,7 +56,6 @@ HORIZON = 32  # steps: the longest run of batches one broad phase may clear
 HELD_POINT = 5e-4  # m: a body's corner this close to a plane it holds is part of that contact
 LAND_SPEED = 0.01  # m/s: a pair not held that meets faster than this is an impact (bouncing only above the threshold)
 AIM_DEPTH = 2e-5  # m: a predicted landing's first piece ends this deep (a sphere's exactly: its rebound is exact to g d / v^2)
-_NO_INDEX, _NO_SPEED = np.zeros(0, np.int64), np.zeros(0)  # no impacting points (never written to)
 
 
 class Points:
@@ -155,6 +154,9 @@ class World(ABC):
     last_pieces: list = []
     # linear and angular velocities [n, 3] one step before the end of the last ``step_free``
     before_last: tuple | None = None
+    # the bodies whose rows of ``before_last`` the stepper reads (None: all; an engine may leave the
+    # other rows at anything)
+    rate_bodies: list | None = None
     # new contact points of a pair already touching are impacts only above this approach speed
     # (m/s); below it (always, if infinite) they are the engine's own contact
     held_impact_speed: float = np.inf
@@ -232,6 +234,8 @@ class Stepper:
                                 for o, v in zip(spec.objects, self.vertices)])
         # a sphere's contact point moves continuously as it rolls: no new point of it can strike
         self.sphere = np.array([o.shape == "sphere" for o in spec.objects], bool)
+        # (the rates of change over a step are read by _corners_slow only, never of a sphere)
+        world.rate_bodies = [i for i, o in enumerate(spec.objects) if o.shape != "sphere"]
         self.hulls = [Hull(o.shape, o.size, v) for o, v in zip(spec.objects, self.vertices)]
         self.box_half = [tuple(float(x) for x in o.size[:3]) if o.shape == "box" else None for o in spec.objects]
         self.axial = np.array([o.shape in ("cylinder", "capsule") for o in spec.objects], bool)
@@ -290,6 +294,7 @@ class Stepper:
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
         self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
+        self.falls: dict = {}  # (plane, k, split) -> gravity's fall along its normal at those times (see _fall)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0}
 
@@ -365,16 +370,16 @@ class Stepper:
             out.append(vx * nx + vy * ny + vz * nz)
         return out
 
-    def _impacting(self, pts: Points, cache: list) -> tuple[np.ndarray, np.ndarray]:
-        """Indices and approach speeds of the impacting points: penetrating, fresh, of a pair not
-        held (what a body rests, slides or rocks on is the engine's own contact), and approaching
-        faster than the threshold. ``cache`` holds the state once read."""
+    def _impacting(self, pts: Points, cache: list) -> tuple:
+        """Indices and approach speeds of the impacting points (two lists, or two empty tuples):
+        penetrating, fresh, of a pair not held (what a body rests, slides or rocks on is the engine's
+        own contact), and approaching faster than the threshold. ``cache`` holds the state once read."""
         held, fast = self.recent, self.w.held_impact_speed
         cand, need = [], []
         la, lb, dist, fresh = pts.head()
         ks = [k for k, (f, d) in enumerate(zip(fresh, dist)) if f and d < 0]
         if not ks:
-            return _NO_INDEX, _NO_SPEED
+            return (), ()
         done = self.resolved
         prow = pts.rows()[0] if done else None
         for k in ks:
@@ -388,13 +393,13 @@ class Stepper:
                 cand.append(k)
                 need.append(fast if is_held else LAND_SPEED)
         if not cand:
-            return _NO_INDEX, _NO_SPEED
+            return (), ()
         if not cache:
             cache.append(self.w.read())
         hit = [(k, -v) for k, v, s in zip(cand, self._normal_speed(pts, cache[0], cand), need) if v < -s]
         if not hit:
-            return _NO_INDEX, _NO_SPEED
-        return np.array([k for k, _ in hit], np.int64), np.array([v for _, v in hit])
+            return (), ()
+        return [k for k, _ in hit], [v for _, v in hit]  # (lists: most readers take them one by one)
 
     # -- broad phase ---------------------------------------------------------------------------
     def _quiet_steps(self, st: State, limit: int) -> int:
@@ -525,9 +530,10 @@ class Stepper:
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
                             self.aim = _first_root(gap + MARGIN + self.aim_depth, vn, an, dt) if gap + MARGIN > 0 else None
                         return t
-                    t = self._clear_of_plane(i, c.st, np.asarray(c.v[i]), a, b, t_ok)
+                    vi = np.asarray(c.v[i])
+                    t = self._clear_of_plane(i, c.st, vi, j, t_ok)
                     if t < dt:
-                        self.aim = self._landing_time(i, c.st, np.asarray(c.v[i]), a, b)
+                        self.aim = self._landing_time(i, c.st, vi, j)
                     return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
@@ -585,7 +591,7 @@ class Stepper:
         dv = ((vx - ux) ** 2 + (vy - uy) ** 2 + (vz - uz) ** 2) ** 0.5
         dw = ((wx - ox) ** 2 + (wy - oy) ** 2 + (wz - oz) ** 2) ** 0.5
         w2 = wx * wx + wy * wy + wz * wz
-        R = float(self.radius[i])
+        R = self.radius_list[i]
         # a corner's acceleration along the normal: its centre's plus spin's. On one plane the centre
         # accelerates towards it at most as gravity does (the plane only pushes away, friction acts
         # along it); on several, also as fast as the body's velocity changed over the last step
@@ -620,14 +626,14 @@ class Stepper:
                     h = base + r @ n
                     come = -(vn + r @ np.array([cx, cy, cz]))
                     live = ~((h < HELD_POINT) & (come < speed))
-                    if live.any():
+                    if np.logical_or.reduce(live):  # (live.any() without its Python wrapper)
                         h, come = h[live], come[live]
                         # _strike_time is at least max(time to reach, time to get fast): try the
                         # points in the order of that bound until it passes the best found
                         t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
                         low = np.maximum(t_reach, (speed - come) / acc)
                         hl, cl, ll = h.tolist(), come.tolist(), low.tolist()  # (the same floats, read one by one)
-                        for k in np.argsort(low).tolist():
+                        for k in low.argsort().tolist():  # (np.argsort's call, without its wrapper)
                             if ll[k] >= t_ok:
                                 break
                             t_pt = _strike_time(hl[k], cl[k], speed, acc)
@@ -651,28 +657,39 @@ class Stepper:
             self.times[(k, split)] = ts = ts if split == 1 else ts / split
         return ts
 
-    def _landing_time(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float) -> float | None:
+    def _fall(self, j: int, k: int, split: int = 1) -> np.ndarray:
+        """How far gravity alone moves a body along plane j's normal in the times ``_times(k, split)``:
+        0.5 * (g.n) * t * t (made once per stepper; shared, never written)."""
+        fall = self.falls.get((j, k, split))
+        if fall is None:
+            ts = self._times(k, split)
+            fall = self.falls[(j, k, split)] = 0.5 * float(self.g @ self.statics[j][1]) * ts * ts
+        return fall
+
+    def _landing_time(self, i: int, st: State, v: np.ndarray, j: int) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
-        angular velocity) reaches ``aim_depth`` below the plane n.x = off, to dt / 32; None if
+        angular velocity) reaches ``aim_depth`` below plane j (n.x = off), to dt / 32; None if
         it does not."""
+        _, n, off, _ = self.statics[j]
         ts = self._times(32, 32)
-        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + self._fall(j, 32, 32)
         height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
         below = (height <= -self.aim_depth).nonzero()[0]
         return float(ts[below[0]]) if len(below) else None
 
-    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, n: np.ndarray, off: float, t_end: float) -> float:
-        """How long body i in flight (true velocity ``v``) surely keeps its actual shape above the
-        plane n.x = off: its lowest point along the predicted path, spinning at its present
+    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, j: int, t_end: float) -> float:
+        """How long body i in flight (true velocity ``v``) surely keeps its actual shape above
+        plane j (n.x = off): its lowest point along the predicted path, spinning at its present
         angular velocity (allowing for the change of a free spin: |w|^2 t^2 R)."""
         k = int(t_end / self.dt + 1e-9)
         if k < 1:
             return 0.0
+        _, n, off, _ = self.statics[j]
         ts = self._times(k)
         w = st.omega[i]
         rate2 = float(w @ w)
-        centre = float(st.pos[i] @ n) + float(v @ n) * ts + 0.5 * float(self.g @ n) * ts * ts
-        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts)
+        centre = float(st.pos[i] @ n) + float(v @ n) * ts + self._fall(j, k)
+        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts, rate2)
         height = centre + low - off - FLY_GAP - self.radius_list[i] * rate2 * ts * ts
         bad = (height <= 0).nonzero()[0]
         return float(ts[bad[0]] - self.dt) if len(bad) else t_end
@@ -711,7 +728,9 @@ class Stepper:
             self.unseen += k
             return st
         k, self.unseen = k + self.unseen, 0
-        if not (self.recent or self.partners) and self.free.all() and not (self.pushed.any() or self.leaving.any()):
+        # (flags as lists: ndarray.any/all cost 1.5-2 us through their Python wrappers)
+        if (not (self.recent or self.partners) and False not in self.free.tolist()
+                and True not in self.pushed.tolist() and True not in self.leaving.tolist()):
             # every body in flight and the broad phase cleared the run: nothing touches anything
             self.steps += k
             return st
@@ -743,7 +762,7 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h, again = piece, False
-            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx.tolist()):
+            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx):
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
                 again = True
             self._pieces()
@@ -802,7 +821,7 @@ class Stepper:
                 touching[(a, b)] = (0.0, rows[0][k], rows[1][k])
         self.tracker.touch(t, touching)
 
-    def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: np.ndarray, speed: np.ndarray, cache: list):
+    def _toi(self, snap: State, left: float, pts: Points, imp: dict, idx: list, speed: list, cache: list):
         """Redo the piece from ``snap`` up to the earliest impact: (h, points, impulses, state cache)
         of a state whose deepest impacting point is at most ``depth_tol`` deep. Newton steps on the
         depth (it is nearly linear in time over a step), bisection when one falls short. If none is
@@ -810,16 +829,17 @@ class Stepper:
         quarter of ``depth_tol`` in), the earliest state seen with an impact is restored (the impact
         is then resolved deeper, up to one step late)."""
         dist = pts.head()[2]
-        d = -np.array([dist[k] for k in idx.tolist()])
-        if d.max() <= self.depth_tol:
+        d = -np.array([dist[k] for k in idx])
+        top = np.maximum.reduce  # (ndarray.max's reduction, without its Python wrapper)
+        if top(d) <= self.depth_tol:
             return left, pts, imp, cache
         lo, hi = 0.0, left
         best = (left, pts, imp, cache[0] if cache else self.w.read())
-        d_hi, s_hi = d, speed
+        d_hi, s_hi = d, np.array(speed)
         short = False
         for _ in range(self.max_iter):
             r = d_hi / s_hi
-            h = hi - float(r.max()) + self.depth_target / float(s_hi[np.argmax(r)])
+            h = hi - float(top(r)) + self.depth_target / float(s_hi[r.argmax()])
             if short or not lo < h < hi:
                 h = 0.5 * (lo + hi)
             self.stats["toi_steps"] += 1
@@ -829,14 +849,14 @@ class Stepper:
             idx_h, speed_h = self._impacting(pts_h, cache_h)
             if len(idx_h):
                 dist = pts_h.head()[2]
-                d = -np.array([dist[k] for k in idx_h.tolist()])
-                if d.max() <= self.depth_tol:
+                d = -np.array([dist[k] for k in idx_h])
+                if top(d) <= self.depth_tol:
                     return h, pts_h, imp_h, cache_h
                 best = (h, pts_h, imp_h, cache_h[0])
-                hi, d_hi, s_hi, short = h, d, speed_h, False
+                hi, d_hi, s_hi, short = h, d, np.array(speed_h), False
             else:
                 lo, short = h, True
-            if (hi - lo) * float(s_hi.max()) < 0.25 * self.depth_tol:
+            if (hi - lo) * float(top(s_hi)) < 0.25 * self.depth_tol:
                 # the touch is dated closer than a quarter of the tolerance: the depth jumps there (an
                 # engine's new contact point appears already this deep), no piece can land within it
                 break
@@ -847,16 +867,15 @@ class Stepper:
         self.stats["toi_failed"] = self.stats.get("toi_failed", 0) + 1
         return h, pts_b, imp_b, [st_b]
 
-    def _impact(self, st: State, pts: Points, idx: np.ndarray, speed: np.ndarray, t: float, hit: np.ndarray,
+    def _impact(self, st: State, pts: Points, idx: list, speed: list, t: float, hit: np.ndarray,
                 since: float) -> None:
         """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
         not bounce (e = 0) but still gets its friction impulse."""
         la, lb, dist_l, _, prow, nrow = pts.lists()  # (floats: 1-8 points, numpy's per-call cost dominates)
-        ix = idx.tolist()
-        pairs = sorted({(la[k], lb[k]) for k in ix})
-        bounce = {(la[k], lb[k]) for k, s in zip(ix, speed.tolist()) if s > self.v_thr}
+        pairs = sorted({(la[k], lb[k]) for k in idx})
+        bounce = {(la[k], lb[k]) for k, s in zip(idx, speed) if s > self.v_thr}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
@@ -874,7 +893,7 @@ class Stepper:
                 if pr in pairs or any(b > 0 and b - 1 in bodies for b in pr):
                     groups.setdefault(pr, []).append(k)
         for pr in pairs:  # an impacting pair acts at its impacting points
-            groups[pr] = [k for k in ix if (la[k], lb[k]) == pr]
+            groups[pr] = [k for k in idx if (la[k], lb[k]) == pr]
         patches, normal_of, mean_of = [], {}, {}
         for pr, ks in groups.items():
             nx, ny, nz = _row_sum(nrow, ks)
@@ -1036,7 +1055,7 @@ class Stepper:
                 break
             if done > k - m:  # one step per frame (k = 1): finishing frame f-1's window reached frame f
                 st_before, hit_before = prev, hit_after
-            elif self.credit > k - done and self.free.all():
+            elif self.credit > k - done and False not in self.free.tolist():
                 # frame f lies inside a cleared run of batches in flight: nothing can touch, so no body
                 # is held at f and the state m steps before it is not needed: one batch to f
                 self.credit -= k - done
@@ -1051,9 +1070,8 @@ class Stepper:
                 offset_of, offset = flying, np.where(self.free[:, None], half, 0.0)
             np.add(st.vel, offset, out=lin[f])
             ang[f] = st.omega
-            held = ~self.free
-            if held.any():
-                pending = (f, held, st_before, hit_before)
+            if False in flying:  # (some body held)
+                pending = (f, ~self.free, st_before, hit_before)
         return pos, continuous(quat), lin, ang
 
     def _finish(self, pending, at: State, after: State, hit_after: np.ndarray, lin: np.ndarray, ang: np.ndarray,
