@@ -762,9 +762,11 @@ class Stepper:
             cache: list = []
             idx, speed = self._impacting(pts, cache)
             h, again = piece, False
-            if len(idx) and not all((pts.head()[0][k], pts.head()[1][k]) in self.idle for k in idx):
+            if len(idx):
+                la, lb = pts.head()[:2]
+                again = not all((la[k], lb[k]) in self.idle for k in idx)
+            if again:  # (an impact of a pair not already resolved idle: find its time)
                 h, pts, imp, cache = self._toi(snap, piece, pts, imp, idx, speed, cache)
-                again = True
             self._pieces()
             t = self.t + dt - left + h
             self._note_impulses(imp)
