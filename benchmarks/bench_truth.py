@@ -38,6 +38,7 @@ COLUMNS = [
     ("ramp_accel_g", "{:.4f}", 0.01, "ramp a/g"),
     ("impulse", "{:.2%}", 0.03, "J/m dv"),
     ("quat_flips", "{:.0f}", 0, "q flips"),
+    ("double_events", "{:.0f}", 0, "2x ev"),
 ]
 
 

@@ -82,6 +82,23 @@ def test_contacts_are_onsets_not_per_step_spam():
     assert floor_events[0].frame == pytest.approx(np.sqrt(2 * (1.0 - 0.1) / G) * spec.fps, abs=1e-3)
 
 
+def test_an_impact_dated_back_from_where_it_was_seen_replaces_its_onset():
+    """A slow impact found at the end of a piece of a step is dated back to the touch by depth /
+    approach speed (0.2 mm at 0.1 m/s: 2 ms); the onset the same piece recorded at its end is that
+    impact, not a second event. A touch of the pair seen before the impact stays an event of its own."""
+    from simgen.engines.contacts import ContactTracker
+
+    tr = ContactTracker(fps=16.0, physics_hz=240.0, gap_steps=10)
+    seen = 0.5
+    tr.touch(seen, {(1, -1): (0.0, (0.0, 0.0, 0.0), (0.0, 0.0, 1.0))})
+    tr.impact(seen - 0.002, (1, -1), (0.0, 0.0, 0.0), (0.0, 0.0, 1.0), 0.4, seen=seen)
+    assert [(e.frame, e.impulse) for e in tr.events] == [(pytest.approx((seen - 0.002) * 16.0), pytest.approx(0.4))]
+    tr = ContactTracker(fps=16.0, physics_hz=240.0, gap_steps=10)
+    tr.touch(seen - 0.005, {(1, -1): (0.0, (0.0, 0.0, 0.0), (0.0, 0.0, 1.0))})
+    tr.impact(seen - 0.002, (1, -1), (0.0, 0.0, 0.0), (0.0, 0.0, 1.0), 0.4, seen=seen)
+    assert [e.impulse for e in tr.events] == [0.0, pytest.approx(0.4)]
+
+
 def test_parameters_read_back_as_simulated():
     spec = drop_spec()
     traj = make_engine("pybullet").simulate(spec)

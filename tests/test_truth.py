@@ -34,6 +34,7 @@ LIMITS = {
     "ramp_accel_g": 0.01,
     "impulse": 0.03,  # stored impulse vs the momentum change it caused
     "quat_flips": 0.0,
+    "double_events": 0.0,  # an impact's own touch stored a second time, as an onset
 }
 # what each family must have measured at least once (a check that measured nothing passes nothing)
 MEASURED = {
@@ -88,7 +89,7 @@ def test_truth_table_holds_for_every_sample(family, engine):
     assert not bad, "\n".join(bad)
     missing = [key for key in MEASURED[family] if not seen[key]]
     assert not missing, f"{family} on {engine}: nothing measured for {missing}"
-    assert seen["penetration_mm"] == N and seen["quat_flips"] == N
+    assert seen["penetration_mm"] == N and seen["quat_flips"] == N and seen["double_events"] == N
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -174,7 +175,7 @@ def _ball_drop(e_true: float, e_stored: float, h0: float = 1.0, r: float = 0.1, 
     vel = np.zeros((frames, 1, 3))
     vel[:, 0, 2] = vz
     return {
-        "scene": "bounce", "fps": fps, "times": t.astype(np.float32), "gravity": np.array([0, 0, -g], np.float32),
+        "scene": "bounce", "fps": fps, "physics_hz": 240.0, "times": t.astype(np.float32), "gravity": np.array([0, 0, -g], np.float32),
         "positions": pos.astype(np.float32), "quaternions": np.tile([0, 0, 0, 1.0], (frames, 1, 1)).astype(np.float32),
         "linear_velocity": vel.astype(np.float32), "mass": np.array([2.0], np.float32),
         "restitution": np.array([e_stored], np.float32), "friction": np.array([0.5], np.float32),
@@ -217,6 +218,26 @@ def test_audit_catches_semi_implicit_euler_and_sinking_and_sign_flips():
     assert audit(dict(rec, quaternions=flipped))["quat_flips"] == 2  # into and out of the flipped frame
     weak = dict(rec, contacts=dict(rec["contacts"], impulse=rec["contacts"]["impulse"] * 0.2))  # one step of it
     assert audit(weak)["impulse"] == pytest.approx(0.8, abs=1e-3)
+
+
+def _with_onset(rec: dict, t: float) -> dict:
+    """``rec`` with an onset (impulse 0) of the ball and the floor added at time ``t``."""
+    c = rec["contacts"]
+    return dict(rec, contacts={"frame": np.r_[c["frame"], np.float32(t * rec["fps"])], "body_a": np.r_[c["body_a"], 1],
+                               "body_b": np.r_[c["body_b"], -1], "position": np.r_[c["position"], np.zeros((1, 3), np.float32)],
+                               "normal": np.r_[c["normal"], np.float32([[0, 0, 1]])], "impulse": np.r_[c["impulse"], np.float32(0)]})
+
+
+def test_audit_catches_an_impact_stored_twice():
+    rec = _ball_drop(0.6, 0.6)
+    assert audit(rec)["double_events"] == 0
+    t_hit = float(rec["contacts"]["frame"][0]) / rec["fps"]
+    # the stepper sees a slow impact at the end of a piece of a step and dates it back to the touch: the
+    # touch it saw there is that impact, not a second event
+    assert audit(_with_onset(rec, t_hit + 0.002))["double_events"] == 1
+    assert audit(_with_onset(rec, t_hit + 0.010))["double_events"] == 0  # 2.4 steps later: a touch of its own
+    assert audit(_with_onset(rec, t_hit - 0.002))["double_events"] == 0  # a touch before the impact
+    assert np.isnan(audit({k: v for k, v in rec.items() if k != "physics_hz"})["double_events"])
 
 
 def test_impulse_agreement_compares_the_events_that_start_alike():

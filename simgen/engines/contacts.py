@@ -47,11 +47,16 @@ class ContactTracker:
         for pair in pairs:
             self.last_seen[pair] = t
 
-    def impact(self, t: float, pair, pos, normal, impulse: float) -> None:
-        """An impact of ``pair`` at time ``t`` with normal impulse ``impulse`` (N s)."""
+    def impact(self, t: float, pair, pos, normal, impulse: float, seen: float | None = None) -> None:
+        """An impact of ``pair`` at time ``t`` with normal impulse ``impulse`` (N s). ``seen``: when
+        the stepper saw it (the end of the piece of a step in which it found the penetration; the
+        impact is dated back to the touch, up to that piece's length earlier)."""
         ev = self.last_event.get(pair)
-        if ev is not None and abs(t - ev[0]) <= self.merge * (1 + 1e-9) and self.events[ev[1]].impulse == 0.0:
-            # the onset this impact began (seen by the step that found the impact): it is the impact
+        tol = self.merge * (1 + 1e-9)
+        if (ev is not None and t - tol <= ev[0] <= max(t, seen if seen is not None else t) + tol
+                and self.events[ev[1]].impulse == 0.0):
+            # the onset this impact began (seen by the piece that found the impact, at its end: a slow
+            # impact is dated back from there by depth / approach speed, up to ~2 ms): it is the impact
             event = self.events[ev[1]]
             event.frame, event.position, event.normal = float(t * self.fps), np.asarray(pos, np.float32), np.asarray(normal, np.float32)
             event.impulse = float(impulse)

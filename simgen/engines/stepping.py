@@ -954,7 +954,7 @@ class Stepper:
             if not impulse[pr] > 0:  # (its points approached, its patch as a whole did not: no impact)
                 self.idle.add(pr)
             else:
-                self.tracker.impact(when[pr], pr, mean_of[pr], nrow[ks[0]], impulse[pr])  # (stored as float32)
+                self.tracker.impact(when[pr], pr, mean_of[pr], nrow[ks[0]], impulse[pr], seen=t)  # (stored as float32)
         for pr, j in impulse.items():
             if j > 0:
                 for b in pr:

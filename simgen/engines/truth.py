@@ -27,6 +27,8 @@ analytic answers, what the README's engine table promises. Every figure is the w
 - ``impulse``: | stored impulse / (m (v_in + v_out)) - 1 | for measured sphere impacts (m: the sphere's
   mass against the floor, the reduced mass between two spheres touching nothing else).
 - ``quat_flips``: frames where q_t . q_{t-1} < 0.
+- ``double_events``: contact onsets (impulse 0) dated at most one physics step after an impact of the
+  same pair: the impact's own touch stored twice (needs ``physics_hz``; NaN without it).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ FIRST_MIN_SPEED = 0.5  # first-bounce check: impacts slower than this are settli
 FAST = 1.0  # m/s
 
 METRICS = ("penetration_mm", "restitution_first", "restitution_fast", "elastic_energy", "elastic_momentum",
-           "flight_mm", "g_fit", "velocity_mm_s", "ramp_accel_g", "impulse", "quat_flips")
+           "flight_mm", "g_fit", "velocity_mm_s", "ramp_accel_g", "impulse", "quat_flips", "double_events")
 
 
 def record(spec, traj) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def record(spec, traj) -> dict[str, Any]:
     return {
         "scene": spec.family,
         "fps": float(spec.fps),
+        "physics_hz": float(traj.physics_hz),
         "times": np.asarray(traj.times, np.float32),
         "gravity": np.asarray(spec.gravity, np.float32),
         "positions": np.asarray(traj.positions, np.float32),
@@ -353,6 +356,23 @@ def ramp_acceleration(s: _Sample) -> float:
     return worst
 
 
+def double_events(s: _Sample) -> float:
+    """Onsets (impulse 0) of a pair dated at most one physics step after an impact of that pair: the
+    impact's own touch counted a second time (an impact is dated back from where the step saw it).
+    NaN without the physics rate."""
+    hz = s.rec.get("physics_hz")
+    if hz is None or not len(s.ev_t):
+        return np.nan if hz is None else 0.0
+    step = 1.0 / float(hz) + 1e-6  # (frames are stored as float32: a few microseconds)
+    hits = s.ev_j > 0
+    n = 0
+    for k in np.nonzero(~hits)[0]:
+        same = hits & (s.ev_a == s.ev_a[k]) & (s.ev_b == s.ev_b[k])
+        gap = s.ev_t[k] - s.ev_t[same]
+        n += bool(np.any((gap >= -1e-6) & (gap <= step)))
+    return float(n)
+
+
 def quat_flips(s: _Sample) -> int:
     if s.T < 2:
         return 0
@@ -389,6 +409,7 @@ def audit(rec: dict[str, Any]) -> dict[str, float]:
         "ramp_accel_g": ramp_acceleration(s),
         "impulse": _worst(impulses),
         "quat_flips": float(quat_flips(s)),
+        "double_events": double_events(s),
     }
 
 
