@@ -167,7 +167,7 @@ class EngineConfig:
         doc="steps a pair must be apart before touching again is a new contact onset (and not a flicker of the same contact)",
     )
     restitution_threshold: float = bounded(
-        0.2, ge=0, le=100, doc="m/s: impacts slower than this do not bounce (the engine's contact takes them)"
+        0.2, ge=0, le=100, doc="m/s: impacts slower than this do not bounce (the engine's contact takes them), except between two bodies in flight"
     )
     contact_erp: float = bounded(
         0.2, ge=0, le=1, doc="pybullet: fraction of a resting contact's penetration removed per step"

@@ -22,7 +22,10 @@ the analytic answer wherever one exists:
   Bullet combines; e = 0 below ``restitution_threshold``), Coulomb friction in the circular cone,
   every other touching patch of those bodies not approaching; no position correction, no gravity.
   Rebound and impact speed are then exactly e apart, nothing sinks at impact, and the impulse of
-  the event is the whole momentum exchange, the same in both engines.
+  the event is the whole momentum exchange, the same in both engines. A pair that struck and stays
+  touching is held from then on, the rest of that step included (a ball landing too slowly to
+  bounce is pressed onto the floor again by gravity within the step: that is the engine's contact,
+  not a second impact of the same touch).
 - **Everything else** (resting, sliding, rolling, slow touches of a held pair) is the engine's own
   contact solver at ``dt``: Bullet's with position correction ``contact_erp``, MuJoCo's contact
   spring with friction applied as Coulomb forces (:mod:`simgen.engines.mujoco`).
@@ -874,10 +877,14 @@ class Stepper:
         """Resolve the impacting points ``idx`` (approach ``speed``) at the time of impact (state
         ``st``): one patch per impacting pair and per other pair its bodies touch (see
         :mod:`simgen.engines.impacts`). A pair landing slower than the restitution threshold does
-        not bounce (e = 0) but still gets its friction impulse."""
+        not bounce (e = 0) but still gets its friction impulse, unless both are bodies in flight."""
         la, lb, dist_l, _, prow, nrow = pts.lists()  # (floats: 1-8 points, numpy's per-call cost dominates)
         pairs = sorted({(la[k], lb[k]) for k in idx})
-        bounce = {(la[k], lb[k]) for k, s in zip(idx, speed) if s > self.v_thr}
+        # below the restitution threshold a pair settles instead of bouncing, unless both are bodies in
+        # flight: nothing presses them together again (two balls meeting slowly in the air bounce)
+        free = self.free.tolist()
+        bounce = {(la[k], lb[k]) for k, s in zip(idx, speed)
+                  if s > self.v_thr or (lb[k] > 0 and free[la[k] - 1] and free[lb[k] - 1])}
         bodies = sorted({k - 1 for pr in pairs for k in pr if k > 0})
         before = st.pos.copy()
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
@@ -980,7 +987,13 @@ class Stepper:
         self.w.write(st, np.asarray(moved, np.int64))
         if leaving:
             self.recent = {p: s for p, s in self.recent.items() if not any(b - 1 in leaving for b in p if b > 0)}
-            self.w.hold(self.recent)
+        # a pair that struck and whose patch stays touching (does not separate) is held from here on,
+        # also for the rest of this step: gravity pressing it together again over the step's next
+        # piece is the engine's contact, not a second impact of the same touch
+        for p in patches:
+            if p.pair in pairs and impulse[p.pair] > 0 and approach(p.pair, p.point.tolist(), p.normal.tolist()) <= 1e-3:
+                self.recent[p.pair] = self.steps
+        self.w.hold(self.recent)
 
     # -- the whole clip ------------------------------------------------------------------------
     def _advance(self, st: State, limit: int) -> tuple[State, np.ndarray, int]:
