@@ -131,6 +131,21 @@ def test_parameters_are_what_the_engine_used(small_dataset):
             assert acc == pytest.approx(-9.81, rel=1e-3)
 
 
+def test_stored_rows_pass_the_physics_audit(small_dataset):
+    """The audit reads what the reader returns: every stored row of the generated dataset is within
+    the truth table's limits, with nothing stored twice (physics_hz is in the row)."""
+    from test_truth import LIMITS
+
+    from simgen.engines.truth import audit
+
+    ds = open_dataset(str(small_dataset))
+    for i in range(len(ds)):
+        figures = audit(ds[i])
+        assert figures["double_events"] == 0 and figures["quat_flips"] == 0
+        bad = {k: v for k, v in figures.items() if v > LIMITS[k]}
+        assert not bad, f"row {i}: {bad}"
+
+
 def test_random_access_and_columns(small_dataset):
     full = open_dataset(str(small_dataset))
     light = open_dataset(str(small_dataset), columns=["positions", "caption"])
