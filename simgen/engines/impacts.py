@@ -116,13 +116,19 @@ def _patch_impulse(k, u, target_n: float, mu: float, acc, cramer=False) -> tuple
     if dp is None:
         dp = (want[0] / k[0][0], 0.0, 0.0)
     t0, t1, t2 = acc[0] + dp[0], acc[1] + dp[1], acc[2] + dp[2]
-    if t0 <= 0.0:  # separating anyway: release this patch
-        return -acc[0], -acc[1], -acc[2]
-    tn = (t1 * t1 + t2 * t2) ** 0.5
-    if tn <= mu * t0 + 1e-15:
-        return dp
-    # sliding: friction mu P_n along the sticking impulse's tangential direction
-    d1, d2 = t1 / tn, t2 / tn
+    if t0 <= 0.0:
+        if u[0] >= target_n:  # separating anyway: release this patch
+            return -acc[0], -acc[1], -acc[2]
+        # approaching, but stopping its slip as well would take a pull (a box sliding fast as its edge
+        # lands, turning hard): it slides, friction against the slip
+        s = (u[1] * u[1] + u[2] * u[2]) ** 0.5
+        d1, d2 = (-u[1] / s, -u[2] / s) if s > 1e-12 else (0.0, 0.0)
+    else:
+        tn = (t1 * t1 + t2 * t2) ** 0.5
+        if tn <= mu * t0 + 1e-15:
+            return dp
+        # sliding: friction mu P_n along the sticking impulse's tangential direction
+        d1, d2 = t1 / tn, t2 / tn
     c1, c2 = mu * d1, mu * d2
     k0 = k[0]
     denom = k0[0] + k0[1] * c1 + k0[2] * c2
