@@ -300,7 +300,8 @@ class Stepper:
         self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
         self.falls: dict = {}  # (plane, k, split) -> gravity's fall along its normal at those times (see _fall)
         self.t = 0.0
-        self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0, "deepest_impact_mm": 0.0}
+        self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0, "deepest_impact_mm": 0.0,
+                      "deep_impacts": 0}
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _pieces(self) -> None:
@@ -981,6 +982,8 @@ class Stepper:
         depth_mm = -1000.0 * min(dist_l[k] for k in idx)  # how deep the engine had the impact (before it is undone)
         if depth_mm > self.stats["deepest_impact_mm"]:
             self.stats["deepest_impact_mm"] = depth_mm
+        if depth_mm > 1.0:
+            self.stats["deep_impacts"] += 1
         self.valid.clear()  # (velocities jump: what the broad phase foresaw no longer holds)
         for pr in pairs:
             ks = groups[pr]
