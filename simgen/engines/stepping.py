@@ -370,11 +370,12 @@ class Stepper:
         pos, vel, omega, free = st.pos.tolist(), st.vel.tolist(), st.omega.tolist(), self.free.tolist()
         la, lb, _, _, prow, nrow = pts.lists()
         out = []
-        radius = self.radius_list
         for k in sel:
+            if self._off_body(prow[k], la[k], lb[k], pos):
+                out.append(math.inf)
+                continue
             px, py, pz = prow[k]
             vx = vy = vz = 0.0
-            off = False
             for body, sign in ((la[k], 1.0), (lb[k], -1.0)):
                 if body <= 0:
                     continue
@@ -385,13 +386,11 @@ class Stepper:
                 if free[i]:
                     ux, uy, uz = ux + hx, uy + hy, uz + hz
                 rx, ry, rz = px - cx, py - cy, pz - cz
-                reach = radius[i] + OFF_BODY
-                off = off or rx * rx + ry * ry + rz * rz > reach * reach
                 vx += sign * (ux + wy * rz - wz * ry)
                 vy += sign * (uy + wz * rx - wx * rz)
                 vz += sign * (uz + wx * ry - wy * rx)
             nx, ny, nz = nrow[k]
-            out.append(math.inf if off else vx * nx + vy * ny + vz * nz)
+            out.append(vx * nx + vy * ny + vz * nz)
         return out
 
     def _impacting(self, pts: Points, cache: list) -> tuple:
@@ -999,11 +998,11 @@ class Stepper:
                         self.pushed[b - 1] = True
         hit[moved] = True
         # bodies whose every patch now separates fly: restore the half-step offset
+        # each patch's separation speed after the impact (> 0 separating)
+        sep = [approach(p.pair, p.point.tolist(), p.normal.tolist()) for p in patches]
         leaving = []
         for i in moved:
-            mine = [p for p in patches if i + 1 in p.pair]
-            sep = [approach(p.pair, p.point.tolist(), p.normal.tolist()) for p in mine]
-            if all(u > 1e-3 for u in sep):
+            if all(u > 1e-3 for p, u in zip(patches, sep) if i + 1 in p.pair):
                 leaving.append(i)
                 tau = back.get(i, 0.0)  # from the touch on along its new flight
                 if tau > 0.0:
@@ -1020,8 +1019,8 @@ class Stepper:
         # a pair that struck and whose patch stays touching (does not separate) is held from here on,
         # also for the rest of this step: gravity pressing it together again over the step's next
         # piece is the engine's contact, not a second impact of the same touch
-        for p in patches:
-            if p.pair in pairs and impulse[p.pair] > 0 and approach(p.pair, p.point.tolist(), p.normal.tolist()) <= 1e-3:
+        for p, u in zip(patches, sep):
+            if p.pair in pairs and impulse[p.pair] > 0 and u <= 1e-3:
                 self.recent[p.pair] = self.steps
         self.w.hold(self.recent)
 
