@@ -66,6 +66,11 @@ class _MuJoCoWorld(World):
         self._qidx = self.qadr[:, None] + np.arange(7)  # qpos entries of each body (x y z, w x y z)
         self._vidx = self.vadr[:, None] + np.arange(3)  # qvel entries of its linear velocity
         self._xyzw = np.array([4, 5, 6, 3])
+        # the objects' free joints are the model's only joints, in order: each body's qpos and qvel
+        # rows are slices (no index arrays: numpy's fancy indexing costs more than the copy)
+        self._rows = (n > 0 and m.nq == 7 * n and m.nv == 6 * n and self.qadr.tolist() == list(range(0, 7 * n, 7))
+                      and self.vadr.tolist() == list(range(0, 6 * n, 6))
+                      and self.body_ids.tolist() == list(range(1, n + 1)))
         self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
         for i in range(n):
             self.gid[m.geom(f"o{i}").id] = i + 1
@@ -159,7 +164,10 @@ class _MuJoCoWorld(World):
                     for c, v in enumerate((sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
                                            sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))):
                         row[c] += v
-        d.xfrc_applied[self.body_ids] = out
+        if self._rows:
+            d.xfrc_applied[1:self.n + 1] = out
+        else:
+            d.xfrc_applied[self.body_ids] = out
         self._pushing = True
 
     def quiet_limit(self) -> int:
@@ -205,11 +213,18 @@ class _MuJoCoWorld(World):
         """The current state (read once per state; not to be changed)."""
         if self._st is None:
             d = self.d
-            q = d.qpos[self._qidx]
-            xyzw = q[:, self._xyzw]
+            if self._rows:
+                n = self.n
+                q = d.qpos.reshape(n, 7)
+                pos, xyzw = q[:, :3].copy(), q[:, self._xyzw]
+                vel, omega = d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy()
+            else:
+                q = d.qpos[self._qidx]
+                pos, xyzw = q[:, :3], q[:, self._xyzw]
+                vel, omega = d.qvel[self._vidx], d.cvel[self.body_ids, :3]
             xyzw /= np.sqrt((xyzw * xyzw).sum(axis=1))[:, None]
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
-            self._st = State(q[:, :3], xyzw, d.qvel[self._vidx], d.cvel[self.body_ids, :3])
+            self._st = State(pos, xyzw, vel, omega)
         return self._st
 
     def read(self) -> State:
@@ -343,7 +358,12 @@ class _MuJoCoWorld(World):
             if k > 2:
                 mj.mj_step(m, d, nstep=k - 2)
             mj.mj_step1(m, d)
-        self.before_last = (d.qvel[self._vidx], d.cvel[self.body_ids, :3])
+        if rates:  # (the stepper reads them only then)
+            if self._rows:
+                n = self.n
+                self.before_last = (d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy())
+            else:
+                self.before_last = (d.qvel[self._vidx], d.cvel[self.body_ids, :3])
         mj.mj_step2(m, d)
         self._solved()
         mj.mj_step1(m, d)
