@@ -811,6 +811,17 @@ class Stepper:
             changed = self._correct(st, np.arange(self.n))
             if len(changed):
                 self.w.write(st, changed)
+                self._restart(changed)  # (corrected: an impact below must not correct them again)
+                # the exact flight path can put a body a few micrometres into what it is about to
+                # strike, where the step's own points showed no touch: that is an impact now, not the
+                # engine's contact over the next step (MuJoCo's would absorb part of the strike)
+                pts_c, _ = self.w.observe()
+                idx, speed = self._impacting(pts_c, [st])
+                if len(idx):
+                    t_end = self.t + dt
+                    self._impact(st, pts_c, idx, speed, t_end, hit, t_end)
+                    st = self.w.read()
+                    pts = pts_c
         self.t += dt
         self._settle(pts, imp, hit, 1)
         self.stats["steps"] += 1
