@@ -339,6 +339,26 @@ class Stepper:
                 out.append(i)
         return np.asarray(out, np.int64)
 
+    def _may_touch(self, st: State, bodies: list) -> bool:
+        """Whether one of ``bodies`` can touch anything: its bounding sphere within 1 mm of a static or
+        of another body's (the correction to the exact path moves a body by at most g dt^2 / 4)."""
+        pos, R = st.pos.tolist(), self.radius_list
+        for i in bodies:
+            x, y, z = pos[i]
+            for j, (kind, a, b, cc) in enumerate(self.statics):
+                if kind == 0:
+                    nx, ny, nz = self.plane_normal[j]
+                    gap = nx * x + ny * y + nz * z - b
+                else:  # box: centre a, rotation b, half extents cc
+                    q = np.abs(b.T @ (st.pos[i] - a)) - cc
+                    gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0)
+                if gap - R[i] < 1e-3:
+                    return True
+            for k, (u, v, w) in enumerate(pos):
+                if k != i and ((x - u) ** 2 + (y - v) ** 2 + (z - w) ** 2) ** 0.5 - R[i] - R[k] < 1e-3:
+                    return True
+        return False
+
     def _note_impulses(self, imp: dict) -> None:
         for (a, b), (j, _, _) in imp.items():
             if j > 0:
@@ -815,7 +835,7 @@ class Stepper:
                 # the exact flight path can put a body a few micrometres into what it is about to
                 # strike, where the step's own points showed no touch: that is an impact now, not the
                 # engine's contact over the next step (MuJoCo's would absorb part of the strike)
-                pts_c, _ = self.w.observe()
+                pts_c = self.w.observe()[0] if self._may_touch(st, changed.tolist()) else Points.empty()
                 idx, speed = self._impacting(pts_c, [st])
                 if len(idx):
                     t_end = self.t + dt
