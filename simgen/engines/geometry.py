@@ -104,7 +104,10 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
     within ``tol`` that close their gap within ``within`` seconds at the body's velocity ``vel``,
     ``omega`` (all within ``tol`` when no velocity is given): one corner, an edge's midpoint, a
     face's centre. A corner a fraction of a millimetre up that is not coming down is not part of
-    the patch (it would move the impact point to an edge the body does not land on). Cylinders are
+    the patch (it would move the impact point to an edge the body does not land on). With a
+    velocity, the mean is weighted by how fast each point closes (those not closing count only when
+    none is): a face landing flat gives its centre, a body nearly flat that turns as it lands the
+    edge coming down (its face's centre left that edge striking at 0.45-1 m/s after the impact). Cylinders are
     taken by their rim (16 points per cap)."""
     n = np.asarray(normal, np.float64)
     if shape == "sphere":  # its one support point
@@ -129,6 +132,9 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
         nxw = np.array((n1 * wz - n2 * wy, n2 * wx - n0 * wz, n0 * wy - n1 * wx))
         closing = -(r @ nxw + float(np.asarray(vel, np.float64) @ n))
         take &= (gap <= touch) | (gap <= closing * within)
+        w = np.maximum(closing[take], 0.0)
+        if w.sum() > 0.0:  # weighted by how fast each point closes
+            return w @ pts[take] / w.sum()
     sel = pts[take]
     return np.add.reduce(sel, axis=0) / len(sel)  # (their mean: ndarray.mean's sum and division, without its wrapper)
 
@@ -152,6 +158,9 @@ def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch:
                 corners.append((x * nx + y * ny + z * nz, -(rx * cx + ry * cy + rz * cz + vn), x, y, z))
     low = min(c[0] for c in corners)
     take = [c for c in corners if c[0] - low <= tol and (c[0] - low <= touch or c[0] - low <= c[1] * within)]
+    wsum = sum(max(c[1], 0.0) for c in take)
+    if wsum > 0.0:  # weighted by how fast each corner closes (see contact_patch)
+        return np.array([sum(max(c[1], 0.0) * c[i] for c in take) / wsum for i in (2, 3, 4)])
     k = len(take)
     return np.array([sum(c[2] for c in take) / k, sum(c[3] for c in take) / k, sum(c[4] for c in take) / k])
 
