@@ -63,14 +63,13 @@ class _MuJoCoWorld(World):
         self.qadr = np.array([m.jnt_qposadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.vadr = np.array([m.jnt_dofadr[m.joint(f"j{i}").id] for i in range(n)], np.int64)
         self.body_ids = np.array([m.body(f"b{i}").id for i in range(n)], np.int64)
-        self._qidx = self.qadr[:, None] + np.arange(7)  # qpos entries of each body (x y z, w x y z)
-        self._vidx = self.vadr[:, None] + np.arange(3)  # qvel entries of its linear velocity
         self._xyzw = np.array([4, 5, 6, 3])
-        # the objects' free joints are the model's only joints, in order: each body's qpos and qvel
-        # rows are slices (no index arrays: numpy's fancy indexing costs more than the copy)
-        self._rows = (n > 0 and m.nq == 7 * n and m.nv == 6 * n and self.qadr.tolist() == list(range(0, 7 * n, 7))
-                      and self.vadr.tolist() == list(range(0, 6 * n, 6))
-                      and self.body_ids.tolist() == list(range(1, n + 1)))
+        # build_xml gives each object one free joint and nothing else, in order: body i's qpos and qvel
+        # rows are 7 i..7 i+7 and 6 i..6 i+6, its body id i + 1 (read as slices: numpy's fancy
+        # indexing costs more than the copy)
+        if not (m.nq == 7 * n and m.nv == 6 * n and self.qadr.tolist() == list(range(0, 7 * n, 7))
+                and self.vadr.tolist() == list(range(0, 6 * n, 6)) and self.body_ids.tolist() == list(range(1, n + 1))):
+            raise RuntimeError("MuJoCo model: expected one free joint per object, in order, and no other joints")
         self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
         for i in range(n):
             self.gid[m.geom(f"o{i}").id] = i + 1
@@ -164,10 +163,7 @@ class _MuJoCoWorld(World):
                     for c, v in enumerate((sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
                                            sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))):
                         row[c] += v
-        if self._rows:
-            d.xfrc_applied[1:self.n + 1] = out
-        else:
-            d.xfrc_applied[self.body_ids] = out
+        d.xfrc_applied[1:self.n + 1] = out
         self._pushing = True
 
     def quiet_limit(self) -> int:
@@ -213,15 +209,10 @@ class _MuJoCoWorld(World):
         """The current state (read once per state; not to be changed)."""
         if self._st is None:
             d = self.d
-            if self._rows:
-                n = self.n
-                q = d.qpos.reshape(n, 7)
-                pos, xyzw = q[:, :3].copy(), q[:, self._xyzw]
-                vel, omega = d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy()
-            else:
-                q = d.qpos[self._qidx]
-                pos, xyzw = q[:, :3], q[:, self._xyzw]
-                vel, omega = d.qvel[self._vidx], d.cvel[self.body_ids, :3]
+            n = self.n
+            q = d.qpos.reshape(n, 7)
+            pos, xyzw = q[:, :3].copy(), q[:, self._xyzw]
+            vel, omega = d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy()
             xyzw /= np.sqrt((xyzw * xyzw).sum(axis=1))[:, None]
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
             self._st = State(pos, xyzw, vel, omega)
@@ -359,11 +350,8 @@ class _MuJoCoWorld(World):
                 mj.mj_step(m, d, nstep=k - 2)
             mj.mj_step1(m, d)
         if rates:  # (the stepper reads them only then)
-            if self._rows:
-                n = self.n
-                self.before_last = (d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy())
-            else:
-                self.before_last = (d.qvel[self._vidx], d.cvel[self.body_ids, :3])
+            n = self.n
+            self.before_last = (d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy())
         mj.mj_step2(m, d)
         self._solved()
         mj.mj_step1(m, d)

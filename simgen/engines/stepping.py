@@ -349,9 +349,8 @@ class Stepper:
                 if kind == 0:
                     nx, ny, nz = self.plane_normal[j]
                     gap = nx * x + ny * y + nz * z - b
-                else:  # box: centre a, rotation b, half extents cc
-                    q = np.abs(b.T @ (st.pos[i] - a)) - cc
-                    gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0)
+                else:
+                    gap = _box_gap(st.pos[i], a, b, cc)
                 if gap - R[i] < 1e-3:
                     return True
             for k, (u, v, w) in enumerate(pos):
@@ -582,9 +581,7 @@ class Stepper:
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
                 gap = xi * ax + yi * ay + zi * az + low - b - SHAPE_MARGIN
                 return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
-            # box: centre a, rotation b, half extents cc
-            q = np.abs(b.T @ (c.st.pos[i] - a)) - cc
-            gap = float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0) - R[i] - MARGIN
+            gap = _box_gap(c.st.pos[i], a, b, cc) - R[i] - MARGIN
             if gap > 0:
                 return _reach_time(gap, speed, gn)
             gap = self.w.distance(i + 1, -(j + 1), WITHIN) - SHAPE_MARGIN  # the real shapes
@@ -835,13 +832,14 @@ class Stepper:
                 # the exact flight path can put a body a few micrometres into what it is about to
                 # strike, where the step's own points showed no touch: that is an impact now, not the
                 # engine's contact over the next step (MuJoCo's would absorb part of the strike)
-                pts_c = self.w.observe()[0] if self._may_touch(st, changed.tolist()) else Points.empty()
-                idx, speed = self._impacting(pts_c, [st])
-                if len(idx):
-                    t_end = self.t + dt
-                    self._impact(st, pts_c, idx, speed, t_end, hit, t_end)
-                    st = self.w.read()
-                    pts = pts_c
+                if self._may_touch(st, changed.tolist()):
+                    pts_c = self.w.observe()[0]
+                    idx, speed = self._impacting(pts_c, [st])
+                    if len(idx):
+                        t_end = self.t + dt
+                        self._impact(st, pts_c, idx, speed, t_end, hit, t_end)
+                        st = self.w.read()
+                        pts = pts_c
         self.t += dt
         self._settle(pts, imp, hit, 1)
         self.stats["steps"] += 1
@@ -1171,6 +1169,12 @@ class Stepper:
 REST_SPEED = 2e-3  # m/s: a body whose points all move slower than this is at rest (frame velocities)
 
 _SIGNS = tuple((sx, sy, sz) for sx in (-1.0, 1.0) for sy in (-1.0, 1.0) for sz in (-1.0, 1.0))
+
+
+def _box_gap(p: np.ndarray, centre: np.ndarray, rot: np.ndarray, half: np.ndarray) -> float:
+    """Signed distance from point ``p`` to a box (centre, rotation, half extents): > 0 outside."""
+    q = np.abs(rot.T @ (p - centre)) - half
+    return float(np.linalg.norm(np.maximum(q, 0.0))) + min(float(q.max()), 0.0)
 
 
 def _row_sum(rows: list, ks: list) -> tuple:
