@@ -36,6 +36,9 @@ from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory
 
 
+_sqrt, _add = np.sqrt, np.add.reduce
+
+
 def _f(x) -> str:
     return " ".join(repr(float(v)) for v in np.ravel(x))
 
@@ -70,14 +73,19 @@ class _MuJoCoWorld(World):
         if not (m.nq == 7 * n and m.nv == 6 * n and self.qadr.tolist() == list(range(0, 7 * n, 7))
                 and self.vadr.tolist() == list(range(0, 6 * n, 6)) and self.body_ids.tolist() == list(range(1, n + 1))):
             raise RuntimeError("MuJoCo model: expected one free joint per object, in order, and no other joints")
+        # the objects' rows of qpos, qvel and cvel as views, made once (MjData's arrays never move)
+        self._qpos, self._qvel, self._cvel = d.qpos.reshape(n, 7), d.qvel.reshape(n, 6), d.cvel[1:n + 1]
         self.gid = np.zeros(m.ngeom, np.int64)  # geom id -> simgen id (objects 1..N, statics -1..-M)
         for i in range(n):
             self.gid[m.geom(f"o{i}").id] = i + 1
         for j in range(len(spec.statics)):
             self.gid[m.geom(f"s{j}").id] = -(j + 1)
         self.geom_of = {int(k): g for g, k in enumerate(self.gid) if k != 0}  # simgen id -> geom id
-        self.gid_list = self.gid.tolist()
+        # geom ids of a contact -> (a, b, whether MuJoCo's normal points from a to b), ordered so that a > b
+        self.pair_of = [[(max(k1, k2), min(k1, k2), k1 > k2) for k2 in self.gid.tolist()] for k1 in self.gid.tolist()]
         self.gnorm = float(np.linalg.norm(self.g))
+        self.g_list = self.g.tolist()
+        self.tangents: dict = {}  # unit normal -> its tangents
         self.mu = {}
         for i, a in enumerate(spec.objects):
             for j, st in enumerate(spec.statics):
@@ -117,23 +125,26 @@ class _MuJoCoWorld(World):
         for pair, k in touching.items():  # a body that has just landed flat on a static, not yet solved
             if len(k) >= 3 and pair not in pairs:
                 nrm = pts.normal[k].mean(axis=0)
-                pairs[pair] = (0.0, pts.pos[k].mean(axis=0), nrm / np.linalg.norm(nrm), len(k))
+                pairs[pair] = (0.0, tuple(pts.pos[k].mean(axis=0).tolist()), tuple((nrm / np.linalg.norm(nrm)).tolist()),
+                               len(k))
         if not pairs:
             return
         kin = self._kinematics()
-        gx, gy, gz = self.g.tolist()
+        gx, gy, gz = self.g_list
+        tangents = self.tangents  # (a static's normal repeats step after step)
+        if len(tangents) > 64:
+            tangents.clear()
         out = [[0.0] * 6 for _ in range(self.n)]  # force, torque per body (Python floats: a few small sums)
         for pair, (force, p, nrm, count) in pairs.items():
             mu = self.mu.get(pair, 0.0)
             a, b = pair
-            nx, ny, nz = nrm.tolist()
+            nx, ny, nz = nrm
             gn = gx * nx + gy * ny + gz * nz
             # lying on a face (the last solve may have seen fewer points: a landing): at least its weight's share
             if max(count, len(touching.get(pair, ()))) >= 3 and b < 0:
                 force = max(force, -gn / kin.inv_mass[a - 1])
             if force <= 0 or mu <= 0:
                 continue
-            p = p.tolist()
             vx, vy, vz = kin.relative_velocity(pair, p)
             if b > 0:
                 px = py = pz = 0.0
@@ -141,7 +152,10 @@ class _MuJoCoWorld(World):
                 px, py, pz = gx - gn * nx, gy - gn * ny, gz - gn * nz
             vn = vx * nx + vy * ny + vz * nz
             wx, wy, wz = (vx - vn * nx) / span + px, (vy - vn * ny) / span + py, (vz - vn * nz) / span + pz
-            t1, t2 = _tangents(nx, ny, nz)
+            t12 = tangents.get(nrm)
+            if t12 is None:
+                t12 = tangents[nrm] = _tangents(nx, ny, nz)
+            t1, t2 = t12
             w1 = wx * t1[0] + wy * t1[1] + wz * t1[2]
             w2 = wx * t2[0] + wy * t2[1] + wz * t2[2]
             if count >= 3:
@@ -183,7 +197,7 @@ class _MuJoCoWorld(World):
         kin = self._kinematics()
         g = self.gnorm
         for pair, (force, p, nrm, count) in self.normal.items():
-            _, slip = kin.slip(pair, p.tolist(), nrm.tolist())
+            _, slip = kin.slip(pair, p, nrm)
             inv = sum(kin.inv_mass[k - 1] for k in pair if k > 0)
             decel = self.mu.get(pair, 0.0) * force * inv + g
             if slip > decel * self.dt:  # sliding: the force holds until the slip could stop
@@ -197,9 +211,9 @@ class _MuJoCoWorld(World):
     def _against_pull(self, kin: "_Kin", pair, p, nrm) -> bool:
         """Whether the pair (body on a static) slips against gravity's pull along the surface (a box
         climbing a ramp), so that it stops and turns back or rests."""
-        vx, vy, vz = kin.relative_velocity(pair, p.tolist())
-        nx, ny, nz = nrm.tolist()
-        gx, gy, gz = self.g.tolist()
+        vx, vy, vz = kin.relative_velocity(pair, p)
+        nx, ny, nz = nrm
+        gx, gy, gz = self.g_list
         gn = gx * nx + gy * ny + gz * nz
         vn = vx * nx + vy * ny + vz * nz
         return vx * gx + vy * gy + vz * gz - gn * vn < 0.0  # v . (g - (g.n) n)
@@ -208,12 +222,10 @@ class _MuJoCoWorld(World):
     def _state(self) -> State:
         """The current state (read once per state; not to be changed)."""
         if self._st is None:
-            d = self.d
-            n = self.n
-            q = d.qpos.reshape(n, 7)
-            pos, xyzw = q[:, :3].copy(), q[:, self._xyzw]
-            vel, omega = d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy()
-            xyzw /= np.sqrt((xyzw * xyzw).sum(axis=1))[:, None]
+            q = self._qpos
+            pos, xyzw = q[:, :3].copy(), q.take(self._xyzw, 1)
+            vel, omega = self._qvel[:, :3].copy(), self._cvel[:, :3].copy()
+            xyzw /= _sqrt(_add(xyzw * xyzw, 1)).reshape(self.n, 1)  # (the ufuncs: ndarray.sum's wrapper costs more)
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
             self._st = State(pos, xyzw, vel, omega)
         return self._st
@@ -234,16 +246,16 @@ class _MuJoCoWorld(World):
 
     def write(self, state: State, bodies=None) -> None:
         d = self.d
-        idx = range(self.n) if bodies is None else bodies
-        for i in idx:
-            qa, va = int(self.qadr[i]), int(self.vadr[i])
-            x, y, z, w = state.quat[i]
+        q, v = self._qpos, self._qvel
+        quat, omega = state.quat.tolist(), state.omega.tolist()
+        for i in (range(self.n) if bodies is None else np.asarray(bodies).tolist()):
+            x, y, z, w = quat[i]
             nq = (x * x + y * y + z * z + w * w) ** 0.5
             x, y, z, w = x / nq, y / nq, z / nq, w / nq
-            d.qpos[qa:qa + 3] = state.pos[i]
-            d.qpos[qa + 3:qa + 7] = (w, x, y, z)
-            d.qvel[va:va + 3] = state.vel[i]
-            d.qvel[va + 3:va + 6] = _rotate_inverse((w, x, y, z), state.omega[i])  # world -> body
+            q[i, :3] = state.pos[i]
+            q[i, 3:7] = (w, x, y, z)
+            v[i, :3] = state.vel[i]
+            v[i, 3:6] = _rotate_inverse((w, x, y, z), omega[i])  # world -> body
         self.mj.mj_step1(self.m, d)
         self._changed()
 
@@ -274,60 +286,55 @@ class _MuJoCoWorld(World):
         nc = d.ncon
         if nc == 0:
             return Points.empty()
-        con = d.contact
-        gid = self.gid_list  # (a handful of contacts: Python lists cost less than numpy's calls)
-        a, b, flip = [], [], []
-        for g1, g2 in zip(con.geom1[:nc].tolist(), con.geom2[:nc].tolist()):
-            g1, g2 = gid[g1], gid[g2]
-            flip.append(g1 > g2)  # order pairs so that a > b, the normal (from geom1 to geom2) from b to a
-            a.append(max(g1, g2))
-            b.append(min(g1, g2))
-        pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
+        con = d.contact  # (its arrays hold the ncon contacts; a handful: Python lists cost less than numpy's calls)
+        pair = self.pair_of
+        ab = [pair[g1][g2] for g1, g2 in con.geom.tolist()]
+        pos, frame = con.pos.tolist(), con.frame[:, :3].tolist()
 
-        def rows():
-            return pos, [(-x, -y, -z) if f else (x, y, z) for (x, y, z), f in zip(frame, flip)]
+        def rows():  # the normal (from geom1 to geom2) from b to a
+            return pos, [(-x, -y, -z) if f else (x, y, z) for (x, y, z), (_, _, f) in zip(frame, ab)]
 
-        return Points.of_lists(a, b, con.dist[:nc].tolist(), [True] * nc, rows)
+        return Points.of_lists([x[0] for x in ab], [x[1] for x in ab], con.dist.tolist(), [True] * nc, rows)
 
     def _solved(self) -> None:
-        """The normal force of every pair in the step just solved (before the next collision)."""
+        """The normal force of every pair in the step just solved (before the next collision):
+        pair -> (force N, point, unit normal from b to a, points), point and normal as tuples."""
         d = self.d
         self.normal = {}
-        nc = d.ncon
-        if not nc:
+        if not d.ncon:
             return
         con = d.contact
         # a handful of contacts: Python floats are cheaper than numpy's per-call overhead
-        adr = con.efc_address[:nc].tolist()
+        adr = con.efc_address.tolist()
         if max(adr) < 0:
             return
         efc = d.efc_force.tolist()  # (one row per contact: condim 1)
-        g1, g2 = con.geom1[:nc].tolist(), con.geom2[:nc].tolist()
-        pos, frame = con.pos[:nc].tolist(), con.frame[:nc, :3].tolist()
-        gid = self.gid_list
+        pair_of = self.pair_of
         acc: dict = {}
-        for k in range(nc):
+        for k, ((g1, g2), (px, py, pz), (nx, ny, nz)) in enumerate(zip(con.geom.tolist(), con.pos.tolist(),
+                                                                        con.frame[:, :3].tolist())):
             if adr[k] < 0:
                 continue
             f = efc[adr[k]]
             if not f > 0:
                 continue
-            a, b = gid[g1[k]], gid[g2[k]]
-            fs = -f if a > b else f  # order pairs so that a > b, the normal from b to a
-            pair = (a, b) if a > b else (b, a)
-            (px, py, pz), (nx, ny, nz) = pos[k], frame[k]
-            p, n = [f * px, f * py, f * pz], [fs * nx, fs * ny, fs * nz]
-            old = acc.get(pair)
+            a, b, flip = pair_of[g1][g2]
+            fs = -f if flip else f
+            old = acc.get((a, b))
             if old is None:
-                acc[pair] = [f, p, n, 1]
-            else:
+                acc[(a, b)] = [f, f * px, f * py, f * pz, fs * nx, fs * ny, fs * nz, 1]
+            else:  # (summed in the order of the contacts)
                 old[0] += f
-                old[1] = [x + y for x, y in zip(old[1], p)]
-                old[2] = [x + y for x, y in zip(old[2], n)]
-                old[3] += 1
-        for pair, (tot, p, n, cnt) in acc.items():
-            size = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) ** 0.5
-            self.normal[pair] = (tot, np.array([x / tot for x in p]), np.array([x / size for x in n]), cnt)
+                old[1] += f * px
+                old[2] += f * py
+                old[3] += f * pz
+                old[4] += fs * nx
+                old[5] += fs * ny
+                old[6] += fs * nz
+                old[7] += 1
+        for pair, (tot, px, py, pz, nx, ny, nz, cnt) in acc.items():
+            size = (nx * nx + ny * ny + nz * nz) ** 0.5
+            self.normal[pair] = (tot, (px / tot, py / tot, pz / tot), (nx / size, ny / size, nz / size), cnt)
 
     def step(self, h: float) -> tuple[Points, dict]:
         mj, m, d = self.mj, self.m, self.d
@@ -350,8 +357,7 @@ class _MuJoCoWorld(World):
                 mj.mj_step(m, d, nstep=k - 2)
             mj.mj_step1(m, d)
         if rates:  # (the stepper reads them only then)
-            n = self.n
-            self.before_last = (d.qvel.reshape(n, 6)[:, :3].copy(), d.cvel[1:n + 1, :3].copy())
+            self.before_last = (self._qvel[:, :3].copy(), self._cvel[:, :3].copy())
         mj.mj_step2(m, d)
         self._solved()
         mj.mj_step1(m, d)
