@@ -278,3 +278,50 @@ def test_a_box_landing_on_one_edge_of_a_face_leaves_no_corner_approaching(engine
     assert len(events["pybullet"]) == len(events["mujoco"]) >= 1
     for (fa, ja), (fb, jb) in zip(events["pybullet"], events["mujoco"]):
         assert fa == pytest.approx(fb, abs=0.24) and ja == pytest.approx(jb, rel=0.01)  # within 1 ms, 1 %
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_states_read_inside_a_batch_are_the_ones_the_engine_passes_through(name):
+    """The ends of a frame's velocity windows are read inside a batch of quiet steps (ending a batch
+    there costs a broad phase, the friction forces and the contact reads again). Reading them must
+    not change the motion (the batch ends bit for bit where an unread one does), and each must be
+    the state the engine passes through: the one a batch ending there gives, for every body in
+    PyBullet and for a body in flight in MuJoCo (whose friction forces are made once per batch, so
+    a shorter batch slides a little differently)."""
+    from simgen.engines.mujoco import _MuJoCoWorld
+    from simgen.engines.pybullet import _BulletWorld
+
+    flying = ball(z0=2.0, v0=(0.3, 0.0, 1.0), w0=(2.0, -1.0, 3.0), radius=0.1)
+    sliding = ball(shape="box", size=(0.1, 0.1, 0.05), v0=(1.0, 0.5, 0.0), w0=(0.0, 0.0, 2.0), friction=0.5)
+    sliding.position = np.array([1.0, 0.0, 0.05])
+    spec = scene([flying, sliding])
+    k, marks = 12, (3, 7)
+
+    def world():
+        engine = make_engine(name)
+        return engine, (_MuJoCoWorld if name == "mujoco" else _BulletWorld)(engine, spec)
+
+    def same(a, b, rows=slice(None)):
+        return all(np.array_equal(x[rows], y[rows]) for x, y in
+                   ((a.pos, b.pos), (a.quat, b.quat), (a.vel, b.vel), (a.omega, b.omega)))
+
+    engine, w = world()
+    read_inside = w.step_free(k, True, marks)
+    end_read = w.read()
+    engine.close()
+    assert len(read_inside) == len(marks)
+    assert read_inside[-1].pos[1, 2] == pytest.approx(0.05, abs=2e-3), "the box should stay on the floor"
+
+    engine, w = world()
+    w.step_free(k, True)
+    assert same(w.read(), end_read), "reading inside the batch changed the motion"
+    engine.close()
+
+    engine, w = world()
+    rows = slice(None) if name == "pybullet" else slice(0, 1)
+    done = 0
+    for j, inside in zip(marks, read_inside):
+        w.step_free(j - done, True)
+        done = j
+        assert same(w.read(), inside, rows), f"the state read after {j} steps"
+    engine.close()

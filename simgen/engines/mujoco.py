@@ -347,14 +347,24 @@ class _MuJoCoWorld(World):
         self._changed()
         return self.points(), {pr: (f * h, p, nrm) for pr, (f, p, nrm, _) in self.normal.items()}
 
-    def step_free(self, k: int, rates: bool = True) -> None:
+    def step_free(self, k: int, rates: bool = True, marks: tuple = ()) -> list:
         mj, m, d = self.mj, self.m, self.d
         self._friction(k * self.dt)
         m.opt.timestep = self.dt
-        if k > 1:
+        states, done = [], 0
+        for j in marks:  # (mj_step = mj_step1 + mj_step2; the state at the end of each call has had mj_step1)
             mj.mj_step2(m, d)
-            if k > 2:
-                mj.mj_step(m, d, nstep=k - 2)
+            if j - done > 1:
+                mj.mj_step(m, d, nstep=j - done - 1)
+            mj.mj_step1(m, d)
+            self._st = None
+            states.append(self.read())
+            done = j
+        left = k - done
+        if left > 1:
+            mj.mj_step2(m, d)
+            if left > 2:
+                mj.mj_step(m, d, nstep=left - 2)
             mj.mj_step1(m, d)
         if rates:  # (the stepper reads them only then)
             self.before_last = (self._qvel[:, :3].copy(), self._cvel[:, :3].copy())
@@ -363,6 +373,7 @@ class _MuJoCoWorld(World):
         mj.mj_step1(m, d)
         self._changed()
         self.last_pieces = [self.dt] * k
+        return states
 
 
 class _Kin:

@@ -265,11 +265,18 @@ class _BulletWorld(World):
         imp = self._impulses(h)
         return self._points(), imp
 
-    def step_free(self, k: int, rates: bool = True) -> None:
+    def step_free(self, k: int, rates: bool = True, marks: tuple = ()) -> list:
         self._mode(self.dt)
         self._st = None
         p, c = self.p, self.c
-        for _ in range(k - 1):
+        states, done = [], 0
+        for j in marks:
+            for _ in range(j - done):
+                p.stepSimulation(c)
+            states.append(self.read())
+            self._st = None
+            done = j
+        for _ in range(k - 1 - done):
             p.stepSimulation(c)
         if rates:
             rate, n, which = p.getBaseVelocity, len(self.bodies), self.rate_bodies
@@ -287,6 +294,7 @@ class _BulletWorld(World):
             self.before_last = (vw[:, 0], vw[:, 1])
         p.stepSimulation(c)
         self.last_pieces = [self.dt] * k
+        return states
 
     def observe(self) -> tuple[Points, dict]:
         imp = self._impulses(self.mode)

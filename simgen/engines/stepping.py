@@ -179,9 +179,10 @@ class World(ABC):
         step, ``pair -> (impulse N s, position, normal)``."""
 
     @abstractmethod
-    def step_free(self, k: int, rates: bool = True) -> None:
+    def step_free(self, k: int, rates: bool = True, marks: tuple = ()) -> list:
         """``k`` whole physics steps without contact queries (nothing the stepper must resolve happens);
-        sets ``before_last`` if ``rates``."""
+        sets ``before_last`` if ``rates``. ``marks``: step counts (ascending, within 1..k-1) after which
+        the state is read; returns those states (as :meth:`read` gives them)."""
 
     @abstractmethod
     def observe(self) -> tuple[Points, dict]:
@@ -746,11 +747,12 @@ class Stepper:
         self.recent = {p: s for p, s in recent.items() if steps - s <= keep}
         self.w.hold(self.recent)
 
-    def _quiet(self, k: int, look: bool = True, parts: tuple = ()) -> State:
+    def _quiet(self, k: int, look: bool = True, marks: tuple = ()) -> State:
         """``k`` steps without contact queries (see :meth:`_quiet_steps`); ``look``: observe the
-        contacts afterwards (not inside a cleared run of batches). ``parts``: the batches of a
-        cleared run taken as one (the clock advances by each in turn, as it would batch by batch)."""
-        self.w.step_free(k, rates=look)  # (inside a cleared run no broad phase reads the rates)
+        contacts afterwards (not inside a cleared run of batches). ``marks``: step counts inside the
+        batch whose states are kept (in ``self.marked``); the clock advances by each part between
+        them in turn, as it would batch by batch."""
+        self.marked = self.w.step_free(k, look, marks)  # (inside a cleared run no broad phase reads the rates)
         st = self.w.read()
         if look and self.w.before_last is not None:  # the rate of change over the batch's last step
             self.rate_vel, self.rate_omega = self.w.before_last
@@ -761,8 +763,11 @@ class Stepper:
             changed = self._correct(st, np.arange(self.n))
             if len(changed):
                 self.w.write(st, changed)
-        for part in parts or (k,):
-            self.t += part * self.dt
+        done = 0
+        for j in marks:
+            self.t += (j - done) * self.dt
+            done = j
+        self.t += (k - done) * self.dt
         self.stats["quiet_steps"] += k
         if not look:
             self.unseen += k
@@ -1054,20 +1059,23 @@ class Stepper:
         self.w.hold(self.recent)
 
     # -- the whole clip ------------------------------------------------------------------------
-    def _advance(self, st: State, limit: int) -> tuple[State, np.ndarray, int]:
+    def _advance(self, st: State, limit: int, marks: tuple = ()) -> tuple[State, np.ndarray, int]:
         """Up to ``limit`` steps: a quiet batch if the broad phase allows, else one full step.
         Returns the new state, the bodies hit by an impact, and the steps taken. A broad phase that
         clears more steps than ``limit`` leaves the rest as credit for the next batches, which then
-        need neither a broad phase nor contact queries until the credit is spent."""
+        need neither a broad phase nor contact queries until the credit is spent. ``marks``: step
+        counts ahead whose states are wanted: those inside a quiet batch are kept in ``self.marked``
+        (a full step takes one step: none is inside it)."""
+        self.marked = ()
         if self.credit > 0:
             quiet = min(self.credit, limit)
             self.credit -= quiet
-            return self._quiet(quiet, look=self.credit == 0), self.no_hit, quiet
+            return self._quiet(quiet, self.credit == 0, tuple(j for j in marks if j < quiet)), self.no_hit, quiet
         quiet = self._quiet_steps(st, HORIZON)
         if quiet > 0:
             self.credit = max(quiet - limit, 0)
             quiet = min(quiet, limit)
-            return self._quiet(quiet, look=self.credit == 0), self.no_hit, quiet
+            return self._quiet(quiet, self.credit == 0, tuple(j for j in marks if j < quiet)), self.no_hit, quiet
         self.prev_omega = st.omega
         self.rate_omega, self.rate_vel = st.omega, st.vel
         st, hit = self._step(st, self.aim)
@@ -1082,7 +1090,9 @@ class Stepper:
         contact solver); next to an impact, the velocity the impact left; where the body comes to
         rest, starts moving or turns back inside that window (its acceleration is not uniform across it:
         a box sliding up a ramp that stops just after the frame read 64 mm/s for 5, one that turns back
-        there 45 mm/s off), the solver's own."""
+        there 45 mm/s off), the solver's own. The states at the ends of these windows are read
+        inside the engine's batches of steps (a window's end does not end a batch: a batch costs the
+        broad phase, the friction forces and the contact reads once more)."""
         spec, w = self.spec, self.w
         k = int(round(spec.physics_hz / spec.fps))
         m = max(1, k // 2)  # half window of the velocity of a body in contact, in steps
@@ -1105,49 +1115,62 @@ class Stepper:
 
         half, no_hit = self.half_g_array, self.no_hit
 
-        def advance(st: State, steps: int) -> tuple[State, np.ndarray]:
-            hit = np.zeros(n, bool)
-            while steps > 0:
-                st, h, took = self._advance(st, steps)
+        def advance(st: State, steps: int, marks: tuple = ()) -> tuple[State, dict, list]:
+            """``steps`` steps; the states after the step counts ``marks`` (ascending, within
+            1..steps-1) and, for each step that hit a body, the bodies hit by its count."""
+            hits, states, done = {}, [], 0
+            while done < steps:
+                st, h, took = self._advance(st, steps - done, tuple(j - done for j in marks if j > done))
+                states += self.marked
+                done += took
                 if h is not no_hit:  # (a quiet batch hits nothing)
-                    hit |= h
-                steps -= took
-            return st, hit
+                    hits[done] = h
+                if done in marks:
+                    states.append(st)
+            return st, hits, states
 
-        pending = None  # (frame, bodies in contact there, state m steps before, impact in between)
+        def hit_in(hits: dict, lo: int, hi: int) -> np.ndarray:
+            """The bodies hit by the steps lo+1..hi."""
+            out = np.zeros(n, bool)
+            for j, h in hits.items():
+                if lo < j <= hi:
+                    out |= h
+            return out
+
+        pending = None  # (frame, bodies held there, state m steps before, impact in between)
         offset_of = offset = None
-        for f in range(1, T + 1):
+        for f in range(1, T):
             # [frame f-1] -- m -- [end of f-1's window] -- k-2m -- [start of f's window] -- m -- [frame f]
+            # (k = 1: both windows span the whole step; k = 2m: they meet)
+            want = []
+            if pending is not None and m < k:
+                want.append(m)
+            if 0 < k - m and not (pending is None and self.credit > k and False not in self.free.tolist()):
+                # (frame f inside a cleared run of batches in flight: nothing can touch, no body is held
+                # at f, and the state before it is not needed)
+                want.append(k - m)
+            marks = tuple(sorted(set(want)))
+            prev = st
+            st, hits, states = advance(st, k, marks)
+            at = dict(zip(marks, states))
+            at[0], at[k] = prev, st
             if pending is not None:
-                st_after, hit_after = advance(st, m)
-                self._finish(pending, st, st_after, hit_after, lin, ang, m * dt)
-                prev, pending, st, done = st, None, st_after, m
-            else:
-                done = 0
-            if f == T:
-                break
-            if done > k - m:  # one step per frame (k = 1): finishing frame f-1's window reached frame f
-                st_before, hit_before = prev, hit_after
-            elif self.credit > k - done and False not in self.free.tolist():
-                # frame f lies inside a cleared run of batches in flight: nothing can touch, so no body
-                # is held at f and the state m steps before it is not needed: one batch to f
-                self.credit -= k - done
-                st, st_before, hit_before = self._quiet(k - done, False, (k - m - done, m)), None, self.no_hit
-            else:
-                st, _ = advance(st, k - m - done)
-                st_before = st
-                st, hit_before = advance(st, m)
+                self._finish(pending, at[m], hit_in(hits, 0, m), lin, ang, m * dt)
+                pending = None
             pos[f], quat[f] = st.pos, st.quat
             flying = self.free.tolist()
             if flying != offset_of:  # (the offset of the bodies in flight: made again only when they change)
                 offset_of, offset = flying, np.where(self.free[:, None], half, 0.0)
             np.add(st.vel, offset, out=lin[f])
             ang[f] = st.omega
-            if False in flying:  # (some body held)
-                pending = (f, ~self.free, st_before, hit_before)
+            if False in flying and k - m in at:  # (some body held)
+                pending = (f, ~self.free, at[k - m], hit_in(hits, k - m, k))
+        if pending is not None:
+            st_after, hits, _ = advance(st, m)
+            self._finish(pending, st_after, hit_in(hits, 0, m), lin, ang, m * dt)
         return pos, continuous(quat), lin, ang
 
-    def _finish(self, pending, at: State, after: State, hit_after: np.ndarray, lin: np.ndarray, ang: np.ndarray,
+    def _finish(self, pending, after: State, hit_after: np.ndarray, lin: np.ndarray, ang: np.ndarray,
                 span: float) -> None:
         """Velocities at frame ``f`` of the bodies in contact there, from their motion over the
         half windows either side (``pending`` holds the state at the start of the window)."""
