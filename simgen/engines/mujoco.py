@@ -36,9 +36,6 @@ from simgen.shapes import principal_inertia
 from simgen.spec import SceneSpec, Trajectory
 
 
-_sqrt, _add = np.sqrt, np.add.reduce
-
-
 def _f(x) -> str:
     return " ".join(repr(float(v)) for v in np.ravel(x))
 
@@ -223,9 +220,10 @@ class _MuJoCoWorld(World):
         """The current state (read once per state; not to be changed)."""
         if self._st is None:
             q = self._qpos
+            # (MuJoCo keeps the quaternions unit: each step normalises one before turning it, the
+            # turn is a unit quaternion; normalising them again here moved only their last bits)
             pos, xyzw = q[:, :3].copy(), q.take(self._xyzw, 1)
             vel, omega = self._qvel[:, :3].copy(), self._cvel[:, :3].copy()
-            xyzw /= _sqrt(_add(xyzw * xyzw, 1)).reshape(self.n, 1)  # (the ufuncs: ndarray.sum's wrapper costs more)
             # cvel: (angular, linear) of each body in the world frame, about its centre of mass here
             self._st = State(pos, xyzw, vel, omega)
         return self._st
