@@ -189,7 +189,8 @@ class World(ABC):
         """Contact points of the current state and the impulses of the last step (as ``step``)."""
 
     def quiet_limit(self) -> float:
-        """Most steps the engine can take without queries (forces it holds fixed stay right)."""
+        """Most steps of one batch (forces the engine holds fixed over a batch stay right); the
+        stepper renews them there without a broad phase."""
         return np.inf
 
     def hold(self, pairs) -> None:
@@ -456,7 +457,6 @@ class Stepper:
         again only when that time runs short, when the regime it assumed (which bodies fly, touch,
         move slowly, which pair is held) has changed, or after an impact."""
         self.aim = None
-        limit = int(min(limit, self.w.quiet_limit()))
         if limit <= 0 or self.n == 0:
             return 0
         dt = self.dt
@@ -1062,19 +1062,23 @@ class Stepper:
     def _advance(self, st: State, limit: int, marks: tuple = ()) -> tuple[State, np.ndarray, int]:
         """Up to ``limit`` steps: a quiet batch if the broad phase allows, else one full step.
         Returns the new state, the bodies hit by an impact, and the steps taken. A broad phase that
-        clears more steps than ``limit`` leaves the rest as credit for the next batches, which then
-        need neither a broad phase nor contact queries until the credit is spent. ``marks``: step
+        clears more steps than ``limit``, or than the engine's forces held fixed stay right for
+        (:meth:`World.quiet_limit`: MuJoCo's friction of a pair that could stop sliding), leaves the
+        rest as credit for the next batches, which then need neither a broad phase nor contact
+        queries until the credit is spent (what the broad phase cleared bounds the motion whatever
+        the engine's contact forces: they are renewed at each batch, as Bullet renews its own at
+        every step). ``marks``: step
         counts ahead whose states are wanted: those inside a quiet batch are kept in ``self.marked``
         (a full step takes one step: none is inside it)."""
         self.marked = ()
         if self.credit > 0:
-            quiet = min(self.credit, limit)
+            quiet = int(min(self.credit, limit, self.w.quiet_limit()))
             self.credit -= quiet
             return self._quiet(quiet, self.credit == 0, tuple(j for j in marks if j < quiet)), self.no_hit, quiet
-        quiet = self._quiet_steps(st, HORIZON)
-        if quiet > 0:
-            self.credit = max(quiet - limit, 0)
-            quiet = min(quiet, limit)
+        cleared = self._quiet_steps(st, HORIZON)
+        if cleared > 0:
+            quiet = int(min(cleared, limit, self.w.quiet_limit()))
+            self.credit = cleared - quiet
             return self._quiet(quiet, self.credit == 0, tuple(j for j in marks if j < quiet)), self.no_hit, quiet
         self.prev_omega = st.omega
         self.rate_omega, self.rate_vel = st.omega, st.vel
