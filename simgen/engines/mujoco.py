@@ -355,7 +355,7 @@ class _MuJoCoWorld(World):
             if j - done > 1:
                 mj.mj_step(m, d, nstep=j - done - 1)
             mj.mj_step1(m, d)
-            self._st = None
+            self._changed()
             states.append(self.read())
             done = j
         left = k - done

@@ -1067,15 +1067,10 @@ class Stepper:
         rest as credit for the next batches, which then need neither a broad phase nor contact
         queries until the credit is spent (what the broad phase cleared bounds the motion whatever
         the engine's contact forces: they are renewed at each batch, as Bullet renews its own at
-        every step). ``marks``: step
-        counts ahead whose states are wanted: those inside a quiet batch are kept in ``self.marked``
-        (a full step takes one step: none is inside it)."""
+        every step). ``marks``: step counts ahead whose states are wanted: those inside a quiet
+        batch are kept in ``self.marked`` (a full step takes one step: none is inside it)."""
         self.marked = ()
-        if self.credit > 0:
-            quiet = int(min(self.credit, limit, self.w.quiet_limit()))
-            self.credit -= quiet
-            return self._quiet(quiet, self.credit == 0, tuple(j for j in marks if j < quiet)), self.no_hit, quiet
-        cleared = self._quiet_steps(st, HORIZON)
+        cleared = self.credit if self.credit > 0 else self._quiet_steps(st, HORIZON)
         if cleared > 0:
             quiet = int(min(cleared, limit, self.w.quiet_limit()))
             self.credit = cleared - quiet
