@@ -200,20 +200,26 @@ class Hull:
             ww = float(w @ w)
         rate = 0.0 if w is None else math.sqrt(ww)  # (IEEE sqrt, as np.sqrt)
         if ts is None or rate < 1e-12:
-            cos = sin = None
+            along = ((self.local @ rot.T) @ n)[:, None] if self.local is not None else (rot[:, 2] @ n).reshape(1, 1)
         else:
+            # Rodrigues: a body vector r turns to (r.u) nu + (r.n - (r.u) nu) cos + r.(n x u) sin along n
+            # (u the spin's axis, nu = n.u): the body's vectors against the three world directions
+            # (nu u, n - nu u, n x u) once, then against (1, cos, sin) at every time: [K, T]
+            (n0, n1, n2), (w0, w1, w2) = n.tolist(), np.asarray(w, np.float64).tolist()
+            u0, u1, u2 = w0 / rate, w1 / rate, w2 / rate
+            nu = n0 * u0 + n1 * u1 + n2 * u2
+            dirs = np.array(((nu * u0, n0 - nu * u0, n1 * u2 - n2 * u1),
+                             (nu * u1, n1 - nu * u1, n2 * u0 - n0 * u2),
+                             (nu * u2, n2 - nu * u2, n0 * u1 - n1 * u0)))
             theta = rate * np.asarray(ts, np.float64)
-            cos, sin = np.cos(theta), np.sin(theta)
-            u = np.asarray(w, np.float64) / rate
-            nu = float(n @ u)
-            (n0, n1, n2), (u0, u1, u2) = n.tolist(), u.tolist()  # (n x u in floats: the same arithmetic)
-            nxu = np.array((n1 * u2 - n2 * u1, n2 * u0 - n0 * u2, n0 * u1 - n1 * u0))
-        vecs = self.local @ rot.T if self.local is not None else rot[:, 2:3].T  # corners, or the axis
-        if cos is None:
-            along = (vecs @ n)[:, None]  # [K, 1]
-        else:  # (columns [K, 1] against the times [T]: [K, T], the corners down the rows)
-            a = (nu * (vecs @ u))[:, None]
-            along = a + ((vecs @ n)[:, None] - a) * cos + (vecs @ nxu)[:, None] * sin
+            trig = np.empty((3, len(theta)))
+            trig[0] = 1.0
+            np.cos(theta, out=trig[1])
+            np.sin(theta, out=trig[2])
+            if self.local is not None:
+                along = (self.local @ (rot.T @ dirs)) @ trig  # (body frame: rot.T turns the world directions)
+            else:
+                along = (rot[:, 2] @ dirs)[None, :] @ trig  # the axis
         if self.local is not None:
             # the lowest corner at each time (along.min(axis=0) without its Python wrapper; row by row,
             # cheaper than across [T, K] rows; the same values, a 0 at most of the other sign, which
@@ -227,22 +233,24 @@ class Hull:
             low = np.full(len(ts), float(low[0]))
         return low
 
-    def strike(self, pos: np.ndarray, rot: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """Offsets [K, 3] from the centre of the points that can be the next to strike a plane with
-        normal ``n`` the body rests on: corners and hull vertices; a capsule's two end spheres'
-        lowest points; for a cylinder, each rim's lowest point and the point opposite it (a cap falling flat lands there first; the points next to a
-        rim's lowest one only take over the contact as it rolls)."""
+    def strike(self, rows: tuple, n: tuple) -> list:
+        """Offsets from the centre (3-tuples of floats) of the points that can be the next to strike
+        a plane with normal ``n`` (3 floats) the body rests on, in the pose whose rotation matrix has
+        the rows ``rows`` (3 x 3 floats): corners and hull vertices; a capsule's two end spheres'
+        lowest points; for a cylinder, each rim's lowest point and the point opposite it (a cap
+        falling flat lands there first; the points next to a rim's lowest one only take over the
+        contact as it rolls)."""
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = rows
         if self.local is not None:
-            return self.local @ rot.T
+            return [(r00 * x + r01 * y + r02 * z, r10 * x + r11 * y + r12 * z, r20 * x + r21 * y + r22 * z)
+                    for x, y, z in self.local.tolist()]
         r, h = float(self.size[0]), float(self.size[1])
-        axis = rot[:, 2]
-        # (the per-point sums in floats: numpy's elementwise arithmetic, without its per-call cost)
+        (ax, ay, az), (nx, ny, nz) = (r02, r12, r22), n  # the body's z axis
         if self.shape == "capsule":  # the bottoms of its two end spheres
-            (ax, ay, az), (nx, ny, nz) = axis.tolist(), np.asarray(n, np.float64).tolist()
-            return np.array([(s * h * ax - r * nx, s * h * ay - r * ny, s * h * az - r * nz) for s in (1.0, -1.0)])
-        radial = -n + float(n @ axis) * axis
-        size_r = math.sqrt(float(radial @ radial))
-        radial = radial / size_r if size_r > 1e-9 else rot[:, 0]
-        (ax, ay, az), (dx, dy, dz) = axis.tolist(), radial.tolist()
-        return np.array([(s * h * ax + q * r * dx, s * h * ay + q * r * dy, s * h * az + q * r * dz)
-                         for s in (1.0, -1.0) for q in (1.0, -1.0)])
+            return [(s * h * ax - r * nx, s * h * ay - r * ny, s * h * az - r * nz) for s in (1.0, -1.0)]
+        na = nx * ax + ny * ay + nz * az
+        dx, dy, dz = -nx + na * ax, -ny + na * ay, -nz + na * az  # down the plane, across the axis
+        size_r = math.sqrt(dx * dx + dy * dy + dz * dz)
+        dx, dy, dz = (dx / size_r, dy / size_r, dz / size_r) if size_r > 1e-9 else (r00, r10, r20)
+        return [(s * h * ax + q * r * dx, s * h * ay + q * r * dy, s * h * az + q * r * dz)
+                for s in (1.0, -1.0) for q in (1.0, -1.0)]

@@ -300,7 +300,7 @@ class Stepper:
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
         self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
-        self.falls: dict = {}  # (plane, k, split) -> gravity's fall along its normal at those times (see _fall)
+        self.squares: dict = {}  # (k, split) -> the squares of those times (see _squares)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0, "deepest_impact_mm": 0.0,
                       "deep_impacts": 0}
@@ -573,10 +573,9 @@ class Stepper:
                         if t < dt:  # it lands in the next step: aim the step's first piece at the touch
                             self.aim = _first_root(gap + MARGIN + self.aim_depth, vn, an, dt) if gap + MARGIN > 0 else None
                         return t
-                    vi = np.asarray(c.v[i])
-                    t = self._clear_of_plane(i, c.st, vi, j, t_ok)
+                    t = self._clear_of_plane(i, c.st, c.v[i], j, t_ok)
                     if t < dt:
-                        self.aim = self._landing_time(i, c.st, vi, j)
+                        self.aim = self._landing_time(i, c.st, c.v[i], j)
                     return t
                 # its real shape, moving and turning at most this fast
                 low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
@@ -640,7 +639,7 @@ class Stepper:
         if (vx * vx + vy * vy + vz * vz) ** 0.5 + w2 ** 0.5 * R + acc * t_end < speed:
             return t_end  # no point of it gets that fast
         box = self.box_half[i]
-        rot = None if box is not None else rotation(st.quat[i])
+        hull = self.hulls[i]
         t_ok = t_end
         px, py, pz = st.pos[i].tolist()
         for s in planes:
@@ -660,12 +659,16 @@ class Stepper:
                 points = [(base + sx * an[0] + sy * an[1] + sz * an[2], -(vn + sx * ac[0] + sy * ac[1] + sz * ac[2]))
                           for sx, sy, sz in _SIGNS]
             else:
-                r = self.hulls[i].strike(st.pos[i], rot, n)
+                (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
                 # each point is safe while it cannot have reached the plane, or while it is still slow;
                 # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
-                if len(r) > 8:  # a mesh's many hull vertices: the same sums over arrays
-                    h = base + r @ n
-                    come = -(vn + r @ np.array([cx, cy, cz]))
+                if hull.local is not None and len(hull.local) > 8:  # a mesh's many hull vertices: sums over arrays
+                    # (r.n and r.(n x w) of each vertex r: in the body frame, n and n x w turned into it)
+                    m = hull.local @ np.array(((r00 * nx + r10 * ny + r20 * nz, r00 * cx + r10 * cy + r20 * cz),
+                                               (r01 * nx + r11 * ny + r21 * nz, r01 * cx + r11 * cy + r21 * cz),
+                                               (r02 * nx + r12 * ny + r22 * nz, r02 * cx + r12 * cy + r22 * cz)))
+                    h = base + m[:, 0]
+                    come = -(vn + m[:, 1])
                     live = ~((h < HELD_POINT) & (come < speed))
                     if np.logical_or.reduce(live):  # (live.any() without its Python wrapper)
                         h, come = h[live], come[live]
@@ -681,7 +684,8 @@ class Stepper:
                             if t_pt < t_ok:
                                 t_ok = t_pt
                     continue
-                points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in r.tolist()]
+                rs = hull.strike(((r00, r01, r02), (r10, r11, r12), (r20, r21, r22)), (nx, ny, nz))
+                points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in rs]
             for h, come in points:
                 if h < HELD_POINT and come < speed:
                     continue
@@ -698,41 +702,48 @@ class Stepper:
             self.times[(k, split)] = ts = ts if split == 1 else ts / split
         return ts
 
-    def _fall(self, j: int, k: int, split: int = 1) -> np.ndarray:
-        """How far gravity alone moves a body along plane j's normal in the times ``_times(k, split)``:
-        0.5 * (g.n) * t * t (made once per stepper; shared, never written)."""
-        fall = self.falls.get((j, k, split))
-        if fall is None:
+    def _squares(self, k: int, split: int = 1) -> np.ndarray:
+        """The squares of ``_times(k, split)`` (made once per stepper; shared, never written)."""
+        sq = self.squares.get((k, split))
+        if sq is None:
             ts = self._times(k, split)
-            fall = self.falls[(j, k, split)] = 0.5 * float(self.g @ self.statics[j][1]) * ts * ts
-        return fall
+            sq = self.squares[(k, split)] = ts * ts
+        return sq
 
-    def _landing_time(self, i: int, st: State, v: np.ndarray, j: int) -> float | None:
+    def _path_height(self, i: int, st: State, v, j: int, k: int, split: int, spin: float) -> tuple:
+        """The times ``_times(k, split)`` ahead and the height over plane j (n.x = off) of body i's
+        lowest point at each, flying from ``st`` with true velocity ``v`` (3 floats), spinning at its present
+        angular velocity, less ``spin`` * t^2 (a free spin's change allowed for)."""
+        _, n, off, _ = self.statics[j]
+        nx, ny, nz = self.plane_normal[j]
+        (px, py, pz), (vx, vy, vz), (gx, gy, gz) = st.pos[i].tolist(), v, self.g_list
+        ts = self._times(k, split)
+        w = st.omega[i]
+        rate2 = float(w @ w)
+        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts, rate2)
+        curve = 0.5 * (gx * nx + gy * ny + gz * nz) - spin * rate2  # (gravity's fall along n, less the spin allowance)
+        height = (px * nx + py * ny + pz * nz - off) + (vx * nx + vy * ny + vz * nz) * ts
+        height += curve * self._squares(k, split)
+        height += low
+        return ts, height
+
+    def _landing_time(self, i: int, st: State, v, j: int) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
         angular velocity) reaches ``aim_depth`` below plane j (n.x = off), to dt / 32; None if
         it does not."""
-        _, n, off, _ = self.statics[j]
-        ts = self._times(32, 32)
-        centre = float(st.pos[i] @ n) + float(v @ n) * ts + self._fall(j, 32, 32)
-        height = centre + self.hulls[i].lowest(rotation(st.quat[i]), n, st.omega[i], ts) - off
+        ts, height = self._path_height(i, st, v, j, 32, 32, 0.0)
         below = (height <= -self.aim_depth).nonzero()[0]
         return float(ts[below[0]]) if len(below) else None
 
-    def _clear_of_plane(self, i: int, st: State, v: np.ndarray, j: int, t_end: float) -> float:
+    def _clear_of_plane(self, i: int, st: State, v, j: int, t_end: float) -> float:
         """How long body i in flight (true velocity ``v``) surely keeps its actual shape above
         plane j (n.x = off): its lowest point along the predicted path, spinning at its present
         angular velocity (allowing for the change of a free spin: |w|^2 t^2 R)."""
         k = int(t_end / self.dt + 1e-9)
         if k < 1:
             return 0.0
-        _, n, off, _ = self.statics[j]
-        ts = self._times(k)
-        w = st.omega[i]
-        rate2 = float(w @ w)
-        centre = float(st.pos[i] @ n) + float(v @ n) * ts + self._fall(j, k)
-        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts, rate2)
-        height = centre + low - off - FLY_GAP - self.radius_list[i] * rate2 * ts * ts
-        bad = (height <= 0).nonzero()[0]
+        ts, height = self._path_height(i, st, v, j, k, 1, self.radius_list[i])
+        bad = (height <= FLY_GAP).nonzero()[0]
         return float(ts[bad[0]] - self.dt) if len(bad) else t_end
 
     def _touched(self, k: int) -> None:
