@@ -207,18 +207,14 @@ class World(ABC):
         return -np.inf
 
 
-@dataclass
 class _Broad:
     """What the broad phase's checks share: the state, positions, true velocities (lists), and
     which bodies fly, touch something, move slowly, and how fast their farthest point turns about
     the centre (a sphere's turning moves no part of its surface closer to anything: 0)."""
-    st: State
-    x: list
-    v: list
-    free: list
-    touching: list
-    slow: list
-    turn: list
+    __slots__ = ("st", "x", "v", "free", "touching", "slow", "turn")
+
+    def __init__(self, st: State, x: list, v: list, free: list, touching: list, slow: list, turn: list):
+        self.st, self.x, self.v, self.free, self.touching, self.slow, self.turn = st, x, v, free, touching, slow, turn
 
 
 class Stepper:
@@ -471,18 +467,18 @@ class Stepper:
             for b in pair:
                 if b > 0:
                     touching[b - 1] = True
-        slow = []
-        for i in range(self.n):
+        slow, turn, quarter = [], [], 0.25 * self.v_thr
+        for i, (vv, (a, b, cc), r, sp) in enumerate(zip(v, w, R, self.sphere_list)):
+            wn = (a * a + b * b + cc * cc) ** 0.5
+            turn.append(0.0 if sp else wn * r)
             if free[i]:
-                v[i] = [v[i][0] + half * gx, v[i][1] + half * gy, v[i][2] + half * gz]
-            if free[i] or not touching[i]:
+                v[i] = [vv[0] + half * gx, vv[1] + half * gy, vv[2] + half * gz]
+                slow.append(False)
+            elif not touching[i]:
                 slow.append(False)
             else:
-                vv, ww = v[i], w[i]
-                s = (vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + (ww[0] ** 2 + ww[1] ** 2 + ww[2] ** 2) ** 0.5 * R[i]
-                slow.append(s < 0.25 * self.v_thr)
-        c = _Broad(st, st.pos.tolist(), v, free, touching, slow,
-                   [0.0 if sp else (a * a + b * b + cc * cc) ** 0.5 * r for (a, b, cc), r, sp in zip(w, R, self.sphere_list)])
+                slow.append((vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + wn * r < quarter)
+        c = _Broad(st, st.pos.tolist(), v, free, touching, slow, turn)
         t_ok = horizon = limit * dt
         blocker = self.blocker
         if blocker is not None:
