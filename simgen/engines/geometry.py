@@ -114,6 +114,8 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
         return np.asarray(pos, np.float64) + float(size[0]) * -n
     if shape == "box" and vel is not None:
         return _box_patch(size, pos, quat, n, vel, omega, tol, within, touch)
+    if shape == "capsule" and vel is not None:
+        return _capsule_patch(size, pos, quat, n, vel, omega)
     if shape == "cylinder":
         r, h = float(size[0]), float(size[1])
         pts = np.asarray(pos, np.float64) + (_RIMS * (r, r, h)) @ rotation(quat).T
@@ -137,6 +139,29 @@ def contact_patch(shape: str, size, vertices, pos: np.ndarray, quat: np.ndarray,
             return w @ pts[take] / w.sum()
     sel = pts[take]
     return np.add.reduce(sel, axis=0) / len(sel)  # (their mean: ndarray.mean's sum and division, without its wrapper)
+
+
+def _capsule_patch(size, pos, quat, n, vel, omega) -> np.ndarray:
+    """:func:`contact_patch` of a capsule with a velocity, in plain floats: its one support point
+    (the bottom of the end sphere nearer the plane; :func:`support_points`' arithmetic), weighted
+    by its closing speed as a patch of one point is."""
+    x, y, z, w = np.asarray(quat, np.float64).tolist()
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    x, y, z, w = x / norm, y / norm, z / norm, w / norm
+    ax, ay, az = 2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)  # the body's z axis
+    nx, ny, nz = n.tolist()
+    dx, dy, dz = -nx, -ny, -nz
+    r, h = np.asarray(size, np.float64)[:2].tolist()
+    px, py, pz = np.asarray(pos, np.float64).tolist()
+    hs = h * (1.0 if ax * dx + ay * dy + az * dz >= 0 else -1.0)
+    qx, qy, qz = px + hs * ax + r * dx, py + hs * ay + r * dy, pz + hs * az + r * dz
+    wx, wy, wz = np.asarray(omega, np.float64).tolist()
+    nxw = np.array((ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx))
+    # (the two dot products by numpy, as contact_patch takes them: its sums are not a float loop's)
+    closing = float(-(np.array(((qx - px, qy - py, qz - pz),)) @ nxw + float(np.asarray(vel, np.float64) @ n))[0])
+    if closing > 0.0:
+        return np.array([closing * qx / closing, closing * qy / closing, closing * qz / closing])
+    return np.array([qx, qy, qz])
 
 
 def _box_patch(size, pos, quat, n, vel, omega, tol: float, within: float, touch: float) -> np.ndarray:
