@@ -201,8 +201,9 @@ def rotation(q) -> np.ndarray:
 
 
 class Hull:
-    """A body's shape for the stepper's broad phase: the height of its lowest point above a plane,
-    now or along a predicted motion, and the points of it that can strike a plane it rests on."""
+    """A body's shape for the stepper's broad phase: the height of its lowest point above a plane
+    (along a predicted motion: ``Stepper._path_height``, from ``local1``, ``radius`` and ``half``),
+    and the points of it that can strike a plane it rests on."""
 
     def __init__(self, shape: str, size, vertices=None):
         self.shape = shape
@@ -213,50 +214,21 @@ class Hull:
             self.local = np.asarray(vertices, np.float64).reshape(-1, 3)
         else:
             self.local = None
+        # the vertices with a 1 appended (a path's offset rides along in one product), and a
+        # cylinder's or capsule's radius and half length as floats
+        self.local1 = None if self.local is None else np.hstack([self.local, np.ones((len(self.local), 1))])
+        self.radius, self.half = (float(self.size[0]), float(self.size[1])) if len(self.size) > 1 else (float(self.size[0]), 0.0)
 
-    def lowest(self, rot: np.ndarray, n: np.ndarray, w=None, ts=None, ww: float | None = None) -> np.ndarray:
-        """Lowest extent along ``n`` relative to the centre (min over the body of n.(x - centre)),
-        in pose ``rot``; with ``w`` and ``ts``: at each time of ``ts`` [T] spinning at the constant
-        angular velocity ``w`` (Rodrigues' formula), else [1]. ``ww``: ``float(w @ w)`` if the caller has it."""
+    def lowest(self, rot: np.ndarray, n: np.ndarray) -> float:
+        """Lowest extent along ``n`` relative to the centre (min over the body of n.(x - centre)), in
+        pose ``rot``. (Along a spinning path: the stepper's ``_path_height``.)"""
         n = np.asarray(n, np.float64)
         if self.shape == "sphere":
-            return np.full(1 if ts is None else len(ts), -float(self.size[0]))
-        if w is not None and ww is None:
-            ww = float(w @ w)
-        rate = 0.0 if w is None else math.sqrt(ww)  # (IEEE sqrt, as np.sqrt)
-        if ts is None or rate < 1e-12:
-            along = ((self.local @ rot.T) @ n)[:, None] if self.local is not None else (rot[:, 2] @ n).reshape(1, 1)
-        else:
-            # Rodrigues: a body vector r turns to (r.u) nu + (r.n - (r.u) nu) cos + r.(n x u) sin along n
-            # (u the spin's axis, nu = n.u): the body's vectors against the three world directions
-            # (nu u, n - nu u, n x u) once, then against (1, cos, sin) at every time: [K, T]
-            (n0, n1, n2), (w0, w1, w2) = n.tolist(), np.asarray(w, np.float64).tolist()
-            u0, u1, u2 = w0 / rate, w1 / rate, w2 / rate
-            nu = n0 * u0 + n1 * u1 + n2 * u2
-            dirs = np.array(((nu * u0, n0 - nu * u0, n1 * u2 - n2 * u1),
-                             (nu * u1, n1 - nu * u1, n2 * u0 - n0 * u2),
-                             (nu * u2, n2 - nu * u2, n0 * u1 - n1 * u0)))
-            theta = rate * np.asarray(ts, np.float64)
-            trig = np.empty((3, len(theta)))
-            trig[0] = 1.0
-            np.cos(theta, out=trig[1])
-            np.sin(theta, out=trig[2])
-            if self.local is not None:
-                along = (self.local @ (rot.T @ dirs)) @ trig  # (body frame: rot.T turns the world directions)
-            else:
-                along = (rot[:, 2] @ dirs)[None, :] @ trig  # the axis
+            return -self.radius
         if self.local is not None:
-            # the lowest corner at each time (along.min(axis=0) without its Python wrapper; row by row,
-            # cheaper than across [T, K] rows; the same values, a 0 at most of the other sign, which
-            # every caller adds to a nonzero offset)
-            low = np.minimum.reduce(along, axis=0)
-        else:
-            r, h = float(self.size[0]), float(self.size[1])
-            s = np.abs(along[0])
-            low = -h * s - (r if self.shape == "capsule" else r * np.sqrt(np.maximum(1.0 - s * s, 0.0)))
-        if ts is not None and len(low) != len(ts):
-            low = np.full(len(ts), float(low[0]))
-        return low
+            return float(np.minimum.reduce((self.local @ rot.T) @ n))
+        s = abs(float(rot[:, 2] @ n))
+        return -self.half * s - (self.radius if self.shape == "capsule" else self.radius * math.sqrt(max(1.0 - s * s, 0.0)))
 
     def strike(self, rows: tuple, n: tuple) -> list:
         """Offsets from the centre (3-tuples of floats) of the points that can be the next to strike

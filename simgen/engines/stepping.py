@@ -296,7 +296,7 @@ class Stepper:
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
         self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
-        self.squares: dict = {}  # (k, split) -> the squares of those times (see _squares)
+        self.path_rows: dict = {}  # (k, split) -> rows 1, cos, sin, t, t^2 at those times (see _rows)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0, "deepest_impact_mm": 0.0,
                       "deep_impacts": 0}
@@ -574,7 +574,7 @@ class Stepper:
                         self.aim = self._landing_time(i, c.st, c.v[i], j)
                     return t
                 # its real shape, moving and turning at most this fast
-                low = float(self.hulls[i].lowest(rotation(c.st.quat[i]), a)[0])
+                low = self.hulls[i].lowest(rotation(c.st.quat[i]), a)
                 gap = xi * ax + yi * ay + zi * az + low - b - SHAPE_MARGIN
                 return 0.0 if gap <= 0 else _reach_time(gap, speed + c.turn[i], 2.0 * gn)
             gap = _box_gap(c.st.pos[i], a, b, cc) - R[i] - MARGIN
@@ -698,30 +698,60 @@ class Stepper:
             self.times[(k, split)] = ts = ts if split == 1 else ts / split
         return ts
 
-    def _squares(self, k: int, split: int = 1) -> np.ndarray:
-        """The squares of ``_times(k, split)`` (made once per stepper; shared, never written)."""
-        sq = self.squares.get((k, split))
-        if sq is None:
+    def _rows(self, k: int, split: int = 1) -> np.ndarray:
+        """Rows [5, k] over the times ``_times(k, split)``: 1, cos, sin (written by each caller of
+        :meth:`_path_height`, at its spin's angles), t, t^2 (made once per stepper)."""
+        rows = self.path_rows.get((k, split))
+        if rows is None:
             ts = self._times(k, split)
-            sq = self.squares[(k, split)] = ts * ts
-        return sq
+            rows = self.path_rows[(k, split)] = np.array([np.ones(k), np.zeros(k), np.zeros(k), ts, ts * ts])
+        return rows
 
     def _path_height(self, i: int, st: State, v, j: int, k: int, split: int, spin: float) -> tuple:
         """The times ``_times(k, split)`` ahead and the height over plane j (n.x = off) of body i's
-        lowest point at each, flying from ``st`` with true velocity ``v`` (3 floats), spinning at its present
-        angular velocity, less ``spin`` * t^2 (a free spin's change allowed for)."""
+        lowest point at each, flying from ``st`` with true velocity ``v`` (3 floats), spinning at its
+        present angular velocity, less ``spin`` * t^2 (a free spin's change allowed for).
+
+        Turning at the constant rate w (unit axis u) a body vector r has, along n, (r.u) nu +
+        (r.n - (r.u) nu) cos(|w| t) + r.(n x u) sin(|w| t) (Rodrigues; nu = n.u): three world
+        directions, turned into the body frame once, against the rows (1, cos, sin) of
+        :meth:`_rows`; the centre's path c0 + vn t + curve t^2 against its rows (1, t, t^2). A
+        hull's vertices (with a 1 for the path) take both in one product: [K, 4] x [4, 5] x [5, k]."""
         _, n, off, _ = self.statics[j]
         nx, ny, nz = self.plane_normal[j]
         (px, py, pz), (vx, vy, vz), (gx, gy, gz) = st.pos[i].tolist(), v, self.g_list
-        ts = self._times(k, split)
-        w = st.omega[i]
-        rate2 = float(w @ w)
-        low = self.hulls[i].lowest(rotation(st.quat[i]), n, w, ts, rate2)
+        wx, wy, wz = st.omega[i].tolist()
+        rate2 = wx * wx + wy * wy + wz * wz
+        rows = self._rows(k, split)
+        c0 = px * nx + py * ny + pz * nz - off
+        vn = vx * nx + vy * ny + vz * nz
         curve = 0.5 * (gx * nx + gy * ny + gz * nz) - spin * rate2  # (gravity's fall along n, less the spin allowance)
-        height = (px * nx + py * ny + pz * nz - off) + (vx * nx + vy * ny + vz * nz) * ts
-        height += curve * self._squares(k, split)
-        height += low
-        return ts, height
+        rate = math.sqrt(rate2)
+        if rate < 1e-12:  # (no turning: the cos and sin rows count for nothing)
+            e = ((nx, ny, nz), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        else:
+            ux, uy, uz = wx / rate, wy / rate, wz / rate
+            nu = nx * ux + ny * uy + nz * uz
+            e = ((nu * ux, nu * uy, nu * uz), (nx - nu * ux, ny - nu * uy, nz - nu * uz),
+                 (ny * uz - nz * uy, nz * ux - nx * uz, nx * uy - ny * ux))
+            theta = rate * rows[3]
+            np.cos(theta, out=rows[1])
+            np.sin(theta, out=rows[2])
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
+        hull = self.hulls[i]
+        if hull.local is not None:  # corners or hull vertices: the world directions in the body frame
+            cols = [(r00 * x + r10 * y + r20 * z, r01 * x + r11 * y + r21 * z, r02 * x + r12 * y + r22 * z) for x, y, z in e]
+            turn = np.array(((cols[0][0], cols[1][0], cols[2][0], 0.0, 0.0), (cols[0][1], cols[1][1], cols[2][1], 0.0, 0.0),
+                             (cols[0][2], cols[1][2], cols[2][2], 0.0, 0.0), (c0, 0.0, 0.0, vn, curve)))
+            height = np.minimum.reduce((hull.local1 @ turn) @ rows, axis=0)  # (the lowest vertex at each time)
+        elif hull.shape == "sphere":
+            height = np.array((c0 - hull.radius, 0.0, 0.0, vn, curve)) @ rows
+        else:  # a cylinder or capsule: its axis along n, then the lowest point of its rims or end spheres
+            (e0, e1, e2), r, h = ((r02 * x + r12 * y + r22 * z) for x, y, z in e), hull.radius, hull.half
+            s = np.abs(np.array((e0, e1, e2, 0.0, 0.0)) @ rows)
+            low = -h * s - (r if hull.shape == "capsule" else r * np.sqrt(np.maximum(1.0 - s * s, 0.0)))
+            height = np.array((c0, 0.0, 0.0, vn, curve)) @ rows + low
+        return rows[3], height
 
     def _landing_time(self, i: int, st: State, v, j: int) -> float | None:
         """When in the next step body i in flight (true velocity ``v``, spinning at its present
