@@ -165,15 +165,18 @@ class _MuJoCoWorld(World):
             size = (f1 * f1 + f2 * f2) ** 0.5
             if size > mu * force:
                 f1, f2 = f1 * mu * force / size, f2 * mu * force / size
-            f = (f1 * t1[0] + f2 * t2[0], f1 * t1[1] + f2 * t2[1], f1 * t1[2] + f2 * t2[2])  # on a; -f on b
+            fx, fy, fz = f1 * t1[0] + f2 * t2[0], f1 * t1[1] + f2 * t2[1], f1 * t1[2] + f2 * t2[2]  # on a; -f on b
             for k, sgn in ((a, 1.0), (b, -1.0)):
                 if k > 0:
                     cx, cy, cz = kin.pos[k - 1]
                     rx, ry, rz = p[0] - cx, p[1] - cy, p[2] - cz
-                    row = out[k - 1]
-                    for c, v in enumerate((sgn * f[0], sgn * f[1], sgn * f[2], sgn * (ry * f[2] - rz * f[1]),
-                                           sgn * (rz * f[0] - rx * f[2]), sgn * (rx * f[1] - ry * f[0]))):
-                        row[c] += v
+                    row = out[k - 1]  # force and torque (r x f) on the body
+                    row[0] += sgn * fx
+                    row[1] += sgn * fy
+                    row[2] += sgn * fz
+                    row[3] += sgn * (ry * fz - rz * fy)
+                    row[4] += sgn * (rz * fx - rx * fz)
+                    row[5] += sgn * (rx * fy - ry * fx)
         d.xfrc_applied[1:self.n + 1] = out
         self._pushing = True
 

@@ -468,16 +468,21 @@ class Stepper:
                 if b > 0:
                     touching[b - 1] = True
         slow, turn, quarter = [], [], 0.25 * self.v_thr
+        code = []  # each body's regime in one number: flies 4, touches 2, moves slowly 1
         for i, (vv, (a, b, cc), r, sp) in enumerate(zip(v, w, R, self.sphere_list)):
             wn = (a * a + b * b + cc * cc) ** 0.5
             turn.append(0.0 if sp else wn * r)
             if free[i]:
                 v[i] = [vv[0] + half * gx, vv[1] + half * gy, vv[2] + half * gz]
                 slow.append(False)
+                code.append(6 if touching[i] else 4)
             elif not touching[i]:
                 slow.append(False)
+                code.append(0)
             else:
-                slow.append((vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + wn * r < quarter)
+                s = (vv[0] ** 2 + vv[1] ** 2 + vv[2] ** 2) ** 0.5 + wn * r < quarter
+                slow.append(s)
+                code.append(3 if s else 2)
         c = _Broad(st, st.pos.tolist(), v, free, touching, slow, turn)
         t_ok = horizon = limit * dt
         blocker = self.blocker
@@ -501,13 +506,13 @@ class Stepper:
                 if not free[i] and (slow[i] or (held and touching[i])):
                     valid.pop(item, None)
                     continue
-                regime = (free[i], touching[i], slow[i], held)
+                regime = (code[i], held)  # (free, touching, slow and held)
             else:
                 held = pair in recent
                 if not (free[i] or free[j]) and ((held and touching[i]) or (slow[i] and slow[j])):
                     valid.pop(item, None)
                     continue
-                regime = (free[i], free[j], touching[i], touching[j], slow[i], slow[j], held)
+                regime = (code[i], code[j], held)
             if regime is not None:
                 known = valid.get(item)
                 if known is not None and known[0] == regime and (known[1] - now) * dt >= t_ok:
@@ -981,9 +986,9 @@ class Stepper:
         self._correct(st, np.asarray(bodies, np.int64))  # exact positions at the impact
         moved_by = st.pos - before
         # spheres in flight: their approach is pure translation, so the time since the touch is exact
-        flew = {i for i in bodies if self.free[i] and self.sphere_list[i]}
+        flew = {i for i in bodies if free[i] and self.sphere_list[i]}
         for i in bodies:  # and true velocities
-            if self.free[i]:
+            if free[i]:
                 st.vel[i] += self.half_g_array
             self.free[i] = False
         groups: dict = {}
