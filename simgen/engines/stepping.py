@@ -668,22 +668,29 @@ class Stepper:
                     m = hull.local @ np.array(((r00 * nx + r10 * ny + r20 * nz, r00 * cx + r10 * cy + r20 * cz),
                                                (r01 * nx + r11 * ny + r21 * nz, r01 * cx + r11 * cy + r21 * cz),
                                                (r02 * nx + r12 * ny + r22 * nz, r02 * cx + r12 * cy + r22 * cz)))
-                    h = base + m[:, 0]
-                    come = -(vn + m[:, 1])
-                    live = ~((h < HELD_POINT) & (come < speed))
-                    if np.logical_or.reduce(live):  # (live.any() without its Python wrapper)
-                        h, come = h[live], come[live]
-                        # _strike_time is at least max(time to reach, time to get fast): try the
-                        # points in the order of that bound until it passes the best found
-                        t_reach = np.where(h > 0, (np.sqrt(come * come + 2.0 * acc * np.maximum(h, 0.0)) - come) / acc, 0.0)
-                        low = np.maximum(t_reach, (speed - come) / acc)
-                        hl, cl, ll = h.tolist(), come.tolist(), low.tolist()  # (the same floats, read one by one)
-                        for k in low.argsort().tolist():  # (np.argsort's call, without its wrapper)
-                            if ll[k] >= t_ok:
-                                break
-                            t_pt = _strike_time(hl[k], cl[k], speed, acc)
-                            if t_pt < t_ok:
-                                t_ok = t_pt
+                    # each vertex's (height, approach speed), then, for those that could matter before t_ok,
+                    # the lower bound of _strike_time (max of the time to reach and the time to get fast):
+                    # tried in the order of that bound until it passes the best found (plain floats: the
+                    # same IEEE arithmetic as numpy's elementwise ops, without their per-call cost)
+                    cand = []
+                    for m0, m1 in m.tolist():
+                        h, come = base + m0, -(vn + m1)
+                        if h < HELD_POINT and come < speed:
+                            continue
+                        t_fast = (speed - come) / acc
+                        if t_fast >= t_ok:
+                            continue
+                        t_reach = (math.sqrt(come * come + 2.0 * acc * h) - come) / acc if h > 0 else 0.0
+                        low = t_reach if t_reach > t_fast else t_fast
+                        if low < t_ok:
+                            cand.append((low, h, come))
+                    cand.sort()
+                    for low, h, come in cand:
+                        if low >= t_ok:
+                            break
+                        t_pt = _strike_time(h, come, speed, acc)
+                        if t_pt < t_ok:
+                            t_ok = t_pt
                     continue
                 rs = hull.strike(((r00, r01, r02), (r10, r11, r12), (r20, r21, r22)), (nx, ny, nz))
                 points = [(base + rx * nx + ry * ny + rz * nz, -(vn + rx * cx + ry * cy + rz * cz)) for rx, ry, rz in rs]
