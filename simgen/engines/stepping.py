@@ -295,7 +295,6 @@ class Stepper:
         self.pushed = np.zeros(self.n, bool)  # took a contact impulse during this step
         self.leaving = np.zeros(self.n, bool)  # bounced off something during this step
         self.no_hit = np.zeros(self.n, bool)  # (no body hit: shared, never written)
-        self.times: dict = {}  # (k, split) -> dt * (1..k) / split (see _times)
         self.path_rows: dict = {}  # (k, split) -> rows 1, cos, sin, t, t^2 at those times (see _rows)
         self.t = 0.0
         self.stats = {"impacts": 0, "toi_steps": 0, "steps": 0, "quiet_steps": 0, "deepest_impact_mm": 0.0,
@@ -643,6 +642,7 @@ class Stepper:
         hull = self.hulls[i]
         t_ok = t_end
         px, py, pz = st.pos[i].tolist()
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
         for s in planes:
             _, n, off, _ = self.statics[s]
             nx, ny, nz = self.plane_normal[s]
@@ -650,7 +650,6 @@ class Stepper:
             vn = vx * nx + vy * ny + vz * nz
             cx, cy, cz = ny * wz - nz * wy, nz * wx - nx * wz, nx * wy - ny * wx  # n x w
             if box is not None:  # a box's 8 corners in plain floats: r.n and r.(n x w) in the body frame
-                (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
                 hx, hy, hz = box
                 an = ((r00 * nx + r10 * ny + r20 * nz) * hx, (r01 * nx + r11 * ny + r21 * nz) * hy,
                       (r02 * nx + r12 * ny + r22 * nz) * hz)
@@ -660,7 +659,6 @@ class Stepper:
                 points = [(base + sx * an[0] + sy * an[1] + sz * an[2], -(vn + sx * ac[0] + sy * ac[1] + sz * ac[2]))
                           for sx, sy, sz in _SIGNS]
             else:
-                (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = _rotation_rows(st.quat[i])
                 # each point is safe while it cannot have reached the plane, or while it is still slow;
                 # its approach speed is -n.(v + w x r) = -(n.v + r.(n x w))
                 if hull.local is not None and len(hull.local) > 8:  # a mesh's many hull vertices: sums over arrays
@@ -702,25 +700,18 @@ class Stepper:
                     t_ok = t_pt
         return t_ok
 
-    def _times(self, k: int, split: int = 1) -> np.ndarray:
-        """The times dt * (1..k) / split ahead (made once per stepper; shared, never written)."""
-        ts = self.times.get((k, split))
-        if ts is None:
-            ts = self.dt * np.arange(1, k + 1)
-            self.times[(k, split)] = ts = ts if split == 1 else ts / split
-        return ts
-
     def _rows(self, k: int, split: int = 1) -> np.ndarray:
-        """Rows [5, k] over the times ``_times(k, split)``: 1, cos, sin (written by each caller of
-        :meth:`_path_height`, at its spin's angles), t, t^2 (made once per stepper)."""
+        """Rows [5, k] over the times t = dt * (1..k) / split ahead: 1, cos, sin (written by each
+        caller of :meth:`_path_height`, at its spin's angles), t, t^2 (made once per stepper)."""
         rows = self.path_rows.get((k, split))
         if rows is None:
-            ts = self._times(k, split)
+            ts = self.dt * np.arange(1, k + 1)
+            ts = ts if split == 1 else ts / split
             rows = self.path_rows[(k, split)] = np.array([np.ones(k), np.zeros(k), np.zeros(k), ts, ts * ts])
         return rows
 
     def _path_height(self, i: int, st: State, v, j: int, k: int, split: int, spin: float) -> tuple:
-        """The times ``_times(k, split)`` ahead and the height over plane j (n.x = off) of body i's
+        """The times dt * (1..k) / split ahead and the height over plane j (n.x = off) of body i's
         lowest point at each, flying from ``st`` with true velocity ``v`` (3 floats), spinning at its
         present angular velocity, less ``spin`` * t^2 (a free spin's change allowed for).
 
